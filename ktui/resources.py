@@ -908,6 +908,9 @@ class ClusterSnapshot(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     forbidden: dict[str, str] = {}
     synced: frozenset[str] = frozenset()
     version: int = 0
+    # Appended by the diagnosis engineer: the last log lines of a container's previous run (or of the
+    # current one when it never restarted), keyed "namespace/pod/container"; crash findings quote them.
+    logs: dict[str, tuple[str, ...]] = {}
 
 
 SNAPSHOT_FIELD_BY_KIND: dict[str, str] = {

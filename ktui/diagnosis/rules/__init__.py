@@ -1,0 +1,1 @@
+"""Rules, one module per area; each returns Hits (facts) that the catalog turns into Findings."""

@@ -1,0 +1,68 @@
+"""What a rule returns (a Hit: category + parameters + evidence), and turning it into a Finding."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from typing import Any
+
+from ktui.diagnosis.catalog import CATALOG, render
+from ktui.diagnosis.findings import Finding, Severity
+from ktui.resources import Ref, ref_of
+
+
+@dataclass(slots=True)
+class Hit:
+    """A fact a rule established: the catalog category, the template parameters, the evidence."""
+
+    category: str
+    params: dict[str, Any] = field(default_factory=dict)
+    evidence: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    detail: str = ""
+    severity: Severity | None = None  # overrides the catalog default (e.g. old OOM -> warning)
+    summary: str | None = None  # a ready sentence (rollups); otherwise rendered from the catalog
+    code: str | None = None  # rollups keep the code of the cause they repeat
+
+
+def to_finding(subject: Ref, hit: Hit) -> Finding:
+    """Render a Hit through the catalog into a Finding about ``subject``."""
+    entry = CATALOG[hit.category]
+    params = {"namespace": subject.namespace, "name": subject.name, **hit.params}
+    return Finding(
+        subject=subject,
+        category=hit.category,
+        code=hit.code or entry.code,
+        severity=hit.severity or entry.severity,
+        summary=hit.summary if hit.summary is not None else render(entry.summary, params),
+        detail=hit.detail,
+        evidence=tuple(dict.fromkeys(hit.evidence)),
+        next_steps=tuple(render(s, params) for s in entry.steps),
+        commands=tuple(dict.fromkeys(hit.commands)),
+    )
+
+
+def findings_for(obj: Any, hits: list[Hit]) -> tuple[Finding, ...]:
+    """The Findings of one object, root cause first."""
+    ref = ref_of(obj)
+    return tuple(to_finding(ref, h) for h in hits)
+
+
+def q(text: str) -> str:
+    """Shell-quote cluster data placed into a command line."""
+    return shlex.quote(text)
+
+
+def ns_flag(namespace: str) -> str:
+    """' -n NS' for namespaced objects, '' for cluster-scoped ones."""
+    return f" -n {q(namespace)}" if namespace else ""
+
+
+def describe(kind: str, namespace: str, name: str) -> str:
+    """`kubectl describe <kind> <name> -n <ns>`."""
+    return f"kubectl describe {kind.lower()} {q(name)}{ns_flag(namespace)}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 pod', '3 pods'."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"

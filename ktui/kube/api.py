@@ -1,0 +1,321 @@
+"""Raw HTTP against the API server: GET, paged LIST and WATCH streams, as bytes.
+
+Requests go through the official client's ``ApiClient`` (auth headers, exec-plugin token refresh,
+TLS, pooling) via ``param_serialize`` + ``call_api``; the response is the unread urllib3 response,
+never a model. Status bodies of failed requests become ``ApiStatusError`` with the server's message;
+transport failures become ``Unreachable`` (could not connect) or ``StreamDropped`` (lost mid-read).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import urllib3
+from kubernetes.client.exceptions import ApiException
+
+from ktui import decode
+from ktui.kube.client import Connection, KubeError
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+PAGE_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """Where a kind lives: ``/apis/apps/v1`` + ``deployments``, and whether it is namespaced."""
+
+    kind: str
+    prefix: str
+    plural: str
+    namespaced: bool = True
+
+    def path(self, namespace: str | None = None) -> str:
+        """The collection path, namespace-scoped when the kind is namespaced and one is given."""
+        if self.namespaced and namespace:
+            return f"{self.prefix}/namespaces/{namespace}/{self.plural}"
+        return f"{self.prefix}/{self.plural}"
+
+
+RESOURCES: dict[str, Resource] = {
+    res.kind: res
+    for res in (
+        Resource("Pod", "/api/v1", "pods"),
+        Resource("Service", "/api/v1", "services"),
+        Resource("EndpointSlice", "/apis/discovery.k8s.io/v1", "endpointslices"),
+        Resource("Ingress", "/apis/networking.k8s.io/v1", "ingresses"),
+        Resource("IngressClass", "/apis/networking.k8s.io/v1", "ingressclasses", namespaced=False),
+        Resource("Event", "/api/v1", "events"),
+        Resource("Node", "/api/v1", "nodes", namespaced=False),
+        Resource("Namespace", "/api/v1", "namespaces", namespaced=False),
+        Resource("PersistentVolumeClaim", "/api/v1", "persistentvolumeclaims"),
+        Resource("PersistentVolume", "/api/v1", "persistentvolumes", namespaced=False),
+        Resource("StorageClass", "/apis/storage.k8s.io/v1", "storageclasses", namespaced=False),
+        Resource("ResourceQuota", "/api/v1", "resourcequotas"),
+        Resource("ConfigMap", "/api/v1", "configmaps"),
+        Resource("Secret", "/api/v1", "secrets"),
+        Resource("ServiceAccount", "/api/v1", "serviceaccounts"),
+        Resource("Deployment", "/apis/apps/v1", "deployments"),
+        Resource("ReplicaSet", "/apis/apps/v1", "replicasets"),
+        Resource("StatefulSet", "/apis/apps/v1", "statefulsets"),
+        Resource("DaemonSet", "/apis/apps/v1", "daemonsets"),
+        Resource("Job", "/apis/batch/v1", "jobs"),
+    )
+}
+"""Every kind a ClusterSnapshot holds from a live cluster (Endpoints is read from dumps only)."""
+
+
+class ApiStatusError(KubeError):
+    """The server answered with an error Status (403, 404, 410, 500...)."""
+
+    def __init__(self, code: int, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.reason = reason
+
+
+class Unreachable(KubeError):
+    """The server could not be reached (refused, DNS, connect timeout, TLS)."""
+
+
+class StreamDropped(KubeError):
+    """An open response ended abnormally (reset, truncated chunk, read timeout)."""
+
+    def __init__(self, message: str, *, idle: bool = False) -> None:
+        super().__init__(message)
+        self.idle = idle
+
+
+class _Status(msgspec.Struct, frozen=True, gc=False):
+    message: str = ""
+    reason: str = ""
+    code: int = 0
+
+
+def status_error(code: int, reason: str, body: bytes) -> ApiStatusError:
+    """An ApiStatusError from a response's status line and (Status JSON) body."""
+    try:
+        st = msgspec.json.decode(body, type=_Status)
+        if st.message:
+            return ApiStatusError(st.code or code, st.reason or reason, st.message)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        pass
+    text = body.decode("utf-8", "replace").strip()[:200]
+    if text:
+        return ApiStatusError(code, reason, f'{code} {reason}: an error on the server ("{text}")')
+    return ApiStatusError(code, reason, f"{code} {reason}")
+
+
+def _transport_error(conn: Connection, exc: BaseException) -> KubeError:
+    if isinstance(exc, ApiException):  # rest.py turns urllib3's SSLError into ApiException(0)
+        text = " ".join(str(exc.reason or exc).split())
+        return Unreachable(f"TLS error talking to {conn.server}: {text}")
+    cause = getattr(exc, "reason", None) or exc
+    text = str(cause)
+    # urllib3 prefixes "<connection object at 0x..>: "; keep only what the user can act on.
+    if ">: " in text:
+        text = text.split(">: ", 1)[1]
+    if isinstance(exc, urllib3.exceptions.SSLError):
+        return Unreachable(f"TLS error talking to {conn.server}: {text}")
+    return Unreachable(f"cannot reach {conn.server}: {text}")
+
+
+class Abortable:
+    """The response one thread is reading, so that another thread can stop it promptly."""
+
+    def __init__(self, stop: threading.Event | None = None) -> None:
+        self.stop = stop or threading.Event()
+        self._resp: urllib3.HTTPResponse | None = None
+        self._lock = threading.Lock()
+
+    def attach(self, resp: urllib3.HTTPResponse | None) -> None:
+        """Remember resp (None to forget); abort it at once if stop was already requested."""
+        with self._lock:
+            self._resp = resp
+        if resp is not None and self.stop.is_set():
+            abort(resp)
+
+    def abort(self) -> None:
+        """Set stop and unblock the read in progress, if any."""
+        self.stop.set()
+        with self._lock:
+            resp = self._resp
+        abort(resp)
+
+
+def finish(resp: urllib3.HTTPResponse, *, reusable: bool) -> None:
+    """Give the connection back to the pool, closing it first unless the body was read cleanly."""
+    if not reusable:
+        with contextlib.suppress(OSError, urllib3.exceptions.HTTPError):
+            resp.close()
+    resp.release_conn()
+
+
+def open_stream(
+    conn: Connection,
+    path: str,
+    query: list[tuple[str, Any]] | None = None,
+    *,
+    read_timeout: float = READ_TIMEOUT,
+    accept: str = "application/json",
+    ctl: Abortable | None = None,
+) -> urllib3.HTTPResponse:
+    """GET path and return the unread 2xx response; ApiStatusError / Unreachable otherwise."""
+    api = conn.api_client
+    if ctl is not None and ctl.stop.is_set():
+        raise Unreachable("stopped")
+    try:
+        _, url, headers, _, _ = api.param_serialize(
+            "GET", path, query_params=query or [], header_params={"Accept": accept},
+            auth_settings=["BearerToken"],
+        )
+        rest = api.call_api("GET", url, header_params=headers,
+                            _request_timeout=(CONNECT_TIMEOUT, read_timeout))
+    except (urllib3.exceptions.HTTPError, ApiException, OSError) as exc:
+        raise _transport_error(conn, exc) from None
+    resp: urllib3.HTTPResponse = rest.response
+    if ctl is not None:
+        ctl.attach(resp)
+    if resp.status >= 400:
+        try:
+            body = resp.read()
+        except (urllib3.exceptions.HTTPError, OSError):
+            body = b""
+        finally:
+            resp.release_conn()
+        err = status_error(resp.status, resp.reason or "", body)
+        if resp.status == 401:
+            raise ApiStatusError(401, err.reason, f"{conn.server}: Unauthorized: {err.message} "
+                                 f"(check the credentials of context {conn.context})")
+        raise err
+    return resp
+
+
+def get_bytes(conn: Connection, path: str, query: list[tuple[str, Any]] | None = None,
+              *, read_timeout: float = READ_TIMEOUT, accept: str = "application/json",
+              ctl: Abortable | None = None) -> bytes:
+    """GET path and return the whole body."""
+    resp = open_stream(conn, path, query, read_timeout=read_timeout, accept=accept, ctl=ctl)
+    ok = False
+    try:
+        data = resp.read()
+        ok = True
+        return data
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise StreamDropped(f"reading {path} from {conn.server}: {exc}",
+                            idle=isinstance(exc, urllib3.exceptions.ReadTimeoutError)) from None
+    finally:
+        if ctl is not None:
+            ctl.attach(None)
+        finish(resp, reusable=ok)
+
+
+def get_json(conn: Connection, path: str, *, timeout: float = READ_TIMEOUT) -> Any:
+    """GET path and decode its JSON body."""
+    raw = get_bytes(conn, path, read_timeout=timeout)
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise KubeError(f"{path}: the server sent invalid JSON: {exc}") from None
+
+
+def list_pages(
+    conn: Connection, resource: Resource, namespace: str | None = None, *,
+    label_selector: str | None = None, limit: int = PAGE_SIZE, ctl: Abortable | None = None,
+) -> Iterator[tuple[list[Any], str]]:
+    """Paged LIST (limit + continue): yields (records, resourceVersion) per page, decoded slim."""
+    path = resource.path(namespace)
+    token: str | None = None
+    while True:
+        query: list[tuple[str, Any]] = [("limit", limit)]
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        if token:
+            query.append(("continue", token))
+        raw = get_bytes(conn, path, query, ctl=ctl)
+        try:
+            records, rv, token = decode.decode_list(resource.kind, raw)
+        except decode.DecodeError as exc:
+            raise KubeError(f"list {resource.plural}: {exc}") from None
+        yield records, rv
+        if not token:
+            return
+
+
+def list_all(
+    conn: Connection, resource: Resource, namespace: str | None = None, *,
+    label_selector: str | None = None, limit: int = PAGE_SIZE, ctl: Abortable | None = None,
+) -> tuple[list[Any], str]:
+    """Every object of a kind and the list's resourceVersion; restarts if a continue token expires."""
+    for attempt in range(3):
+        items: list[Any] = []
+        rv = ""
+        try:
+            for records, page_rv in list_pages(conn, resource, namespace,
+                                               label_selector=label_selector, limit=limit, ctl=ctl):
+                items.extend(records)
+                rv = page_rv
+            return items, rv
+        except ApiStatusError as exc:
+            # 410 on a continue token: the snapshot the pages came from is gone; start again.
+            if exc.code != 410 or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def abort(resp: urllib3.HTTPResponse | None) -> None:
+    """Unblock a thread reading resp (shutdown wakes a blocked recv; close alone may not)."""
+    if resp is None:
+        return
+    conn = getattr(resp, "_connection", None) or getattr(resp, "connection", None)
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def iter_chunks(resp: urllib3.HTTPResponse, stop: threading.Event | None = None) -> Iterator[bytes]:
+    """The body as it arrives (one chunk per server flush); StreamDropped if cut short."""
+    try:
+        if resp.chunked and resp.supports_chunked_reads():
+            for chunk in resp.read_chunked(None, decode_content=True):
+                if chunk:
+                    yield chunk
+                if stop is not None and stop.is_set():
+                    return
+        else:
+            while True:
+                chunk = resp.read1(65536)
+                if not chunk:
+                    return
+                yield chunk
+                if stop is not None and stop.is_set():
+                    return
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise StreamDropped(f"no data for {exc}", idle=True) from None
+    except (urllib3.exceptions.HTTPError, OSError, ValueError, AttributeError) as exc:
+        # ValueError/AttributeError: the socket was shut down or closed under the reader by abort().
+        if stop is not None and stop.is_set():
+            return
+        raise StreamDropped(f"connection lost: {exc}") from None
+
+
+def iter_line_batches(resp: urllib3.HTTPResponse, stop: threading.Event | None = None
+                      ) -> Iterator[list[bytes]]:
+    """Complete lines (without the newline) batched per read; a final unterminated line too."""
+    pending = b""
+    for chunk in iter_chunks(resp, stop):
+        if b"\n" not in chunk:
+            pending += chunk
+            continue
+        lines = (pending + chunk).split(b"\n") if pending else chunk.split(b"\n")
+        pending = lines.pop()
+        yield lines
+    if pending and not (stop is not None and stop.is_set()):
+        yield [pending]

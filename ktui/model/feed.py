@@ -1,0 +1,223 @@
+"""The live feed: one reflector per kind into a ClusterStore, coalesced into snapshots at <= max_hz.
+
+Reflector threads only write to the store and flag "changed"; one feed thread wakes on that flag,
+waits out the rest of the frame interval (so a storm of 10,000 events/s still makes at most
+``max_hz`` snapshots), takes a snapshot and calls ``on_snapshot`` and, when the connection state
+changed, ``on_status`` - both always from the feed thread, never from a reflector.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ktui import resources as r
+from ktui.kube import reflector as rf
+from ktui.kube.api import RESOURCES
+from ktui.kube.client import Connection
+from ktui.model.store import ClusterStore
+
+log = logging.getLogger(__name__)
+
+FeedState = Literal["connecting", "live", "reconnecting", "unreachable"]
+DEFAULT_KINDS: tuple[str, ...] = tuple(RESOURCES)
+"""Every kind the diagnosis reads, including Secrets/ConfigMaps (for missing-reference checks)."""
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """The connection as the user should see it, plus which reads RBAC refused."""
+
+    state: FeedState
+    message: str = ""
+    forbidden: Mapping[str, str] = field(default_factory=dict)
+
+
+class _Sink:
+    """Reflector -> store adapter for one generation of reflectors (stale ones are ignored)."""
+
+    def __init__(self, feed: ClusterFeed, generation: int) -> None:
+        self.feed = feed
+        self.generation = generation
+
+    def _current(self) -> bool:
+        return self.generation == self.feed._generation
+
+    def replace(self, kind: str, records: list[Any]) -> None:
+        if self._current():
+            self.feed.store.replace(kind, records)
+            self.feed.store.set_forbidden(f"list {RESOURCES[kind].plural}", None)
+            self.feed._wake.set()
+
+    def apply(self, kind: str, events: list[tuple[str, Any]]) -> None:
+        if self._current() and self.feed.store.apply_many(kind, events):
+            self.feed._wake.set()
+
+    def status(self, kind: str, state: str, message: str = "") -> None:
+        if not self._current():
+            return
+        feed = self.feed
+        key = f"list {RESOURCES[kind].plural}"
+        if state == rf.FORBIDDEN:
+            feed.store.set_forbidden(key, message)
+        elif state == rf.LIVE:
+            feed.store.set_forbidden(key, None)
+        with feed._states_lock:
+            feed._states[kind] = (state, message)
+        feed._status_dirty = True
+        feed._wake.set()
+
+
+def summarize(states: Mapping[str, tuple[str, str]]) -> tuple[FeedState, str]:
+    """One feed state from every reflector's (state, message)."""
+    if not states:
+        return "connecting", ""
+    values = list(states.values())
+    down = [(k, s, m) for k, (s, m) in states.items() if s in (rf.UNREACHABLE, rf.RECONNECTING)]
+    active = [(s, m) for s, m in values if s != rf.ABSENT]
+    if active and all(s == rf.UNREACHABLE for s, _ in active):
+        return "unreachable", active[0][1]
+    done = (rf.LIVE, rf.FORBIDDEN, rf.ABSENT)
+    ever_live = any(s in done for s, _ in values)
+    if down and ever_live:
+        kinds = ", ".join(sorted(RESOURCES[k].plural for k, _, _ in down))
+        return "reconnecting", f"{kinds}: {down[0][2]}" if down[0][2] else kinds
+    if all(s in done for s, _ in values):
+        return "live", ""
+    pending = [k for k, (s, _) in states.items() if s not in done]
+    return "connecting", f"listing {', '.join(sorted(RESOURCES[k].plural for k in pending))}"
+
+
+class ClusterFeed:
+    """Live snapshots of one cluster scope (a namespace or all), coalesced to <= max_hz."""
+
+    def __init__(
+        self, conn: Connection, namespace: str | None, *,
+        on_snapshot: Callable[[r.ClusterSnapshot], None],
+        on_status: Callable[[FeedStatus], None],
+        max_hz: float = 10.0, label_selector: str | None = None,
+        kinds: tuple[str, ...] = DEFAULT_KINDS, watch_timeout: int = 240, read_timeout: float = 75.0,
+    ) -> None:
+        self.conn = conn
+        self.namespace = namespace
+        self.on_snapshot = on_snapshot
+        self.on_status = on_status
+        self.interval = 1.0 / max_hz if max_hz > 0 else 0.0
+        self.label_selector = label_selector
+        self.kinds = kinds
+        self.watch_timeout = watch_timeout
+        self.read_timeout = read_timeout
+        self.store = ClusterStore()
+        self.snapshots = 0
+        self._generation = 0
+        self._reflectors: list[rf.Reflector] = []
+        self._states: dict[str, tuple[str, str]] = {}
+        self._states_lock = threading.Lock()
+        self._status_dirty = True
+        self._last_status: FeedStatus | None = None
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._restart_lock = threading.Lock()
+
+    @property
+    def status(self) -> FeedStatus:
+        """The current connection status."""
+        with self._states_lock:
+            state, message = summarize(self._states)
+        return FeedStatus(state, message, self.store.forbidden())
+
+    def start(self) -> None:
+        """Start the reflectors and the feed thread."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._start_reflectors()
+        self._thread = threading.Thread(target=self._run, name="ktui-feed", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 3.0) -> bool:
+        """Stop everything and join the threads within timeout seconds; True if all ended."""
+        self._stop.set()
+        self._wake.set()
+        deadline = time.monotonic() + timeout
+        ok = self._stop_reflectors(deadline)
+        if self._thread is not None:
+            self._thread.join(max(0.0, deadline - time.monotonic()))
+            ok = ok and not self._thread.is_alive()
+            self._thread = None
+        return ok
+
+    def set_namespace(self, namespace: str | None, timeout: float = 3.0) -> None:
+        """Watch another namespace (None: all): restart the reflectors on an empty store."""
+        with self._restart_lock:
+            self._stop_reflectors(time.monotonic() + timeout)
+            self.namespace = namespace
+            self.store.clear()
+            if self._thread is not None and not self._stop.is_set():
+                self._start_reflectors()
+            self._wake.set()
+
+    def set_label_selector(self, label_selector: str | None, timeout: float = 3.0) -> None:
+        """Filter pods by a label selector (server-side); restarts the reflectors."""
+        self.label_selector = label_selector
+        self.set_namespace(self.namespace, timeout)
+
+    # ---- internals -------------------------------------------------------------------------------
+
+    def _start_reflectors(self) -> None:
+        self._generation += 1
+        sink = _Sink(self, self._generation)
+        with self._states_lock:
+            self._states = {kind: (rf.CONNECTING, "") for kind in self.kinds}
+        self._status_dirty = True
+        stop = threading.Event()
+        self._reflectors = [
+            rf.Reflector(
+                self.conn, kind, sink, namespace=self.namespace, stop=stop,
+                label_selector=self.label_selector if kind == "Pod" else None,
+                watch_timeout=self.watch_timeout, read_timeout=self.read_timeout,
+            )
+            for kind in self.kinds
+        ]
+        for refl in self._reflectors:
+            refl.start()
+
+    def _stop_reflectors(self, deadline: float) -> bool:
+        reflectors, self._reflectors = self._reflectors, []
+        self._generation += 1  # anything a straggler delivers from now on is dropped
+        for refl in reflectors:
+            refl.stop()
+        return all(refl.join(max(0.0, deadline - time.monotonic())) for refl in reflectors)
+
+    def _run(self) -> None:
+        last_emit = 0.0
+        last_version = -1
+        while not self._stop.is_set():
+            self._wake.wait()
+            if self._stop.is_set():
+                return
+            # Coalesce: changes arriving within one interval of the last snapshot ride along.
+            remaining = last_emit + self.interval - time.monotonic()
+            if remaining > 0 and self._stop.wait(remaining):
+                return
+            self._wake.clear()
+            last_emit = time.monotonic()
+            try:
+                if self._status_dirty:
+                    self._status_dirty = False
+                    status = self.status
+                    if status != self._last_status:
+                        self._last_status = status
+                        self.on_status(status)
+                if self.store.version != last_version:
+                    snap = self.store.snapshot()
+                    last_version = snap.version
+                    self.snapshots += 1
+                    self.on_snapshot(snap)
+            except Exception:  # a failing callback must not end the feed
+                log.exception("feed callback failed")

@@ -1,0 +1,498 @@
+"""Verb handlers of the API server: list, get, create, update, patch, delete, scale, logs, port-forward."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import inspect
+import json
+import math
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import yaml
+from aiohttp import web
+
+from ktui.sandbox import registry, tables
+from ktui.sandbox.errors import ApiError, bad_request, conflict, continue_expired, invalid
+from ktui.sandbox.patch import APPLY, apply_patch
+from ktui.sandbox.registry import ResourceType
+from ktui.sandbox.store import copy, encode
+
+if TYPE_CHECKING:
+    from ktui.sandbox.server import ApiServer, Target
+
+_TEXT_HEADERS = {"Content-Type": "text/plain", "Cache-Control": "no-cache, private"}
+
+
+class NullAgent:
+    """The node agent before a simulation installs kubelets: no container has run."""
+
+    async def logs(self, namespace: str, pod: str, container: str, **_: Any) -> AsyncIterator[bytes]:
+        """Every container is unavailable."""
+        raise ApiError(400, "BadRequest", f'container "{container}" in pod "{pod}" is not available')
+        yield b""  # pragma: no cover - makes this an async generator
+
+    async def dial(self, namespace: str, pod: str, port: int) -> Any:
+        """Nothing listens anywhere."""
+        raise ConnectionRefusedError(f"error forwarding port {port} to pod {pod}: no kubelet")
+
+
+def _int_param(request: web.Request, name: str) -> int | None:
+    value = request.query.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise bad_request(f'strconv.ParseInt: parsing "{value}": invalid syntax') from None
+
+
+def _bool_param(request: web.Request, name: str) -> bool:
+    return request.query.get(name, "").lower() in ("true", "1")
+
+
+async def read_body(request: web.Request, t: ResourceType, *, required: bool = True) -> Any:
+    """The request body as JSON (or YAML by Content-Type); 400 in the apiserver's words when it is not."""
+    raw = await request.read()
+    if not raw.strip():
+        if required:
+            raise bad_request(
+                f"the object provided is unrecognized (must be of type {t.kind}): "
+                "couldn't get version/kind; json parse error: unexpected end of JSON input"
+            )
+        return None
+    ctype = request.headers.get("Content-Type", "application/json").split(";")[0].strip().lower()
+    try:
+        if ctype in ("application/yaml", "application/apply-patch+yaml", "text/yaml"):
+            return yaml.safe_load(raw)
+        return msgspec.json.decode(raw)
+    except (msgspec.DecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
+        text = str(exc).splitlines()[0][:200]
+        raise bad_request(
+            f"the object provided is unrecognized (must be of type {t.kind}): couldn't get "
+            f"version/kind; json parse error: {text}"
+        ) from None
+
+
+def check_kind(t: ResourceType, body: Any) -> None:
+    """400 unless ``body`` is an object of ``t``'s kind (when it names one)."""
+    if not isinstance(body, dict):
+        raise bad_request(
+            f"the object provided is unrecognized (must be of type {t.kind}): couldn't get "
+            "version/kind; json parse error: cannot unmarshal non-object into Go value"
+        )
+    kind, api_version = body.get("kind"), body.get("apiVersion")
+    if (kind and kind != t.kind) or (api_version and api_version != t.api_version):
+        raise bad_request(
+            f'{t.kind} in version "{t.version}" cannot be handled as a {t.kind}: no kind "{kind}" '
+            f'is registered for version "{api_version}" in scheme "pkg/api/legacyscheme/scheme.go:30"'
+        )
+
+
+class Handlers:
+    """One method per verb; ``server`` gives the store and the node agent."""
+
+    def __init__(self, server: ApiServer) -> None:
+        self.server = server
+        self.store = server.store
+
+    def _view(self, t: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        return registry.event_to_v1(obj) if t.storage else obj
+
+    def _object_response(
+        self, request: web.Request, t: ResourceType, obj: dict[str, Any], status: int = 200
+    ) -> web.Response:
+        from ktui.sandbox.server import json_response, wants_table
+
+        if wants_table(request):
+            return json_response(
+                tables.table(t.key, [obj], resource_version=obj["metadata"]["resourceVersion"]), status
+            )
+        if t.storage:
+            return json_response(registry.event_to_v1(obj), status)
+        if self.store.get(t.key, obj["metadata"].get("namespace"), obj["metadata"]["name"]) is obj:
+            return json_response(self.store.encoded(obj), status)
+        return json_response(obj, status)
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    async def list(self, request: web.Request, target: Target) -> web.Response:
+        """List with selectors and ``limit``/``continue`` paging (offsets by key, as etcd pages)."""
+        from ktui.sandbox.server import json_response, wants_table
+
+        t, q = target.t, request.query
+        items, rv = self.store.list(
+            t.key,
+            target.namespace,
+            label_selector=q.get("labelSelector"),
+            field_selector=q.get("fieldSelector"),
+        )
+        limit = _int_param(request, "limit") or 0
+        cont_token, remaining = None, None
+        if q.get("continue"):
+            start_rv, after = _decode_continue(q["continue"])
+            if start_rv < self.store.oldest_version:
+                raise continue_expired()
+            items = [o for o in items if _key(o) > after]
+        if limit > 0 and len(items) > limit:
+            remaining = len(items) - limit
+            items = items[:limit]
+            cont_token = _encode_continue(rv, _key(items[-1]))
+        if wants_table(request):
+            return json_response(
+                tables.table(t.key, items, resource_version=rv, cont=cont_token, remaining=remaining)
+            )
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        if cont_token:
+            meta["continue"], meta["remainingItemCount"] = cont_token, remaining
+        if t.storage:
+            body = b",".join(encode(registry.event_to_v1(o)) for o in items)
+        else:
+            body = b",".join(self.store.encoded(o) for o in items)
+        head = encode({"kind": t.list_kind, "apiVersion": t.api_version, "metadata": meta})
+        return json_response(head[:-1] + b',"items":[' + body + b"]}")
+
+    async def get(self, request: web.Request, target: Target) -> web.Response:
+        """One object."""
+        t = target.t
+        if target.sub == "status" or target.sub is None:
+            return self._object_response(request, t, self.server.get_or_404(target))
+        raise bad_request(f"subresource {target.sub} does not support get")
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    async def create(self, request: web.Request, target: Target) -> web.Response:
+        """POST to a collection."""
+        t = target.t
+        body = await read_body(request, t)
+        check_kind(t, body)
+        if t.storage:
+            body = registry.event_from_v1(body)
+        if _dry_run(request):
+            return self._object_response(request, t, body, 201)
+        created = self.store.create(t.storage_key, body, namespace=target.namespace)
+        return self._object_response(request, t, created, 201)
+
+    async def update(self, request: web.Request, target: Target) -> web.Response:
+        """PUT an object (or its status)."""
+        t = target.t
+        body = await read_body(request, t)
+        check_kind(t, body)
+        if t.storage:
+            body = registry.event_from_v1(body)
+        return self._object_response(request, t, self._store_update(target, body))
+
+    def _store_update(self, target: Target, body: dict[str, Any]) -> dict[str, Any]:
+        t = target.t
+        meta = body.get("metadata")
+        if meta is None:
+            meta = body["metadata"] = {}
+        if not isinstance(meta, dict):
+            raise bad_request(
+                f'{t.kind} in version "{t.version}" cannot be handled as a {t.kind}: json: cannot '
+                f"unmarshal into Go struct field {t.kind}.metadata of type v1.ObjectMeta"
+            )
+        name = meta.get("name") or target.name
+        if name != target.name:
+            raise bad_request(
+                f"the name of the object ({name}) does not match the name on the URL ({target.name})"
+            )
+        meta["name"] = name
+        if target.namespace:
+            if meta.get("namespace") and meta["namespace"] != target.namespace:
+                raise bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
+            meta["namespace"] = target.namespace
+        current = self.server.get_or_404(target)
+        if target.sub is None and t.has_status() and "status" in current:
+            body["status"] = current["status"]  # the main resource never writes status
+        return self.store.update(t.storage_key, body, subresource=target.sub)
+
+    async def patch(self, request: web.Request, target: Target) -> web.Response:
+        """PATCH with merge, strategic-merge, JSON patch or apply (create when missing)."""
+        t = target.t
+        ctype = request.headers.get("Content-Type", "")
+        body = await read_body(request, t)
+        assert target.name is not None
+        current = self.store.get(t.key, target.namespace, target.name)
+        if current is None and ctype.startswith(APPLY):
+            check_kind(t, body)
+            body.setdefault("metadata", {})["name"] = target.name
+            created = self.store.create(
+                t.storage_key, registry.event_from_v1(body) if t.storage else body, namespace=target.namespace
+            )
+            return self._object_response(request, t, created, 201)
+        current = self.server.get_or_404(target)
+        base = copy(self._view(t, current))
+        patched = apply_patch(ctype, base, body)
+        if not isinstance(patched, dict):
+            raise invalid(
+                t.kind, target.name, [("FieldValueInvalid", "", "patch result is not an object")], t.group
+            )
+        if t.storage:
+            patched = registry.event_from_v1(patched)
+        meta = patched.get("metadata")
+        if isinstance(meta, dict):
+            patch_meta = body.get("metadata") if isinstance(body, dict) else None
+            if not (isinstance(patch_meta, dict) and patch_meta.get("resourceVersion")):
+                meta["resourceVersion"] = current["metadata"]["resourceVersion"]
+        if _dry_run(request):
+            return self._object_response(request, t, patched)
+        return self._object_response(request, t, self._store_update(target, patched))
+
+    async def delete(self, request: web.Request, target: Target) -> web.Response:
+        """DELETE one object (graceful for pods when kubelets run)."""
+        t = target.t
+        options = await read_body(request, t, required=False) or {}
+        if not isinstance(options, dict):
+            raise bad_request("DeleteOptions must be an object")
+        grace = options.get("gracePeriodSeconds")
+        if grace is None:
+            grace = _int_param(request, "gracePeriodSeconds")
+        if grace is not None and not isinstance(grace, int):
+            raise bad_request("gracePeriodSeconds must be an integer")
+        current = self.server.get_or_404(target)
+        pre = options.get("preconditions") or {}
+        assert target.name is not None
+        if pre.get("uid") and pre["uid"] != current["metadata"]["uid"]:
+            raise conflict(
+                t.plural,
+                target.name,
+                t.group,
+                f"Precondition failed: UID in precondition: "
+                f"{pre['uid']}, UID in object meta: {current['metadata']['uid']}",
+            )
+        if pre.get("resourceVersion") and pre["resourceVersion"] != current["metadata"]["resourceVersion"]:
+            raise conflict(t.plural, target.name, t.group)
+        if _dry_run(request):
+            return self._object_response(request, t, current)
+        result = self.store.delete(t.storage_key, target.namespace, target.name, grace_period_seconds=grace)
+        return self._object_response(request, t, result)
+
+    async def deletecollection(self, request: web.Request, target: Target) -> web.Response:
+        """DELETE a collection (with selectors): returns the deleted objects as a list."""
+        from ktui.sandbox.server import json_response
+
+        t = target.t
+        items, _ = self.store.list(
+            t.key,
+            target.namespace,
+            label_selector=request.query.get("labelSelector"),
+            field_selector=request.query.get("fieldSelector"),
+        )
+        grace = _int_param(request, "gracePeriodSeconds")
+        done = []
+        for obj in list(items):
+            meta = obj["metadata"]
+            try:
+                done.append(
+                    self.store.delete(
+                        t.storage_key, meta.get("namespace"), meta["name"], grace_period_seconds=grace
+                    )
+                )
+            except ApiError:
+                continue  # gone meanwhile
+        return json_response(
+            {
+                "kind": t.list_kind,
+                "apiVersion": t.api_version,
+                "metadata": {"resourceVersion": str(self.store.resource_version)},
+                "items": [self._view(t, o) for o in done],
+            }
+        )
+
+    async def scale(self, request: web.Request, target: Target) -> web.Response:
+        """The ``scale`` subresource of Deployments and ReplicaSets (autoscaling/v1 Scale)."""
+        from ktui.sandbox.server import json_response
+
+        t = target.t
+        current = self.server.get_or_404(target)
+        if target.verb in ("update", "patch"):
+            body = await read_body(request, t)
+            scale = _scale(current)
+            new = (
+                apply_patch(request.headers.get("Content-Type", ""), scale, body)
+                if target.verb == "patch"
+                else body
+            )
+            replicas = ((new or {}).get("spec") or {}).get("replicas") if isinstance(new, dict) else None
+            if not isinstance(replicas, int) or replicas < 0:
+                raise invalid(
+                    "Scale",
+                    target.name or "",
+                    [
+                        (
+                            "FieldValueInvalid",
+                            "spec.replicas",
+                            "Invalid value: must be greater than or equal to 0",
+                        )
+                    ],
+                    "autoscaling",
+                )
+
+            def set_replicas(obj: dict[str, Any]) -> None:
+                obj["spec"]["replicas"] = replicas
+
+            assert target.name is not None
+            current = self.store.mutate(t.key, target.namespace, target.name, set_replicas) or current
+        elif target.verb != "get":
+            raise bad_request(f"scale does not support {target.verb}")
+        return json_response(_scale(current))
+
+    # ---- logs and port-forward ---------------------------------------------------------------
+
+    async def logs(self, request: web.Request, target: Target) -> web.StreamResponse:
+        """``pods/log``: apiserver checks, then the node agent's stream (chunked when following)."""
+        if target.verb != "get":
+            raise bad_request("pods/log only supports get")
+        pod = self.server.get_or_404(target)
+        spec = pod.get("spec") or {}
+        names = [c.get("name") for c in spec.get("containers") or []]
+        inits = [c.get("name") for c in spec.get("initContainers") or []]
+        ephemeral = [c.get("name") for c in spec.get("ephemeralContainers") or []]
+        container = request.query.get("container") or ""
+        pod_name = pod["metadata"]["name"]
+        if container and container not in names + inits + ephemeral:
+            raise bad_request(f"container {container} is not valid for pod {pod_name}")
+        if not container:
+            if len(names) != 1:
+                choices = " ".join(str(n) for n in names)
+                msg = f"a container name must be specified for pod {pod_name}, choose one of: [{choices}]"
+                if inits:
+                    msg += f" or one of the init containers: [{' '.join(inits)}]"
+                raise bad_request(msg)
+            container = names[0]
+        since = _int_param(request, "sinceSeconds")
+        if request.query.get("sinceTime"):
+            when = tables.parse_time(request.query["sinceTime"])
+            if when is None:
+                raise bad_request(f'parsing time "{request.query["sinceTime"]}" as RFC 3339 failed')
+            since = max(1, math.ceil((datetime.now(UTC) - when).total_seconds()))
+        follow = _bool_param(request, "follow")
+        limit = _int_param(request, "limitBytes")
+        tail = _int_param(request, "tailLines")
+        for name, value in (("limitBytes", limit), ("sinceSeconds", since)):
+            if value is not None and value < 1:
+                raise invalid(
+                    "PodLogOptions",
+                    "",
+                    [("FieldValueInvalid", name, "Invalid value: must be greater than 0")],
+                )
+        if not spec.get("nodeName"):
+            return web.Response(body=b"", headers=_TEXT_HEADERS)  # unscheduled: no location, empty log
+        stream = self.server.node_agent.logs(
+            target.namespace or "",
+            pod_name,
+            container,
+            previous=_bool_param(request, "previous"),
+            follow=follow,
+            tail_lines=tail,
+            since_seconds=since,
+            timestamps=_bool_param(request, "timestamps"),
+            limit_bytes=limit,
+        )
+        if inspect.isawaitable(stream):
+            stream = await stream
+        iterator = stream.__aiter__()
+        try:
+            first = (
+                await iterator.__anext__()
+            )  # errors (waiting container, no previous) surface as Status here
+        except StopAsyncIteration:
+            first = b""
+        if not follow:
+            chunks = [first]
+            async for chunk in iterator:
+                chunks.append(chunk)
+            data = b"".join(chunks)
+            return web.Response(body=data[:limit] if limit else data, headers=_TEXT_HEADERS)
+        resp = web.StreamResponse(headers=_TEXT_HEADERS)
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        self.server.record(request, 200)
+        sent = 0
+        try:
+            chunk = first
+            while True:
+                if chunk:
+                    if limit:
+                        chunk = chunk[: max(0, limit - sent)]
+                    sent += len(chunk)
+                    await resp.write(chunk)
+                    if limit and sent >= limit:
+                        break
+                try:
+                    chunk = await iterator.__anext__()
+                except StopAsyncIteration:
+                    break
+            await resp.write_eof()
+        except ConnectionError:
+            pass  # the client stopped following
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        return resp
+
+    async def portforward(self, request: web.Request, target: Target) -> web.StreamResponse:
+        """``pods/portforward``: hand the upgraded connection to the port-forward protocols."""
+        pod = self.server.get_or_404(target)
+        ns, name = target.namespace or "", pod["metadata"]["name"]
+        dial = functools.partial(self.server.node_agent.dial, ns, name)
+        try:
+            from ktui.sandbox.portforward.handler import handle_portforward
+        except ImportError:
+            raise bad_request("Upgrade request required") from None
+        self.server.record(request, 101)
+        return await handle_portforward(request, dial)
+
+
+def _scale(obj: dict[str, Any]) -> dict[str, Any]:
+    from ktui.sandbox.selectors import format_match
+
+    meta = obj["metadata"]
+    selector = format_match((obj.get("spec") or {}).get("selector"))
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta["name"],
+            "namespace": meta.get("namespace"),
+            "uid": meta["uid"],
+            "resourceVersion": meta["resourceVersion"],
+            "creationTimestamp": meta.get("creationTimestamp"),
+        },
+        "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 1)},
+        "status": {
+            "replicas": (obj.get("status") or {}).get("replicas", 0),
+            "selector": "" if selector == "<none>" else selector,
+        },
+    }
+
+
+def _dry_run(request: web.Request) -> bool:
+    return "All" in request.query.getall("dryRun", [])
+
+
+def _key(obj: dict[str, Any]) -> tuple[str, str]:
+    return (obj["metadata"].get("namespace") or "", obj["metadata"]["name"])
+
+
+def _encode_continue(rv: int, key: tuple[str, str]) -> str:
+    raw = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": list(key)}).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_continue(token: str) -> tuple[int, tuple[str, str]]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        return int(data["rv"]), (str(data["start"][0]), str(data["start"][1]))
+    except (ValueError, KeyError, IndexError, TypeError, binascii.Error):
+        raise bad_request(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+        ) from None

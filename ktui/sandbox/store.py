@@ -1,0 +1,468 @@
+"""The object store: one global resourceVersion, uids, timestamps, a bounded change history for watches.
+
+Runs on the sandbox's loop thread only (no locks). Stored objects are never mutated in place: every
+change stores a new dict, so readers, the change history and the encoded-bytes cache can share them.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import logging
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+
+from ktui.sandbox import registry
+from ktui.sandbox.clock import SimClock
+from ktui.sandbox.defaults import Defaulter, check_shape, normalize, validate, validate_name
+from ktui.sandbox.errors import ApiError, already_exists, bad_request, conflict, expired, invalid, not_found
+from ktui.sandbox.registry import ResourceType
+from ktui.sandbox.selectors import fields_match, labels_match, parse_fields, parse_labels
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[str, str, dict[str, Any], "dict[str, Any] | None"], None]
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder().decode
+_ALNUM = "bcdfghjklmnpqrstvwxz2456789"  # what the apiserver's generateName suffix draws from
+
+
+class Change:
+    """One stored change: (rv, type, storage key, object, previous object) plus cached encodings."""
+
+    __slots__ = ("cache", "obj", "old", "resource", "rv", "type")
+
+    def __init__(self, rv: int, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None):
+        self.rv, self.type, self.resource, self.obj, self.old = rv, type_, resource, obj, old
+        self.cache: dict[str, bytes] = {}  # encoded watch lines per view, shared by all watchers
+
+
+def copy(obj: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON object (msgspec round-trip: faster than copy.deepcopy)."""
+    result: dict[str, Any] = _decode(_encode(obj))
+    return result
+
+
+def encode(obj: Any) -> bytes:
+    """Compact JSON bytes."""
+    return _encode(obj)
+
+
+class Store:
+    """All objects of the sandbox, by resource key, namespace and name."""
+
+    def __init__(self, clock: SimClock | None = None, *, history: int = 50_000, start_rv: int = 1000) -> None:
+        self.clock = clock or SimClock()
+        self.resource_version = start_rv
+        self.graceful_pod_deletion = False
+        self._data: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}  # storage -> ns -> name -> obj
+        self._history: deque[Change] = deque(maxlen=history)
+        self._floor = start_rv  # watches may start from any rv >= floor
+        self._listeners: list[Listener] = []
+        self._change_listeners: list[Callable[[Change], None]] = []
+        self._encoded: dict[int, tuple[dict[str, Any], bytes]] = {}
+        self._defaulter = Defaulter()
+
+    # ---- reads ---------------------------------------------------------------------------------
+
+    def get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """The stored object or None (do not mutate the result)."""
+        t = registry.get(resource)
+        return self._bucket(t).get(namespace or "" if t.namespaced else "", {}).get(name)
+
+    def list(
+        self,
+        resource: str,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+    ) -> tuple[builtins.list[dict[str, Any]], int]:
+        """Matching objects sorted by namespace and name, and the current resourceVersion."""
+        t = registry.get(resource)
+        labels = parse_labels(label_selector)
+        fields = parse_fields(field_selector, t.key)
+        bucket = self._bucket(t)
+        if namespace and t.namespaced:
+            spaces = [bucket.get(namespace, {})]
+        else:
+            spaces = [bucket[ns] for ns in sorted(bucket)]
+        items = []
+        for space in spaces:
+            for name in sorted(space):
+                obj = space[name]
+                if labels and not labels_match(labels, obj["metadata"].get("labels")):
+                    continue
+                if fields and not fields_match(fields, obj):
+                    continue
+                items.append(obj)
+        return items, self.resource_version
+
+    def count(self, resource: str) -> int:
+        """How many objects of ``resource`` are stored."""
+        return sum(len(space) for space in self._bucket(registry.get(resource)).values())
+
+    def encoded(self, obj: dict[str, Any]) -> bytes:
+        """JSON bytes of a stored object, encoded once per version."""
+        hit = self._encoded.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        data = _encode(obj)
+        self._encoded[id(obj)] = (obj, data)
+        return data
+
+    # ---- writes --------------------------------------------------------------------------------
+
+    def create(self, resource: str, obj: dict[str, Any], *, namespace: str | None = None) -> dict[str, Any]:
+        """Store a new object (defaults, uid, rv, timestamps); 409/422/404 as the apiserver."""
+        t = registry.get(resource)
+        new = self._prepare_new(t, obj, namespace)
+        self._commit("ADDED", t, new, None)
+        return new
+
+    def bulk_create(
+        self,
+        resource: str,
+        objs: Iterable[dict[str, Any]],
+        *,
+        namespace: str | None = None,
+        notify: bool = True,
+        keep_creation_time: bool = False,
+    ) -> int:
+        """Create many objects fast (generator, scenarios); same checks, one listener call each."""
+        t = registry.get(resource)
+        n = 0
+        for obj in objs:
+            stamp = obj.get("metadata", {}).get("creationTimestamp") if keep_creation_time else None
+            new = self._prepare_new(t, obj, namespace, copied=True)
+            if stamp:
+                new["metadata"]["creationTimestamp"] = stamp
+            if notify:
+                self._commit("ADDED", t, new, None)
+            else:
+                self.resource_version += 1
+                new["metadata"]["resourceVersion"] = str(self.resource_version)
+                self._put(t, new)
+            n += 1
+        if not notify:
+            self._floor = self.resource_version  # history skipped: older watch starts are gone
+        return n
+
+    def update(self, resource: str, obj: dict[str, Any], *, subresource: str | None = None) -> dict[str, Any]:
+        """Replace an object (PUT); 409 on a stale resourceVersion; ``status`` replaces only the status."""
+        t = registry.get(resource)
+        check_shape(t, obj)
+        meta = obj.get("metadata") or {}
+        name, ns = meta.get("name"), (meta.get("namespace") or "default") if t.namespaced else ""
+        if not name:
+            raise invalid(
+                t.kind,
+                "",
+                [("FieldValueRequired", "metadata.name", "Required value: name is required")],
+                t.group,
+            )
+        current = self.get(t.key, ns, name)
+        if current is None:
+            raise not_found(t.plural, name, t.group)
+        rv = meta.get("resourceVersion")
+        if rv and rv != current["metadata"]["resourceVersion"]:
+            raise conflict(t.plural, name, t.group)
+        if subresource == "status":
+            new = copy(current)
+            new["status"] = copy(obj.get("status") or {})
+        else:
+            new = copy(obj)
+            new.setdefault("metadata", {})
+            for keep in (
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "generation",
+            ):
+                if keep in current["metadata"]:
+                    new["metadata"][keep] = current["metadata"][keep]
+                else:
+                    new["metadata"].pop(keep, None)
+            new["metadata"]["namespace"] = current["metadata"].get("namespace")
+            if not t.namespaced:
+                new["metadata"].pop("namespace", None)
+            new["kind"], new["apiVersion"] = current["kind"], current["apiVersion"]
+            normalize(t, new)
+            validate(t, new)
+        return self._replace(t, current, new)
+
+    def mutate(
+        self, resource: str, namespace: str | None, name: str, fn: Callable[[dict[str, Any]], bool | None]
+    ) -> dict[str, Any] | None:
+        """Apply ``fn`` to a copy and store it (False from ``fn`` = no change); None if missing."""
+        t = registry.get(resource)
+        current = self.get(t.key, namespace, name)
+        if current is None:
+            return None
+        new = copy(current)
+        if fn(new) is False:
+            return current
+        new["metadata"]["uid"] = current["metadata"]["uid"]
+        new["metadata"]["name"], new["metadata"]["namespace"] = name, current["metadata"].get("namespace")
+        if not t.namespaced:
+            new["metadata"].pop("namespace", None)
+        return self._replace(t, current, new)
+
+    def delete(
+        self, resource: str, namespace: str | None, name: str, *, grace_period_seconds: int | None = None
+    ) -> dict[str, Any]:
+        """Delete: graceful for pods on a node when kubelets run, via finalizers if set, else now."""
+        t = registry.get(resource)
+        current = self.get(t.key, namespace, name)
+        if current is None:
+            raise not_found(t.plural, name, t.group)
+        meta = current["metadata"]
+        if t.key == "namespaces":
+            return self._delete_namespace(current)
+        graceful = (
+            t.key == "pods"
+            and self.graceful_pod_deletion
+            and (current.get("spec") or {}).get("nodeName")
+            and grace_period_seconds != 0
+            and (current.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+        )
+        if graceful or meta.get("finalizers"):
+            if meta.get("deletionTimestamp"):
+                return current
+            grace = grace_period_seconds
+            if grace is None:
+                grace = (
+                    (current.get("spec") or {}).get("terminationGracePeriodSeconds", 30) if graceful else 0
+                )
+            stamp = (self.clock.now() + timedelta(seconds=grace or 0)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+            def mark(obj: dict[str, Any]) -> None:
+                obj["metadata"]["deletionTimestamp"] = stamp
+                obj["metadata"]["deletionGracePeriodSeconds"] = grace
+
+            marked = self.mutate(t.key, namespace, name, mark)
+            assert marked is not None
+            return marked
+        removed = self.remove(t.key, namespace, name)
+        assert removed is not None
+        return removed
+
+    def remove(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        """Remove now (DELETED event with a new resourceVersion); None if missing."""
+        t = registry.get(resource)
+        current = self.get(t.key, namespace, name)
+        if current is None:
+            return None
+        final = copy(current)
+        self.resource_version += 1
+        final["metadata"]["resourceVersion"] = str(self.resource_version)
+        space = self._bucket(t)[current["metadata"].get("namespace") or ""]
+        del space[name]
+        self._record("DELETED", t, final, current)
+        ns = current["metadata"].get("namespace")
+        if ns and t.key == "pods":
+            self._maybe_finish_namespace(ns)
+        return final
+
+    def subscribe(self, fn: Listener) -> Callable[[], None]:
+        """Call ``fn(type, resource, obj, old)`` after each change; returns the unsubscribe function."""
+        self._listeners.append(fn)
+
+        def unsubscribe() -> None:
+            if fn in self._listeners:
+                self._listeners.remove(fn)
+
+        return unsubscribe
+
+    def watch_changes(self, fn: Callable[[Change], None]) -> Callable[[], None]:
+        """Like ``subscribe``, but ``fn`` gets the ``Change`` and its shared encodings (watch fan-out)."""
+        self._change_listeners.append(fn)
+
+        def unsubscribe() -> None:
+            if fn in self._change_listeners:
+                self._change_listeners.remove(fn)
+
+        return unsubscribe
+
+    # ---- watch history -------------------------------------------------------------------------
+
+    def changes_since(self, rv: int) -> builtins.list[Change]:
+        """Changes after ``rv``, oldest first; 410 Expired if the history no longer reaches back that far."""
+        if rv < self._floor:
+            raise expired(rv, self.resource_version)
+        if rv >= self.resource_version:
+            return []
+        out = []
+        for change in reversed(self._history):
+            if change.rv <= rv:
+                break
+            out.append(change)
+        out.reverse()
+        return out
+
+    @property
+    def oldest_version(self) -> int:
+        """The oldest resourceVersion a watch (or a continue token) may still start from."""
+        return self._floor
+
+    def compact(self) -> None:
+        """Forget the change history (tests: the next watch from an older rv gets 410)."""
+        self._history.clear()
+        self._floor = self.resource_version
+
+    # ---- internals -----------------------------------------------------------------------------
+
+    def _bucket(self, t: ResourceType) -> dict[str, dict[str, dict[str, Any]]]:
+        return self._data.setdefault(t.storage_key, {})
+
+    def _prepare_new(
+        self, t: ResourceType, obj: dict[str, Any], namespace: str | None, *, copied: bool = False
+    ) -> dict[str, Any]:
+        check_shape(t, obj)
+        try:
+            new = obj if copied else copy(obj)
+        except (TypeError, msgspec.EncodeError) as exc:
+            raise bad_request(f"object is not JSON: {exc}") from None
+        meta = new.setdefault("metadata", {})
+        if t.storage_key != t.key:
+            t = registry.get(t.storage_key)
+        ns = ""
+        if t.namespaced:
+            ns = namespace or meta.get("namespace") or "default"
+            if namespace and meta.get("namespace") and meta["namespace"] != namespace:
+                raise bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
+            space = self.get("namespaces", None, ns)
+            if space is None:
+                raise not_found("namespaces", ns)
+            if space["metadata"].get("deletionTimestamp"):
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    f'{registry.get(t.key).plural} "{meta.get("name", "")}" is '
+                    f"forbidden: unable to create new content in namespace {ns} because it is being "
+                    "terminated",
+                    {"name": meta.get("name", ""), "kind": t.plural},
+                )
+            meta["namespace"] = ns
+        else:
+            meta.pop("namespace", None)
+        if not meta.get("name"):
+            if meta.get("generateName"):
+                meta["name"] = self._generate_name(t, ns, meta["generateName"])
+            else:
+                raise invalid(
+                    t.kind,
+                    "",
+                    [
+                        (
+                            "FieldValueRequired",
+                            "metadata.name",
+                            "Required value: name or generateName is required",
+                        )
+                    ],
+                    t.group,
+                )
+        validate_name(t, meta["name"])
+        if self._bucket(t).get(ns, {}).get(meta["name"]) is not None:
+            raise already_exists(t.plural, meta["name"], t.group)
+        new["kind"], new["apiVersion"] = t.kind, t.api_version
+        for drop in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields"):
+            meta.pop(drop, None)
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = self.clock.stamp()
+        if t.key != "events":
+            meta["generation"] = 1
+        normalize(t, new)
+        self._defaulter.apply(t, new)
+        validate(t, new)
+        return new
+
+    def _generate_name(self, t: ResourceType, ns: str, prefix: str) -> str:
+        space = self._bucket(t).get(ns, {})
+        while True:
+            name = prefix + "".join(_ALNUM[b % len(_ALNUM)] for b in uuid.uuid4().bytes[:5])
+            if name not in space:
+                return name
+
+    def _replace(self, t: ResourceType, current: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+        if "generation" in current["metadata"] and new.get("spec") != current.get("spec"):
+            new["metadata"]["generation"] = current["metadata"]["generation"] + 1
+        meta = new["metadata"]
+        if (
+            meta.get("deletionTimestamp")
+            and not meta.get("finalizers")
+            and current["metadata"].get("finalizers")
+        ):
+            # the last finalizer went away: the deletion completes
+            self._put(t, new)
+            removed = self.remove(t.key, meta.get("namespace"), meta["name"])
+            assert removed is not None
+            return removed
+        self._commit("MODIFIED", t, new, current)
+        return new
+
+    def _put(self, t: ResourceType, obj: dict[str, Any]) -> None:
+        meta = obj["metadata"]
+        self._bucket(t).setdefault(meta.get("namespace") or "", {})[meta["name"]] = obj
+
+    def _commit(self, type_: str, t: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        self.resource_version += 1
+        obj["metadata"]["resourceVersion"] = str(self.resource_version)
+        self._put(t, obj)
+        if old is not None:
+            self._encoded.pop(id(old), None)
+        self._record(type_, t, obj, old)
+
+    def _record(self, type_: str, t: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        if type_ == "DELETED" and old is not None:
+            self._encoded.pop(id(old), None)
+        if len(self._history) == self._history.maxlen:
+            self._floor = self._history[0].rv
+        change = Change(self.resource_version, type_, t.storage_key, obj, old)
+        self._history.append(change)
+        for watcher in list(self._change_listeners):
+            try:
+                watcher(change)
+            except Exception:
+                log.exception("store watcher failed")
+        for fn in list(self._listeners):
+            try:
+                fn(type_, t.storage_key, obj, old)
+            except Exception:  # a listener bug must not corrupt the store or fail the write
+                log.exception("store listener failed")
+
+    def _delete_namespace(self, current: dict[str, Any]) -> dict[str, Any]:
+        name = current["metadata"]["name"]
+        if not current["metadata"].get("deletionTimestamp"):
+
+            def terminate(obj: dict[str, Any]) -> None:
+                obj["metadata"]["deletionTimestamp"] = self.clock.stamp()
+                obj["metadata"]["deletionGracePeriodSeconds"] = 0
+                obj.setdefault("status", {})["phase"] = "Terminating"
+
+            marked = self.mutate("namespaces", None, name, terminate)
+            assert marked is not None
+            current = marked
+        for t in registry.TYPES:
+            if not t.namespaced or t.storage:
+                continue
+            for obj_name in list(self._bucket(t).get(name, {})):
+                with contextlib.suppress(ApiError):  # gone meanwhile (a cascade got it first)
+                    self.delete(t.key, name, obj_name)
+        return self._maybe_finish_namespace(name) or current
+
+    def _maybe_finish_namespace(self, ns: str) -> dict[str, Any] | None:
+        space = self.get("namespaces", None, ns)
+        if space is None or not space["metadata"].get("deletionTimestamp"):
+            return None
+        if any(self._bucket(t).get(ns) for t in registry.TYPES if t.namespaced and not t.storage):
+            return None
+        return self.remove("namespaces", None, ns)

@@ -1,0 +1,237 @@
+"""Watch streams: one chunked HTTP response per watch, one JSON WatchEvent per line.
+
+Each store ``Change`` caches its encoded line per view (plain JSON / Table / events.k8s.io), so a
+change fanned out to many watchers is encoded once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+
+from ktui.sandbox import registry, tables
+from ktui.sandbox.errors import ApiError, bad_request
+from ktui.sandbox.registry import ResourceType
+from ktui.sandbox.selectors import FieldRequirement, LabelRequirement, fields_match, labels_match
+from ktui.sandbox.store import Change, Store, encode
+
+_BATCH = 512  # events written per chunk at most when a watcher lags behind
+_IDLE_CHECK = 1.0  # seconds between checks that an idle watcher's client is still there
+HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-cache, private"}
+
+
+class WatchFilter:
+    """Which objects a watch sees: namespace, label and field selectors."""
+
+    def __init__(self, namespace: str | None, labels: list[LabelRequirement], fields: list[FieldRequirement]):
+        self.namespace, self.labels, self.fields = namespace, labels, fields
+        self.trivial = not namespace and not labels and not fields
+
+    def matches(self, obj: dict[str, Any] | None) -> bool:
+        """Whether ``obj`` is in the watched set."""
+        if obj is None:
+            return False
+        if self.trivial:
+            return True
+        if self.namespace and obj["metadata"].get("namespace") != self.namespace:
+            return False
+        return labels_match(self.labels, obj["metadata"].get("labels")) and fields_match(self.fields, obj)
+
+
+class Renderer:
+    """Encodes watch event lines for one resource type and view."""
+
+    def __init__(self, t: ResourceType, store: Store, table: bool) -> None:
+        self.t, self.store, self.table = t, store, table
+        self.view = ("table:" if table else "json:") + t.key
+        self._columns = encode(tables.column_definitions(t.key))
+
+    def _object(self, obj: dict[str, Any], rv: int | str) -> bytes:
+        if self.t.storage:
+            obj = registry.event_to_v1(obj)
+        if not self.table:
+            return encode(obj)
+        row = encode([tables.row(self.t.key, obj, datetime.now(UTC))])
+        return (
+            b'{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"'
+            + str(rv).encode()
+            + b'"},"columnDefinitions":'
+            + self._columns
+            + b',"rows":'
+            + row
+            + b"}"
+        )
+
+    def line(self, type_: str, obj: dict[str, Any], change: Change | None = None) -> bytes:
+        """One ``{"type":...,"object":...}\\n`` line (cached on the change when given)."""
+        key = self.view + ":" + type_
+        if change is not None:
+            hit = change.cache.get(key)
+            if hit is not None:
+                return hit
+        data = (
+            b'{"type":"'
+            + type_.encode()
+            + b'","object":'
+            + self._object(obj, obj["metadata"].get("resourceVersion", ""))
+            + b"}\n"
+        )
+        if change is not None:
+            change.cache[key] = data
+        return data
+
+    def bookmark(self, rv: int, *, initial_end: bool = False) -> bytes:
+        """A BOOKMARK event at ``rv``."""
+        meta: dict[str, Any] = {"resourceVersion": str(rv)}
+        if initial_end:
+            meta["annotations"] = {"k8s.io/initial-events-end": "true"}
+        return (
+            encode(
+                {
+                    "type": "BOOKMARK",
+                    "object": {"kind": self.t.kind, "apiVersion": self.t.api_version, "metadata": meta},
+                }
+            )
+            + b"\n"
+        )
+
+
+def error_line(err: ApiError) -> bytes:
+    """An in-band ERROR event carrying a Status."""
+    return encode({"type": "ERROR", "object": err.status()}) + b"\n"
+
+
+def translate(change: Change, flt: WatchFilter) -> str | None:
+    """The event type this watcher sees (selectors turn MODIFIED into ADDED/DELETED), or None."""
+    if flt.trivial:
+        return change.type
+    now = flt.matches(change.obj)
+    if change.type == "ADDED":
+        return "ADDED" if now else None
+    if change.type == "DELETED":
+        return "DELETED" if now or flt.matches(change.old) else None
+    before = flt.matches(change.old)
+    if now and before:
+        return "MODIFIED"
+    if now:
+        return "ADDED"
+    return "DELETED" if before else None
+
+
+async def serve(
+    request: web.Request,
+    *,
+    t: ResourceType,
+    store: Store,
+    flt: WatchFilter,
+    table: bool,
+    register: Callable[[asyncio.Queue[Any]], Callable[[], None]],
+    expire: bool,
+    bookmark_interval: float,
+    on_start: Callable[[], None],
+) -> web.StreamResponse:
+    """Serve one watch request until timeoutSeconds, a drop, or the client leaving."""
+    q = request.query
+    rv_text = q.get("resourceVersion", "")
+    timeout: float | None = None
+    try:
+        if q.get("timeoutSeconds"):
+            timeout = float(int(q["timeoutSeconds"]))
+        start_rv = int(rv_text) if rv_text not in ("", "0") else None
+    except ValueError:
+        raise bad_request(f"invalid resource version or timeout: {rv_text!r}") from None
+    bookmarks = q.get("allowWatchBookmarks", "").lower() in ("true", "1")
+    initial_end = q.get("sendInitialEvents", "").lower() == "true" and bookmarks
+    render = Renderer(t, store, table)
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+    storage = t.storage_key
+
+    def on_change(change: Change) -> None:
+        if change.resource == storage:
+            queue.put_nowait(change)
+
+    # subscribe and read the backlog in one synchronous step: no change can slip in between
+    unsubscribe = store.watch_changes(on_change)
+    unregister = register(queue)
+    head: list[bytes] = []
+    closing = False
+    try:
+        if expire:
+            head.append(
+                error_line(
+                    ApiError(
+                        410, "Expired", f"too old resource version: {rv_text or 0} ({store.resource_version})"
+                    )
+                )
+            )
+            closing = True
+        elif start_rv is None or initial_end:
+            items, _ = store.list(t.key)
+            head.extend(render.line("ADDED", o) for o in items if flt.matches(o))
+            if initial_end:
+                head.append(render.bookmark(store.resource_version, initial_end=True))
+        else:
+            try:
+                for change in store.changes_since(start_rv):
+                    typ = translate(change, flt)
+                    if typ:
+                        head.append(render.line(typ, change.obj, change))
+            except ApiError as err:
+                head.append(error_line(err))
+                closing = True
+        last_rv = store.resource_version
+        resp = web.StreamResponse(status=200, headers=HEADERS)
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        on_start()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout if timeout is not None else None
+        next_bookmark = loop.time() + bookmark_interval
+        with contextlib.suppress(ConnectionError):
+            if head:
+                await resp.write(b"".join(head))
+            while not closing:
+                now = loop.time()
+                wait = min(_IDLE_CHECK, next_bookmark - now)
+                if deadline is not None:
+                    wait = min(wait, deadline - now)
+                if wait <= 0:
+                    if deadline is not None and now >= deadline:
+                        break
+                    if bookmarks and queue.empty():
+                        await resp.write(render.bookmark(last_rv))
+                    next_bookmark = now + bookmark_interval
+                    continue
+                try:
+                    item = await asyncio.wait_for(queue.get(), wait)
+                except TimeoutError:
+                    if request.transport is None or request.transport.is_closing():
+                        break
+                    continue
+                out: list[bytes] = []
+                while True:
+                    if item is None or item == "abort":
+                        closing = True
+                        if item == "abort" and request.transport is not None:
+                            request.transport.close()
+                            return resp
+                        break
+                    typ = translate(item, flt)
+                    last_rv = item.rv
+                    if typ:
+                        out.append(render.line(typ, item.obj, item))
+                    if len(out) >= _BATCH or queue.empty():
+                        break
+                    item = queue.get_nowait()
+                if out:
+                    await resp.write(b"".join(out))
+            await resp.write_eof()
+        return resp
+    finally:
+        unsubscribe()
+        unregister()

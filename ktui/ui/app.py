@@ -1,0 +1,191 @@
+"""KtuiApp: wiring only. The source feeds snapshots from its thread; the main screen shows them.
+
+Data flow (design.md): the source's thread calls ``_on_snapshot``, which runs the diagnosis and
+builds the pod rows there, off the event loop, then posts one coalescing ``SnapshotUpdated``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+
+from ktui.kube.client import KubeError
+from ktui.model.tables import pod_rows
+from ktui.resources import ClusterSnapshot
+from ktui.ui.messages import ConnectionChanged, SnapshotUpdated
+from ktui.ui.palette import KtuiCommands
+from ktui.ui.screens.main import MainScreen
+from ktui.ui.screens.pickers import ALL_NAMESPACES
+from ktui.ui.source import Source
+
+
+def run_diagnosis(snapshot: ClusterSnapshot) -> tuple[Any, dict[str, str], str]:
+    """Diagnose a snapshot: (diagnosis or None, uid -> severity of each pod, error text)."""
+    try:
+        from ktui.diagnosis import diagnose
+
+        diagnosis = diagnose(snapshot)
+        verdicts = {p.metadata.uid: str(diagnosis.verdict(p.metadata.uid)) for p in snapshot.pods}
+        return diagnosis, verdicts, ""
+    except Exception as exc:  # a rule bug must not take the live view down with it
+        return None, {p.metadata.uid: "unknown" for p in snapshot.pods}, f"{type(exc).__name__}: {exc}"
+
+
+class KtuiApp(App[None]):
+    """Find out why a Kubernetes workload does not work."""
+
+    TITLE = "ktui"
+    CSS_PATH = Path(__file__).with_name("ktui.tcss")
+    COMMANDS = App.COMMANDS | {KtuiCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Keys", id="app.help"),
+        Binding("colon", "command_palette", "Commands", id="app.palette", show=False),
+    ]
+
+    def __init__(self, source: Source, *, readonly: bool = False) -> None:
+        super().__init__()
+        self.source = source
+        """Where the data comes from (ClusterSource in production, StaticSource in tests)."""
+        self.readonly = readonly
+        """No port-forwards (probes off)."""
+        self.diagnosis_error = ""
+        """The last diagnosis failure, if any."""
+        self.main_screen = MainScreen()
+        """The main screen."""
+        self.clipboard_method = ""
+        """How the last copy reached the clipboard: "system" or "osc52"."""
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def on_mount(self) -> None:
+        self.push_screen(self.main_screen)
+        self._start_source()
+
+    def _start_source(self) -> None:
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+        source = self.source
+
+        def on_snapshot(snapshot: ClusterSnapshot) -> None:
+            # Runs on the source's thread: the expensive work happens here, not on the event loop.
+            if generation != self._generation:
+                return
+            diagnosis, verdicts, error = run_diagnosis(snapshot)
+            self.diagnosis_error = error
+            rows = pod_rows(snapshot.pods, snapshot.now, verdicts)
+            self.post_message(SnapshotUpdated(snapshot, diagnosis, rows))
+
+        def on_status(state: str, message: str, forbidden: Mapping[str, str]) -> None:
+            if generation == self._generation:
+                self.post_message(ConnectionChanged(state, message, dict(forbidden)))
+
+        source.start(on_snapshot, on_status)
+
+    def on_unmount(self) -> None:
+        # The log pane stops its own stream when it unmounts; the feed is ours to stop.
+        self.source.stop()
+
+    @on(SnapshotUpdated)
+    def _snapshot(self, message: SnapshotUpdated) -> None:
+        self.main_screen.apply_snapshot(message.snapshot, message.diagnosis, message.rows)
+        if self.diagnosis_error:
+            self.notify(f"Diagnosis failed: {self.diagnosis_error}", severity="error", timeout=8)
+            self.diagnosis_error = ""
+
+    @on(ConnectionChanged)
+    def _connection(self, message: ConnectionChanged) -> None:
+        self.main_screen.apply_connection(message.state, message.message, dict(message.forbidden))
+
+    # ------------------------------------------------------------------ switching
+
+    def switch_namespace(self, choice: str | None) -> None:
+        """Watch another namespace (None or the picker's ALL_NAMESPACES: all)."""
+        namespace = None if choice in (None, ALL_NAMESPACES) else choice
+        if namespace == self.source.namespace:
+            return
+        screen = self.main_screen
+        screen.table.empty_message = "Loading pods…"
+        screen.table.set_rows(())
+        screen.snapshot = None
+        self.source.namespace = namespace
+        screen.table.show_namespace = namespace is None
+        screen.status.namespace = namespace
+        self._set_namespace(namespace)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="source")
+    def _set_namespace(self, namespace: str | None) -> None:
+        """The feed joins its reflectors when it re-lists: never on the event loop."""
+        self.source.set_namespace(namespace)
+
+    def switch_context(self, name: str) -> None:
+        """Watch another kubeconfig context, in its default namespace."""
+        try:
+            new_source = self.source.with_context(name)
+        except KubeError as exc:
+            self.notify(f"Cannot switch to {name}: {exc.message}", severity="error")
+            return
+        old, self.source = self.source, new_source
+        screen = self.main_screen
+        screen.snapshot = None
+        screen.table.empty_message = "Loading pods…"
+        screen.table.set_rows(())
+        screen.log_pane.source = new_source
+        self._stop_source(old)
+        self._start_source()
+        self.notify(f"Context: {name}", timeout=3)
+
+    @work(thread=True, exit_on_error=False, group="source-stop")
+    def _stop_source(self, source: Source) -> None:
+        source.stop()
+
+    # ------------------------------------------------------------------ global actions
+
+    def copy_text(self, text: str | None) -> None:
+        """Copy to the system clipboard with pyperclip, else through the terminal (OSC 52), and say which."""
+        if not text:
+            return
+        try:
+            import pyperclip
+
+            pyperclip.copy(text)
+            self.clipboard_method = "system"
+            where = "the system clipboard"
+        except Exception:  # pyperclip raises its own PyperclipException with no clipboard tool
+            self.copy_to_clipboard(text)
+            self.clipboard_method = "osc52"
+            where = "the terminal clipboard (OSC 52; needs a terminal that allows it)"
+        # Textual keeps its own copy too, so paste inside the app works either way.
+        self._clipboard = text
+        lines = text.count("\n") + 1
+        self.notify(f"Copied {lines} line{'s' if lines > 1 else ''} to {where}", timeout=4)
+
+    def action_help(self) -> None:
+        """Show every key, grouped by pane."""
+        from ktui.ui.screens.help import HelpScreen
+        from ktui.ui.widgets.log_pane import LogPane
+        from ktui.ui.widgets.pod_table import PodTable
+
+        groups = [
+            ("Pod list", [*PodTable.BINDINGS]),
+            ("Panes", [*MainScreen.BINDINGS]),
+            ("Logs pane (when focused)", [*LogPane.BINDINGS]),
+            ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "", "Command palette"),
+                            Binding("tab", "", "Next pane")]),
+        ]
+        self.push_screen(HelpScreen([(title, [b for b in group if isinstance(b, Binding)])
+                                     for title, group in groups]))
+
+
+def make_app(conn: Any, namespace: str | None, *, readonly: bool = False) -> KtuiApp:
+    """The app on a live cluster connection: the one factory the CLI, the demo and tests use."""
+    from ktui.ui.source import ClusterSource
+
+    return KtuiApp(ClusterSource(conn, namespace), readonly=readonly)

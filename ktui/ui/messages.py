@@ -1,0 +1,75 @@
+"""Messages that cross from threads (the feed, log workers) to the event loop.
+
+Small dataclasses in one module (toolong's messages.py). High-rate ones coalesce with
+``can_replace``: a burst of watch events renders once, with the newest snapshot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from textual.message import Message
+
+from ktui.model.tables import PodRow
+from ktui.resources import ClusterSnapshot
+
+
+@dataclass
+class SnapshotUpdated(Message):
+    """A new cluster snapshot with its diagnosis and pod rows, computed on the feed thread."""
+
+    snapshot: ClusterSnapshot
+    diagnosis: Any
+    rows: tuple[PodRow, ...]
+
+    def can_replace(self, message: Message) -> bool:
+        """Only the latest snapshot matters."""
+        return isinstance(message, SnapshotUpdated)
+
+
+@dataclass
+class ConnectionChanged(Message):
+    """The feed's connection state: connecting, live, reconnecting or unreachable."""
+
+    state: str
+    message: str = ""
+    forbidden: Mapping[str, str] = field(default_factory=dict)
+
+    def can_replace(self, message: Message) -> bool:
+        """Only the latest state matters."""
+        return isinstance(message, ConnectionChanged)
+
+
+@dataclass
+class LogsLoaded(Message):
+    """The whole (tailed) log of a container, replacing what the log view shows."""
+
+    key: tuple[str, ...]
+    lines: list[str]
+
+
+@dataclass
+class LogsAppended(Message):
+    """More lines from a followed log stream."""
+
+    key: tuple[str, ...]
+    lines: list[str]
+
+
+@dataclass
+class LogsUnavailable(Message):
+    """Why a container has no logs to show (the server's message or the container's state)."""
+
+    key: tuple[str, ...]
+    reason: str
+
+
+@dataclass
+class DetailLoaded(Message):
+    """An object's full YAML, fetched on demand."""
+
+    title: str
+    text: str
+    error: str = ""

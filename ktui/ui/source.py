@@ -1,0 +1,234 @@
+"""Where the app's data comes from: a live cluster (``ClusterSource``) or fixed records (``StaticSource``).
+
+The app takes a source as a constructor argument (posting's ``make_posting``, harlequin's adapters),
+so the CLI, the demo, Pilot tests and snapshot tests build the same app over different data. A
+source pushes snapshots and connection states through two callbacks, called from its own thread;
+it also answers the on-demand reads the screens need (logs, an object's YAML, contexts).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import yaml
+
+from ktui.kube.client import Connection, KubeError
+from ktui.resources import ClusterSnapshot, Ref
+
+SnapshotCallback = Callable[[ClusterSnapshot], None]
+StatusCallback = Callable[[str, str, Mapping[str, str]], None]
+"""on_status(state, message, forbidden): state is connecting / live / reconnecting / unreachable."""
+
+
+class Source(Protocol):
+    """The contract between the app and its data."""
+
+    context: str
+    server: str
+    namespace: str | None
+    """The namespace watched, None for all namespaces."""
+
+    def start(self, on_snapshot: SnapshotCallback, on_status: StatusCallback) -> None:
+        """Begin delivering snapshots (from a thread) until stop()."""
+
+    def stop(self) -> None:
+        """Stop delivering; bounded."""
+
+    def set_namespace(self, namespace: str | None) -> None:
+        """Watch another namespace (None: all)."""
+
+    def contexts(self) -> list[str]:
+        """Context names this source can switch to."""
+
+    def with_context(self, name: str) -> Source:
+        """A new, unstarted source on another context; KubeError if impossible."""
+
+    def logs(self, namespace: str, pod: str, container: str, *, previous: bool, tail_lines: int | None,
+             timestamps: bool) -> str:
+        """A container's log; KubeError carrying the server's message."""
+
+    def follow_logs(self, namespace: str, pod: str, container: str, *, tail_lines: int | None,
+                    timestamps: bool, stop: threading.Event) -> Iterator[list[str]]:
+        """Batches of log lines until stop is set or the stream ends."""
+
+    def object_yaml(self, ref: Ref) -> str:
+        """The object as the server has it now, as YAML; KubeError on failure."""
+
+
+class ClusterSource:
+    """A live cluster: a ClusterFeed for snapshots, the kube layer for on-demand reads."""
+
+    def __init__(self, conn: Connection, namespace: str | None, *, label_selector: str | None = None,
+                 max_hz: float = 10.0) -> None:
+        self.conn = conn
+        self.context = conn.context
+        self.server = conn.server
+        self.namespace = namespace
+        self.label_selector = label_selector
+        self.max_hz = max_hz
+        self._feed: object | None = None
+
+    def start(self, on_snapshot: SnapshotCallback, on_status: StatusCallback) -> None:
+        """Start the feed's reflectors."""
+        from ktui.model.feed import ClusterFeed, FeedStatus
+
+        def status(st: FeedStatus) -> None:
+            on_status(st.state, st.message, dict(st.forbidden))
+
+        feed = ClusterFeed(self.conn, self.namespace, on_snapshot=on_snapshot, on_status=status,
+                           max_hz=self.max_hz, label_selector=self.label_selector)
+        self._feed = feed
+        feed.start()
+
+    def stop(self) -> None:
+        """Stop the feed (joins its threads, bounded)."""
+        feed, self._feed = self._feed, None
+        if feed is not None:
+            feed.stop()  # type: ignore[attr-defined]
+
+    def set_namespace(self, namespace: str | None) -> None:
+        """Re-list on another namespace."""
+        self.namespace = namespace
+        if self._feed is not None:
+            self._feed.set_namespace(namespace)  # type: ignore[attr-defined]
+
+    def contexts(self) -> list[str]:
+        """The kubeconfig's contexts."""
+        return self.conn.contexts()
+
+    def with_context(self, name: str) -> ClusterSource:
+        """A source on another context, in that context's default namespace."""
+        conn = self.conn.with_context(name)
+        return ClusterSource(conn, conn.namespace, max_hz=self.max_hz)
+
+    def logs(self, namespace: str, pod: str, container: str, *, previous: bool, tail_lines: int | None,
+             timestamps: bool) -> str:
+        """One read of a container's log."""
+        from ktui.kube.logs import fetch_logs
+
+        return fetch_logs(self.conn, namespace, pod, container, previous=previous,
+                          tail_lines=tail_lines, timestamps=timestamps)
+
+    def follow_logs(self, namespace: str, pod: str, container: str, *, tail_lines: int | None,
+                    timestamps: bool, stop: threading.Event) -> Iterator[list[str]]:
+        """Follow a container's log."""
+        from ktui.kube.logs import follow_logs
+
+        return follow_logs(self.conn, namespace, pod, container, tail_lines=tail_lines,
+                           timestamps=timestamps, stop=stop)
+
+    def object_yaml(self, ref: Ref) -> str:
+        """GET the object and dump it as YAML (managedFields dropped, Secret data never fetched)."""
+        from ktui.kube.api import RESOURCES, get_json
+
+        if ref.kind == "Secret":
+            raise KubeError("Secret values are never shown")
+        resource = RESOURCES.get(ref.kind)
+        if resource is None:
+            raise KubeError(f"cannot fetch kind {ref.kind}")
+        doc = get_json(self.conn, f"{resource.path(ref.namespace or None)}/{ref.name}")
+        if isinstance(doc, dict):
+            doc.get("metadata", {}).pop("managedFields", None)
+        return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)
+
+
+@dataclass
+class StaticSource:
+    """Fixed snapshots and logs, for snapshot tests and demos without a cluster.
+
+    ``logs`` maps ``(pod, container, previous)`` to the log text, or to an Exception to raise.
+    ``push()`` delivers another snapshot, ``status()`` another connection state.
+    """
+
+    snapshot: ClusterSnapshot
+    context: str = "static"
+    server: str = "https://127.0.0.1"
+    namespace: str | None = "default"
+    logs_by_key: dict[tuple[str, str, bool], str | Exception] = field(default_factory=dict)
+    yaml_by_name: dict[str, str] = field(default_factory=dict)
+    other_contexts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        self._on_snapshot: SnapshotCallback | None = None
+        self._on_status: StatusCallback | None = None
+
+    def start(self, on_snapshot: SnapshotCallback, on_status: StatusCallback) -> None:
+        """Deliver the snapshot at once."""
+        self._on_snapshot, self._on_status = on_snapshot, on_status
+        on_status("live", "", dict(self.snapshot.forbidden))
+        on_snapshot(self._scoped(self.snapshot))
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+        self._on_snapshot = self._on_status = None
+
+    def push(self, snapshot: ClusterSnapshot) -> None:
+        """Deliver a new snapshot as a feed would."""
+        self.snapshot = snapshot
+        if self._on_snapshot is not None:
+            self._on_snapshot(self._scoped(snapshot))
+
+    def status(self, state: str, message: str = "", forbidden: Mapping[str, str] | None = None) -> None:
+        """Deliver a connection state as a feed would."""
+        if self._on_status is not None:
+            self._on_status(state, message, dict(forbidden or {}))
+
+    def _scoped(self, snapshot: ClusterSnapshot) -> ClusterSnapshot:
+        if self.namespace is None:
+            return snapshot
+        import msgspec
+
+        ns = self.namespace
+        return msgspec.structs.replace(
+            snapshot,
+            pods=tuple(p for p in snapshot.pods if p.metadata.namespace == ns),
+            events=tuple(e for e in snapshot.events if e.metadata.namespace == ns),
+        )
+
+    def set_namespace(self, namespace: str | None) -> None:
+        """Re-deliver the snapshot scoped to another namespace."""
+        self.namespace = namespace
+        self.push(self.snapshot)
+
+    def contexts(self) -> list[str]:
+        """This context and the extra names given."""
+        return [self.context, *self.other_contexts]
+
+    def with_context(self, name: str) -> StaticSource:
+        """The same data under another context name."""
+        if name not in self.contexts():
+            raise KubeError(f'context "{name}" does not exist')
+        return StaticSource(self.snapshot, context=name, server=self.server, namespace=self.namespace,
+                            logs_by_key=self.logs_by_key, other_contexts=tuple(self.contexts()))
+
+    def logs(self, namespace: str, pod: str, container: str, *, previous: bool, tail_lines: int | None,
+             timestamps: bool) -> str:
+        """The stored log, or the stored error."""
+        value = self.logs_by_key.get((pod, container, previous), "")
+        if isinstance(value, Exception):
+            raise value
+        lines = value.splitlines()
+        if tail_lines is not None:
+            lines = lines[-tail_lines:]
+        return "\n".join(lines)
+
+    def follow_logs(self, namespace: str, pod: str, container: str, *, tail_lines: int | None,
+                    timestamps: bool, stop: threading.Event) -> Iterator[list[str]]:
+        """The stored log as one batch."""
+        text = self.logs(namespace, pod, container, previous=False, tail_lines=tail_lines,
+                         timestamps=timestamps)
+        yield text.splitlines()
+
+    def object_yaml(self, ref: Ref) -> str:
+        """The stored YAML, or the record from the snapshot."""
+        if ref.name in self.yaml_by_name:
+            return self.yaml_by_name[ref.name]
+        import msgspec
+
+        for pod in self.snapshot.pods:
+            if pod.metadata.uid == ref.uid:
+                return yaml.safe_dump(msgspec.to_builtins(pod), sort_keys=False)
+        raise KubeError(f'{ref.kind.lower()}s "{ref.name}" not found')

@@ -1,0 +1,112 @@
+"""The selected object's findings: summary, detail, evidence, next steps and kubectl commands."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "unknown": "bold magenta",
+                  "info": "bold green"}
+"""How each severity is drawn (rich styles; all text from the cluster goes in as Text, never markup)."""
+
+SEVERITY_LABEL = {"error": "✖ ERROR", "warning": "▲ WARNING", "unknown": "? CANNOT TELL", "info": "✔ OK"}
+"""The label in front of a finding."""
+
+
+def finding_text(finding: Any) -> Text:
+    """One finding as plain-layout rich Text (cluster strings appended as text, never parsed as markup)."""
+    severity = str(finding.severity)
+    text = Text()
+    text.append(SEVERITY_LABEL.get(severity, severity.upper()) + "  ", SEVERITY_STYLE.get(severity, "bold"))
+    text.append(finding.summary, "bold")
+    if finding.code:
+        text.append(f"  {finding.code}", "dim")
+    text.append("\n")
+    if finding.detail:
+        text.append(finding.detail.strip() + "\n")
+    for title, items, bullet in (("Evidence", finding.evidence, "•"), ("Next steps", finding.next_steps, "#"),
+                                 ("Commands", finding.commands, "$")):
+        if items:
+            text.append(title + "\n", "bold underline")
+            for number, item in enumerate(items, 1):
+                text.append(f"  {number if bullet == '#' else bullet} ", "dim")
+                text.append(item + "\n", "cyan" if bullet == "$" else "")
+    return text
+
+
+def finding_renderable(finding: Any) -> Group:
+    """One finding laid out with hanging indents, so wrapped evidence stays under its bullet."""
+    severity = str(finding.severity)
+    head = Text()
+    head.append(SEVERITY_LABEL.get(severity, severity.upper()) + "  ", SEVERITY_STYLE.get(severity, "bold"))
+    head.append(finding.summary, "bold")
+    if finding.code:
+        head.append(f"  {finding.code}", "dim")
+    parts: list[Any] = [head]
+    if finding.detail:
+        parts.append(Text(finding.detail.strip()))
+    sections = (("Evidence", finding.evidence, "•"), ("Next steps", finding.next_steps, "#"),
+                ("Commands  (y copies)", finding.commands, "$"))
+    for title, items, bullet in sections:
+        if not items:
+            continue
+        parts.append(Text(title, "bold underline"))
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(width=3, justify="right", style="dim")
+        grid.add_column(ratio=1)
+        for number, item in enumerate(items, 1):
+            grid.add_row(f"{number}." if bullet == "#" else bullet, Text(item, "cyan" if bullet == "$" else ""))
+        parts.append(grid)
+    parts.append(Text(""))
+    return Group(*parts)
+
+
+def findings_as_plain_text(findings: Sequence[Any]) -> str:
+    """The findings as plain text for the clipboard."""
+    return "\n".join(finding_text(f).plain for f in findings).strip() + "\n"
+
+
+class DiagnosisView(VerticalScroll, can_focus=True):
+    """Scrollable findings of the pod under the cursor."""
+
+    BINDING_GROUP_TITLE = "Diagnosis"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.findings: tuple[Any, ...] = ()
+        """The findings shown (root cause first)."""
+        self._key: object = None
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Static(Text("Select a pod to see what is wrong with it.", "dim"), id="diagnosis-body")
+
+    def show(self, title: Text, findings: Sequence[Any], extra: Text | None = None) -> None:
+        """Show a pod's findings under a title line; unchanged input costs nothing."""
+        key = (title.plain, tuple(findings), extra.plain if extra else None)
+        if key == self._key:
+            return
+        scroll_home = self._key is None or (isinstance(self._key, tuple) and self._key[0] != title.plain)
+        self._key = key
+        self.findings = tuple(findings)
+        parts: list[Any] = [title]
+        for finding in findings:
+            parts.append(finding_renderable(finding))
+        if not findings:
+            parts.append(Text("No diagnosis yet.", "dim"))
+        if extra is not None:
+            parts.append(extra)
+        self.query_one("#diagnosis-body", Static).update(Group(*parts))
+        if scroll_home:
+            self.scroll_home(animate=False)
+
+    def show_message(self, message: Text) -> None:
+        """Show a message instead of findings."""
+        self._key = None
+        self.findings = ()
+        self.query_one("#diagnosis-body", Static).update(message)

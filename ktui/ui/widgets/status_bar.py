@@ -1,0 +1,74 @@
+"""The header line: context, namespace, connection state and the count of problems."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual.widgets import Static
+
+STATE_STYLE = {"live": ("● live", "bold green"), "connecting": ("◌ connecting", "bold cyan"),
+               "reconnecting": ("◌ reconnecting", "bold yellow"), "unreachable": ("✖ unreachable", "bold red")}
+"""How each connection state reads."""
+
+
+@dataclass
+class StatusInfo:
+    """What the status bar shows."""
+
+    context: str = ""
+    namespace: str | None = None
+    state: str = "connecting"
+    message: str = ""
+    pods: int = 0
+    shown: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    forbidden: int = 0
+    query: str = ""
+    problems_only: bool = False
+    readonly: bool = False
+
+
+def status_text(info: StatusInfo) -> Text:
+    """The status line as Text (context and namespace names inserted as plain text)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(" ktui ", "bold reverse")
+    text.append("  ctx ", "dim")
+    text.append(info.context, "bold")
+    text.append("  ns ", "dim")
+    text.append(info.namespace if info.namespace is not None else "all namespaces", "bold")
+    label, style = STATE_STYLE.get(info.state, (info.state, "bold"))
+    text.append("  ")
+    text.append(label, style)
+    if info.forbidden:
+        text.append(f"  ⚠ {info.forbidden} forbidden", "bold yellow")
+    text.append("  │ ", "dim")
+    text.append(f"{info.pods} pods", "bold")
+    if info.shown != info.pods:
+        text.append(f" ({info.shown} shown)", "dim")
+    errors, warnings = info.counts.get("error", 0), info.counts.get("warning", 0)
+    unknown = info.counts.get("unknown", 0)
+    text.append("  ")
+    text.append(f"✖ {errors}", "bold red" if errors else "dim")
+    text.append("  ")
+    text.append(f"▲ {warnings}", "bold yellow" if warnings else "dim")
+    if unknown:
+        text.append(f"  ? {unknown}", "bold magenta")
+    if info.problems_only:
+        text.append("  [problems only]", "bold")
+    if info.query:
+        text.append("  filter: ", "dim")
+        text.append(info.query, "italic")
+    if info.readonly:
+        text.append("  readonly", "dim")
+    if info.state != "live" and info.message:
+        text.append(f"  ({info.message})", "dim")
+    return text
+
+
+class StatusBar(Static):
+    """One line at the top of the main screen."""
+
+    def show(self, info: StatusInfo) -> None:
+        """Redraw from the given state."""
+        self.update(status_text(info))

@@ -1,0 +1,70 @@
+"""connect(): kubeconfig files, contexts, in-cluster fallback and one-line errors, against a sandbox."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from ktui.kube import api
+from ktui.kube.client import KubeError, connect
+from ktui.sandbox.kubeconfig import kubeconfig_text
+from ktui.sandbox.runner import Sandbox
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_connect_reads_context_namespace_and_server(sb: Sandbox) -> None:
+    conn = connect(str(sb.kubeconfig))
+    assert conn.context == "ktui-sandbox"
+    assert conn.namespace == "default"
+    assert conn.server == sb.url
+    assert conn.contexts() == ["ktui-sandbox"]
+    assert conn.check().startswith("v1.")
+
+
+def test_bad_path_and_unknown_context_are_one_line_errors(sb: Sandbox, tmp_path: Path) -> None:
+    with pytest.raises(KubeError) as bad:
+        connect(str(tmp_path / "missing.yaml"))
+    assert "missing.yaml" in str(bad.value) and "\n" not in str(bad.value)
+    with pytest.raises(KubeError) as ctx:
+        connect(str(sb.kubeconfig), context="nope")
+    assert str(ctx.value) == 'context "nope" not found in kubeconfig (available: ktui-sandbox)'
+
+
+def test_no_kubeconfig_anywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "none"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    with pytest.raises(KubeError, match="no kubeconfig found"):
+        connect()
+
+
+def test_kubeconfig_env_merges_files_and_switches_context(
+    sb: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead = f"http://127.0.0.1:{_free_port()}"
+    other = tmp_path / "other.yaml"
+    other.write_text(kubeconfig_text(dead, namespace="team-a", context="dead"))
+    monkeypatch.setenv("KUBECONFIG", f"{sb.kubeconfig}:{other}")
+    conn = connect()
+    assert conn.context == "ktui-sandbox"  # the first file's current-context wins, as in kubectl
+    assert sorted(conn.contexts()) == ["dead", "ktui-sandbox"]
+    moved = conn.with_context("dead")
+    assert (moved.context, moved.namespace, moved.server) == ("dead", "team-a", dead)
+    with pytest.raises(api.Unreachable) as down:
+        moved.check(timeout=2)
+    assert str(down.value).startswith(f"cannot reach {dead}") and "\n" not in str(down.value)
+
+
+def test_forbidden_read_carries_the_server_message(sb: Sandbox) -> None:
+    sb.faults.deny("viewer", "get", "pods")
+    conn = connect(str(sb.kubeconfig_for("viewer")))
+    with pytest.raises(api.ApiStatusError) as exc:
+        api.get_json(conn, "/api/v1/namespaces/default/pods/running")
+    assert exc.value.code == 403
+    assert 'pods "running" is forbidden: User "viewer" cannot get resource "pods"' in str(exc.value)

@@ -1,0 +1,144 @@
+"""Reflector against a sandbox: live changes, 410 -> relist, dropped watches, forbidden, stop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from ktui.kube import reflector as rf
+from ktui.kube.client import connect
+from ktui.model.store import ClusterStore
+from ktui.sandbox.runner import Sandbox
+
+from kube_helpers import eventually
+
+
+class Recorder:
+    """A Sink that keeps a store and every state change."""
+
+    def __init__(self) -> None:
+        self.store = ClusterStore()
+        self.states: list[tuple[str, str]] = []
+        self.replaces = 0
+        self.lock = threading.Lock()
+
+    def replace(self, kind: str, records: list[Any]) -> None:
+        self.store.replace(kind, records)
+        self.replaces += 1
+
+    def apply(self, kind: str, events: list[tuple[str, Any]]) -> None:
+        self.store.apply_many(kind, events)
+
+    def status(self, kind: str, state: str, message: str = "") -> None:
+        with self.lock:
+            self.states.append((state, message))
+
+    def pods(self) -> dict[str, Any]:
+        return {p.metadata.name: p for p in self.store.snapshot().pods}
+
+
+def _server_pods(sb: Sandbox) -> dict[str, str]:
+    items, _ = sb.call(lambda: sb.store.list("pods", "default"))
+    return {o["metadata"]["uid"]: o["metadata"]["resourceVersion"] for o in items}
+
+
+def _label(sb: Sandbox, name: str, value: str) -> None:
+    def fn(obj: dict[str, Any]) -> None:
+        obj["metadata"].setdefault("labels", {})["probe"] = value
+
+    sb.call(lambda: sb.store.mutate("pods", "default", name, fn))
+
+
+def _start(sb: Sandbox, rec: Recorder, **kw: Any) -> rf.Reflector:
+    refl = rf.Reflector(connect(str(kw.pop("kubeconfig", sb.kubeconfig))), "Pod", rec,
+                        namespace="default", **kw)
+    refl.start()
+    eventually(lambda: refl.state == rf.LIVE, 5)
+    return refl
+
+
+def test_lists_then_sees_a_change_within_a_deadline(sb: Sandbox) -> None:
+    rec = Recorder()
+    refl = _start(sb, rec)
+    try:
+        assert {"running", "backoff", "error", "pending"} <= set(rec.pods())
+        assert "Pod" in rec.store.snapshot().synced
+        t0 = time.monotonic()
+        _label(sb, "running", "one")
+        eventually(lambda: (rec.pods()["running"].metadata.labels or {}).get("probe") == "one", 2)
+        assert time.monotonic() - t0 < 1.0
+    finally:
+        refl.stop()
+        assert refl.join(2)
+
+
+def test_expired_watch_relists_and_matches_the_server(sb: Sandbox) -> None:
+    rec = Recorder()
+    refl = _start(sb, rec)
+    try:
+        sb.faults.expire_next_watch()
+        sb.faults.drop_watches()  # the re-watch gets the in-band 410 ERROR
+        _label(sb, "pending", "after-drop")
+        eventually(lambda: refl.relists >= 1, 5)
+        eventually(lambda: {p.metadata.uid: p.metadata.resource_version
+                            for p in rec.store.snapshot().pods} == _server_pods(sb), 5)
+        assert rec.replaces >= 2  # the initial list and the relist
+        _label(sb, "pending", "live-again")  # and the watch after the relist works
+        eventually(lambda: (rec.pods()["pending"].metadata.labels or {}).get("probe") == "live-again", 3)
+    finally:
+        refl.stop()
+        assert refl.join(2)
+
+
+def test_cut_connection_reports_reconnecting_then_live(sb: Sandbox) -> None:
+    rec = Recorder()
+    refl = _start(sb, rec)
+    try:
+        before = len(rec.states)
+        assert sb.faults.drop_watches(abort=True) >= 1
+        eventually(lambda: [s for s, _ in rec.states[before:]][-1:] == ["live"]
+                   and "reconnecting" in [s for s, _ in rec.states[before:]], 5)
+        _label(sb, "backoff", "after-cut")  # resumed from the last resourceVersion: nothing lost
+        eventually(lambda: (rec.pods()["backoff"].metadata.labels or {}).get("probe") == "after-cut", 3)
+        assert refl.relists == 0
+    finally:
+        refl.stop()
+        assert refl.join(2)
+
+
+def test_forbidden_then_allowed(sb: Sandbox) -> None:
+    sb.faults.deny("viewer", "list", "pods")
+    rec = Recorder()
+    refl = rf.Reflector(connect(str(sb.kubeconfig_for("viewer"))), "Pod", rec, namespace="default",
+                        forbidden_retry=0.2)
+    refl.start()
+    try:
+        eventually(lambda: refl.state == rf.FORBIDDEN, 5)
+        assert 'cannot list resource "pods"' in rec.states[-1][1]
+        sb.faults.allow("viewer", "list", "pods")
+        eventually(lambda: refl.state == rf.LIVE, 5)
+        assert "running" in rec.pods()
+    finally:
+        refl.stop()
+        assert refl.join(2)
+
+
+def test_not_served_kind_ends_quietly(sb: Sandbox) -> None:
+    rec = Recorder()
+    refl = rf.Reflector(connect(str(sb.kubeconfig)), "StatefulSet", rec)
+    refl.start()
+    assert refl.join(5)
+    assert refl.state == rf.ABSENT
+
+
+def test_stop_joins_promptly_while_the_watch_is_idle(sb: Sandbox) -> None:
+    before = threading.active_count()
+    rec = Recorder()
+    refl = _start(sb, rec, kubeconfig=sb.kubeconfig)
+    time.sleep(0.2)  # let it block in the watch read
+    t0 = time.monotonic()
+    refl.stop()
+    assert refl.join(2)
+    assert time.monotonic() - t0 < 0.5
+    assert threading.active_count() == before

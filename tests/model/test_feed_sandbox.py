@@ -1,0 +1,180 @@
+"""ClusterFeed against a sandbox: status, coalescing, namespace switch, forbidden kinds, stop."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from ktui import resources as r
+from ktui.kube.client import connect
+from ktui.model.feed import ClusterFeed, FeedStatus
+from ktui.sandbox.runner import Sandbox
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(scenario="seed", speed=20.0) as sb:
+        yield sb
+
+
+@pytest.fixture()
+def sb(sandbox: Sandbox) -> Iterator[Sandbox]:
+    yield sandbox
+    sandbox.faults.clear()
+
+
+def eventually(pred: Callable[[], Any], timeout: float = 10.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := pred()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(0.02)
+    return value
+
+
+class Capture:
+    """Collects what the feed delivers, and from which thread."""
+
+    def __init__(self) -> None:
+        self.snapshots: list[r.ClusterSnapshot] = []
+        self.statuses: list[FeedStatus] = []
+        self.threads: set[str] = set()
+
+    def snap(self, s: r.ClusterSnapshot) -> None:
+        self.threads.add(threading.current_thread().name)
+        self.snapshots.append(s)
+
+    def status(self, s: FeedStatus) -> None:
+        self.threads.add(threading.current_thread().name)
+        self.statuses.append(s)
+
+    @property
+    def last(self) -> r.ClusterSnapshot:
+        return self.snapshots[-1]
+
+    def state(self) -> str:
+        return self.statuses[-1].state if self.statuses else ""
+
+
+def _feed(sb: Sandbox, cap: Capture, ns: str | None = None, kubeconfig: Any = None, **kw: Any) -> ClusterFeed:
+    conn = connect(str(kubeconfig or sb.kubeconfig))
+    feed = ClusterFeed(conn, ns, on_snapshot=cap.snap, on_status=cap.status, **kw)
+    feed.start()
+    return feed
+
+
+def test_connecting_then_live_with_the_seed(sb: Sandbox) -> None:
+    before = threading.active_count()
+    cap = Capture()
+    feed = _feed(sb, cap)
+    try:
+        eventually(lambda: cap.state() == "live")
+        assert cap.statuses[0].state == "connecting"
+        eventually(lambda: cap.snapshots and {"running", "error"} <= {p.metadata.name for p in cap.last.pods})
+        assert {"Pod", "Secret", "ConfigMap", "Event", "Node"} <= cap.last.synced
+        assert cap.threads == {"ktui-feed"}  # callbacks never come from a reflector thread
+    finally:
+        assert feed.stop(3)
+    assert threading.active_count() == before  # every reflector and the feed thread joined
+
+
+def test_many_changes_make_few_snapshots(sb: Sandbox) -> None:
+    cap = Capture()
+    feed = _feed(sb, cap, "default", max_hz=4.0)
+    try:
+        eventually(lambda: cap.state() == "live")
+        time.sleep(0.3)
+        start = len(cap.snapshots)
+        t0 = time.monotonic()
+
+        def burst() -> None:
+            for i in range(200):
+                sb.store.mutate("pods", "default", "running",
+                                lambda o, i=i: o["metadata"].setdefault("labels", {}).update(n=str(i)))
+
+        sb.call(burst)
+        eventually(lambda: (cap.last.pods and (next(p for p in cap.last.pods if p.metadata.name == "running")
+                                              .metadata.labels or {}).get("n") == "199"), 5)
+        elapsed = time.monotonic() - t0
+        made = len(cap.snapshots) - start
+        assert 1 <= made <= 4 * elapsed + 2, (made, elapsed)
+        versions = [s.version for s in cap.snapshots]
+        assert versions == sorted(set(versions))  # only when something changed, never twice the same
+    finally:
+        feed.stop()
+
+
+def test_set_namespace_restarts_on_the_new_scope(sb: Sandbox) -> None:
+    cap = Capture()
+    feed = _feed(sb, cap, "default")
+    try:
+        eventually(lambda: cap.state() == "live" and cap.snapshots and cap.last.pods)
+        feed.set_namespace("kube-public")
+        eventually(lambda: cap.state() == "live" and cap.last.synced >= {"Pod", "Node"}
+                   and not any(p.metadata.namespace == "default" for p in cap.last.pods))
+        assert cap.last.nodes  # cluster-scoped kinds come back after the switch
+        feed.set_namespace(None)
+        eventually(lambda: any(p.metadata.name == "running" for p in cap.last.pods))
+    finally:
+        feed.stop()
+
+
+def test_forbidden_kind_shows_in_status_and_snapshot(sb: Sandbox) -> None:
+    sb.faults.deny("viewer", "list", "secrets")
+    cap = Capture()
+    feed = _feed(sb, cap, "default", kubeconfig=sb.kubeconfig_for("viewer"))
+    try:
+        eventually(lambda: cap.state() == "live")
+        status = cap.statuses[-1]
+        assert 'cannot list resource "secrets"' in status.forbidden["list secrets"]
+        eventually(lambda: "list secrets" in cap.last.forbidden and "Pod" in cap.last.synced)
+        assert "Secret" not in cap.last.synced
+    finally:
+        feed.stop()
+
+
+def test_label_selector_applies_to_pods_only(sb: Sandbox) -> None:
+    cap = Capture()
+    feed = _feed(sb, cap, "default", label_selector="app=nginx")
+    try:
+        eventually(lambda: cap.state() == "live")
+        eventually(lambda: [p.metadata.name for p in cap.last.pods] == ["running"])
+        assert cap.last.nodes and cap.last.namespaces
+    finally:
+        feed.stop()
+
+
+def test_cut_watches_show_reconnecting_then_live(sb: Sandbox) -> None:
+    cap = Capture()
+    feed = _feed(sb, cap, "default", max_hz=50)
+    try:
+        eventually(lambda: cap.state() == "live")
+        n = len(cap.statuses)
+        sb.faults.drop_watches(abort=True)
+        eventually(lambda: cap.state() == "live" and len(cap.statuses) > n)
+        assert "reconnecting" in [s.state for s in cap.statuses[n:]]
+    finally:
+        feed.stop()
+
+
+def test_unreachable_server_is_reported(tmp_path: Any) -> None:
+    import socket
+
+    from ktui.sandbox.kubeconfig import write_kubeconfig
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cfg = write_kubeconfig(tmp_path / "kc", f"http://127.0.0.1:{port}")
+    cap = Capture()
+    feed = ClusterFeed(connect(str(cfg)), None, on_snapshot=cap.snap, on_status=cap.status)
+    feed.start()
+    try:
+        eventually(lambda: cap.state() == "unreachable", 5)
+        assert "cannot reach" in cap.statuses[-1].message
+    finally:
+        assert feed.stop(3)
