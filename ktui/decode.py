@@ -122,11 +122,9 @@ _LIST_TYPES: dict[str, Any] = {}
 def _list_type(kind: str) -> Any:
     cached = _LIST_TYPES.get(kind)
     if cached is None:
-        item = r.KIND_TYPES[kind]
-        cached = msgspec.defstruct(
-            f"{kind}List", [("items", tuple[item, ...], ()), ("metadata", _ListMeta, _ListMeta())],
-            gc=False,
-        )
+        item: Any = r.KIND_TYPES[kind]
+        fields = [("items", tuple[item, ...], ()), ("metadata", _ListMeta, _ListMeta())]
+        cached = msgspec.defstruct(f"{kind}List", fields, gc=False)
         _LIST_TYPES[kind] = cached
     return cached
 

@@ -177,6 +177,9 @@ def open_stream(
         )
         rest = api.call_api("GET", url, header_params=headers,
                             _request_timeout=(CONNECT_TIMEOUT, read_timeout))
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise StreamDropped(f"{conn.server}: no response within {read_timeout:g}s ({exc})",
+                            idle=True) from None
     except (urllib3.exceptions.HTTPError, ApiException, OSError) as exc:
         raise _transport_error(conn, exc) from None
     resp: urllib3.HTTPResponse = rest.response
@@ -278,6 +281,15 @@ def abort(resp: urllib3.HTTPResponse | None) -> None:
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
+
+
+def set_read_timeout(resp: urllib3.HTTPResponse, seconds: float | None) -> None:
+    """Change the read timeout of an open response's socket (e.g. after a short header wait)."""
+    conn = getattr(resp, "_connection", None) or getattr(resp, "connection", None)
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.settimeout(seconds)
 
 
 def iter_chunks(resp: urllib3.HTTPResponse, stop: threading.Event | None = None) -> Iterator[bytes]:

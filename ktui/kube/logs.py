@@ -22,6 +22,10 @@ FOLLOW_IDLE = 300.0
 """Seconds of silence after which a follow stream is reopened (a dead connection cannot hang)."""
 
 
+HEADER_WAIT = 0.4
+"""Seconds to wait for a follow response's headers before asking again (so stop is prompt)."""
+
+
 def _log_query(container: str | None, *, previous: bool = False, tail_lines: int | None = None,
                timestamps: bool = False, follow: bool = False, since_seconds: int | None = None,
                limit_bytes: int | None = None) -> list[tuple[str, Any]]:
@@ -99,8 +103,14 @@ def follow_logs(conn: Connection, namespace: str, pod: str, container: str | Non
     query = _log_query(container, follow=True, tail_lines=tail_lines, timestamps=timestamps)
     try:
         while not (stop.is_set() or ctl.stop.is_set()):
-            resp = api.open_stream(conn, _path(namespace, pod), query, accept="*/*",
-                                   read_timeout=idle_timeout, ctl=ctl)
+            try:
+                # A short wait for the headers: until they come there is no socket to abort, and
+                # some servers send them only with the first log line.
+                resp = api.open_stream(conn, _path(namespace, pod), query, accept="*/*",
+                                       read_timeout=HEADER_WAIT, ctl=ctl)
+            except api.StreamDropped:
+                continue
+            api.set_read_timeout(resp, idle_timeout)
             splitter = _Splitter()
             clean = False
             try:

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
-import inspect
 import json
-import math
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -25,23 +20,9 @@ from ktui.sandbox.store import copy, encode
 if TYPE_CHECKING:
     from ktui.sandbox.server import ApiServer, Target
 
-_TEXT_HEADERS = {"Content-Type": "text/plain", "Cache-Control": "no-cache, private"}
 
-
-class NullAgent:
-    """The node agent before a simulation installs kubelets: no container has run."""
-
-    async def logs(self, namespace: str, pod: str, container: str, **_: Any) -> AsyncIterator[bytes]:
-        """Every container is unavailable."""
-        raise ApiError(400, "BadRequest", f'container "{container}" in pod "{pod}" is not available')
-        yield b""  # pragma: no cover - makes this an async generator
-
-    async def dial(self, namespace: str, pod: str, port: int) -> Any:
-        """Nothing listens anywhere."""
-        raise ConnectionRefusedError(f"error forwarding port {port} to pod {pod}: no kubelet")
-
-
-def _int_param(request: web.Request, name: str) -> int | None:
+def int_param(request: web.Request, name: str) -> int | None:
+    """An integer query parameter (400 when it is not one), or None."""
     value = request.query.get(name)
     if value in (None, ""):
         return None
@@ -51,7 +32,8 @@ def _int_param(request: web.Request, name: str) -> int | None:
         raise bad_request(f'strconv.ParseInt: parsing "{value}": invalid syntax') from None
 
 
-def _bool_param(request: web.Request, name: str) -> bool:
+def bool_param(request: web.Request, name: str) -> bool:
+    """A boolean query parameter (``true``/``1``)."""
     return request.query.get(name, "").lower() in ("true", "1")
 
 
@@ -131,7 +113,7 @@ class Handlers:
             label_selector=q.get("labelSelector"),
             field_selector=q.get("fieldSelector"),
         )
-        limit = _int_param(request, "limit") or 0
+        limit = int_param(request, "limit") or 0
         cont_token, remaining = None, None
         if q.get("continue"):
             start_rv, after = _decode_continue(q["continue"])
@@ -253,7 +235,7 @@ class Handlers:
             raise bad_request("DeleteOptions must be an object")
         grace = options.get("gracePeriodSeconds")
         if grace is None:
-            grace = _int_param(request, "gracePeriodSeconds")
+            grace = int_param(request, "gracePeriodSeconds")
         if grace is not None and not isinstance(grace, int):
             raise bad_request("gracePeriodSeconds must be an integer")
         current = self.server.get_or_404(target)
@@ -285,7 +267,7 @@ class Handlers:
             label_selector=request.query.get("labelSelector"),
             field_selector=request.query.get("fieldSelector"),
         )
-        grace = _int_param(request, "gracePeriodSeconds")
+        grace = int_param(request, "gracePeriodSeconds")
         done = []
         for obj in list(items):
             meta = obj["metadata"]
@@ -343,113 +325,6 @@ class Handlers:
         elif target.verb != "get":
             raise bad_request(f"scale does not support {target.verb}")
         return json_response(_scale(current))
-
-    # ---- logs and port-forward ---------------------------------------------------------------
-
-    async def logs(self, request: web.Request, target: Target) -> web.StreamResponse:
-        """``pods/log``: apiserver checks, then the node agent's stream (chunked when following)."""
-        if target.verb != "get":
-            raise bad_request("pods/log only supports get")
-        pod = self.server.get_or_404(target)
-        spec = pod.get("spec") or {}
-        names = [c.get("name") for c in spec.get("containers") or []]
-        inits = [c.get("name") for c in spec.get("initContainers") or []]
-        ephemeral = [c.get("name") for c in spec.get("ephemeralContainers") or []]
-        container = request.query.get("container") or ""
-        pod_name = pod["metadata"]["name"]
-        if container and container not in names + inits + ephemeral:
-            raise bad_request(f"container {container} is not valid for pod {pod_name}")
-        if not container:
-            if len(names) != 1:
-                choices = " ".join(str(n) for n in names)
-                msg = f"a container name must be specified for pod {pod_name}, choose one of: [{choices}]"
-                if inits:
-                    msg += f" or one of the init containers: [{' '.join(inits)}]"
-                raise bad_request(msg)
-            container = names[0]
-        since = _int_param(request, "sinceSeconds")
-        if request.query.get("sinceTime"):
-            when = tables.parse_time(request.query["sinceTime"])
-            if when is None:
-                raise bad_request(f'parsing time "{request.query["sinceTime"]}" as RFC 3339 failed')
-            since = max(1, math.ceil((datetime.now(UTC) - when).total_seconds()))
-        follow = _bool_param(request, "follow")
-        limit = _int_param(request, "limitBytes")
-        tail = _int_param(request, "tailLines")
-        for name, value in (("limitBytes", limit), ("sinceSeconds", since)):
-            if value is not None and value < 1:
-                raise invalid(
-                    "PodLogOptions",
-                    "",
-                    [("FieldValueInvalid", name, "Invalid value: must be greater than 0")],
-                )
-        if not spec.get("nodeName"):
-            return web.Response(body=b"", headers=_TEXT_HEADERS)  # unscheduled: no location, empty log
-        stream = self.server.node_agent.logs(
-            target.namespace or "",
-            pod_name,
-            container,
-            previous=_bool_param(request, "previous"),
-            follow=follow,
-            tail_lines=tail,
-            since_seconds=since,
-            timestamps=_bool_param(request, "timestamps"),
-            limit_bytes=limit,
-        )
-        if inspect.isawaitable(stream):
-            stream = await stream
-        iterator = stream.__aiter__()
-        try:
-            first = (
-                await iterator.__anext__()
-            )  # errors (waiting container, no previous) surface as Status here
-        except StopAsyncIteration:
-            first = b""
-        if not follow:
-            chunks = [first]
-            async for chunk in iterator:
-                chunks.append(chunk)
-            data = b"".join(chunks)
-            return web.Response(body=data[:limit] if limit else data, headers=_TEXT_HEADERS)
-        resp = web.StreamResponse(headers=_TEXT_HEADERS)
-        resp.enable_chunked_encoding()
-        await resp.prepare(request)
-        self.server.record(request, 200)
-        sent = 0
-        try:
-            chunk = first
-            while True:
-                if chunk:
-                    if limit:
-                        chunk = chunk[: max(0, limit - sent)]
-                    sent += len(chunk)
-                    await resp.write(chunk)
-                    if limit and sent >= limit:
-                        break
-                try:
-                    chunk = await iterator.__anext__()
-                except StopAsyncIteration:
-                    break
-            await resp.write_eof()
-        except ConnectionError:
-            pass  # the client stopped following
-        finally:
-            aclose = getattr(iterator, "aclose", None)
-            if aclose is not None:
-                await aclose()
-        return resp
-
-    async def portforward(self, request: web.Request, target: Target) -> web.StreamResponse:
-        """``pods/portforward``: hand the upgraded connection to the port-forward protocols."""
-        pod = self.server.get_or_404(target)
-        ns, name = target.namespace or "", pod["metadata"]["name"]
-        dial = functools.partial(self.server.node_agent.dial, ns, name)
-        try:
-            from ktui.sandbox.portforward.handler import handle_portforward
-        except ImportError:
-            raise bad_request("Upgrade request required") from None
-        self.server.record(request, 101)
-        return await handle_portforward(request, dial)
 
 
 def _scale(obj: dict[str, Any]) -> dict[str, Any]:

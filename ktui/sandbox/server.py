@@ -19,7 +19,8 @@ from ktui.sandbox import openapi, registry, tables, watch
 from ktui.sandbox.audit import AuditEntry, AuditLog
 from ktui.sandbox.errors import ApiError, internal, method_not_allowed, not_found, path_not_found
 from ktui.sandbox.faults import Faults
-from ktui.sandbox.handlers import Handlers, NullAgent
+from ktui.sandbox.handlers import Handlers
+from ktui.sandbox.podio import NullAgent, serve_logs, serve_portforward
 from ktui.sandbox.registry import ResourceType
 from ktui.sandbox.selectors import parse_fields, parse_labels
 from ktui.sandbox.store import Store, encode
@@ -273,9 +274,9 @@ class ApiServer:
             subresource=target.sub,
         )
         if target.sub == "log":
-            return await self.handlers.logs(request, target)
+            return await serve_logs(self, request, target)
         if target.sub == "portforward":
-            return await self.handlers.portforward(request, target)
+            return await serve_portforward(self, request, target)
         if target.sub == "scale":
             return await self.handlers.scale(request, target)
         if target.verb == "watch":

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from ktui.sandbox import tables
+from ktui.sandbox import podprint, tables
 from ktui.sandbox.errors import ApiError
 from ktui.sandbox.patch import json_patch, merge_patch, strategic_merge
 from ktui.sandbox.selectors import fields_match, labels_match, parse_fields, parse_labels
@@ -39,7 +39,7 @@ def ago(seconds: float) -> str:
     ],
 )
 def test_human_duration(seconds: int, text: str) -> None:
-    assert tables.human_duration(seconds) == text
+    assert podprint.human_duration(seconds) == text
 
 
 def pod(status: dict[str, Any], **meta: Any) -> dict[str, Any]:

@@ -39,7 +39,7 @@ class MainScreen(Screen[None]):
         Binding("enter", "show_diagnosis", "Diagnosis", id="main.enter", show=False),
         Binding("d", "detail", "YAML", id="main.detail", tooltip="The object's YAML from the server"),
         Binding("y", "copy", "Copy", id="main.copy", tooltip="Copy the diagnosis, a command or log lines"),
-        Binding("n", "pick_namespace", "NS", id="main.namespace"),
+        Binding("n", "pick_namespace", "NS", id="main.namespace", tooltip="Switch namespace (or all)"),
         Binding("escape", "back", "Back", show=False, id="main.back"),
     ]
 

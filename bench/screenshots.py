@@ -1,0 +1,89 @@
+"""Render SVG screenshots of the demo (the seed scenario on a sandbox) into screenshots/.
+
+    python -m bench.screenshots        (or: make screenshots)
+
+The sandbox runs in-process and fast-forwarded until the seed's failures have settled (the crash
+loop has restarted, the image pull has backed off); then the TUI is driven headless at a fixed size
+and each screen is saved with Textual's ``save_screenshot``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+SIZE = (160, 45)
+"""Terminal size of every screenshot."""
+
+OUT = Path(__file__).resolve().parent.parent / "screenshots"
+
+
+async def _until(pilot: Any, condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"screenshots: timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+async def shoot(out: Path) -> list[Path]:
+    """Drive the app over a seed sandbox and save the screenshots; returns their paths."""
+    from ktui.kube.client import connect
+    from ktui.sandbox.runner import Sandbox
+    from ktui.ui.app import make_app
+    from ktui.ui.widgets.log_view import LogView
+
+    out.mkdir(parents=True, exist_ok=True)
+    saved: list[Path] = []
+    with Sandbox("seed", speed=10) as sandbox:
+        app = make_app(connect(str(sandbox.kubeconfig)), "default")
+        async with app.run_test(size=SIZE) as pilot:
+            table = app.main_screen.table
+
+            def status(name: str) -> str:
+                return next((r.status for r in table.rows if r.name == name), "")
+
+            def restarts(name: str) -> int:
+                return next((r.restart_count for r in table.rows if r.name == name), 0)
+
+            await _until(pilot, lambda: status("backoff") == "ImagePullBackOff" and
+                         status("error") == "CrashLoopBackOff" and restarts("error") >= 2, 60, "the seed")
+
+            def save(name: str) -> None:
+                app.save_screenshot(filename=name, path=str(out))
+                saved.append(out / name)
+
+            await pilot.pause(0.3)
+            save("pod-list.svg")
+
+            table.focus()
+            await pilot.press("home")
+            while table.cursor_row is not None and table.cursor_row.name != "error":
+                await pilot.press("down")
+            await pilot.press("p")
+            view = app.main_screen.query_one(LogView)
+            await _until(pilot, lambda: view.line_count >= 2, 15, "previous logs")
+            await pilot.pause(0.3)
+            save("crashloop-diagnosis-previous-logs.svg")
+
+            while table.cursor_row is not None and table.cursor_row.name != "backoff":
+                table.focus()
+                await pilot.press("up")
+            await pilot.press("e")
+            await pilot.pause(0.5)
+            save("events-pane.svg")
+    return saved
+
+
+def main() -> int:
+    """Entry point."""
+    for path in asyncio.run(shoot(OUT)):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
