@@ -49,8 +49,16 @@ async def shoot(out: Path) -> list[Path]:
             def restarts(name: str) -> int:
                 return next((r.restart_count for r in table.rows if r.name == name), 0)
 
-            await _until(pilot, lambda: status("backoff") == "ImagePullBackOff" and
-                         status("error") == "CrashLoopBackOff" and restarts("error") >= 2, 60, "the seed")
+            await _until(
+                pilot,
+                lambda: (
+                    status("backoff") == "ImagePullBackOff"
+                    and status("error") == "CrashLoopBackOff"
+                    and restarts("error") >= 2
+                ),
+                60,
+                "the seed",
+            )
 
             def save(name: str) -> None:
                 app.save_screenshot(filename=name, path=str(out))

@@ -21,13 +21,22 @@ class UsageError(Exception):
 
 
 def add_cluster_options(parser: argparse.ArgumentParser, *, namespaces: bool = True) -> None:
-    """The kubectl-style options every command that reads a cluster takes."""
-    parser.add_argument("--kubeconfig", metavar="PATH", help="kubeconfig file(s) (default: $KUBECONFIG or ~/.kube/config)")
-    parser.add_argument("--context", metavar="NAME", help="kubeconfig context (default: the current one)")
+    """The kubectl-style options every command that reads a cluster takes.
+
+    Defaults are suppressed so that a subcommand's copy of an option never overwrites the value
+    given before the subcommand (`ktui --context c diagnose`); `build_parser` sets the defaults once.
+    """
+    quiet = argparse.SUPPRESS
+    parser.add_argument("--kubeconfig", metavar="PATH", default=quiet,
+                        help="kubeconfig file(s) (default: $KUBECONFIG or ~/.kube/config)")
+    parser.add_argument("--context", metavar="NAME", default=quiet,
+                        help="kubeconfig context (default: the current one)")
     if namespaces:
         group = parser.add_mutually_exclusive_group()
-        group.add_argument("-n", "--namespace", metavar="NS", help="namespace (default: the context's)")
-        group.add_argument("-A", "--all-namespaces", action="store_true", help="all namespaces")
+        group.add_argument("-n", "--namespace", metavar="NS", default=quiet,
+                           help="namespace (default: the context's)")
+        group.add_argument("-A", "--all-namespaces", action="store_true", default=quiet,
+                           help="all namespaces")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Find out why a Kubernetes workload does not work.",
     )
     add_cluster_options(parser)
+    parser.set_defaults(kubeconfig=None, context=None, namespace=None, all_namespaces=False)
     parser.add_argument("--readonly", action="store_true", help="never start port-forwards (probes off)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:

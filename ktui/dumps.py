@@ -19,21 +19,67 @@ import yaml
 from ktui import decode
 from ktui import resources as r
 
-SKIPPED_KINDS = frozenset({
-    "CronJob", "HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Role", "RoleBinding",
-    "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "LimitRange", "PriorityClass",
-    "ControllerRevision", "Lease", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "APIService", "CSIDriver", "CSINode",
-    "CSIStorageCapacity", "VolumeAttachment", "PodTemplate", "ReplicationController", "ComponentStatus",
-    "CertificateSigningRequest", "RuntimeClass", "FlowSchema", "PriorityLevelConfiguration",
-    "IPAddress", "ServiceCIDR", "PodSecurityPolicy", "VerticalPodAutoscaler", "Status",
-})
+SKIPPED_KINDS = frozenset(
+    {
+        "CronJob",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+        "Role",
+        "RoleBinding",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "LimitRange",
+        "PriorityClass",
+        "ControllerRevision",
+        "Lease",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "APIService",
+        "CSIDriver",
+        "CSINode",
+        "CSIStorageCapacity",
+        "VolumeAttachment",
+        "PodTemplate",
+        "ReplicationController",
+        "ComponentStatus",
+        "CertificateSigningRequest",
+        "RuntimeClass",
+        "FlowSchema",
+        "PriorityLevelConfiguration",
+        "IPAddress",
+        "ServiceCIDR",
+        "PodSecurityPolicy",
+        "VerticalPodAutoscaler",
+        "Status",
+    }
+)
 """Kubernetes kinds a dump may contain that the engine does not read."""
 
-_BUILTIN_GROUPS = ("", "v1", "apps", "batch", "policy", "autoscaling", "discovery.k8s.io", "networking.k8s.io",
-                   "storage.k8s.io", "rbac.authorization.k8s.io", "events.k8s.io", "coordination.k8s.io",
-                   "scheduling.k8s.io", "node.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io",
-                   "certificates.k8s.io", "flowcontrol.apiserver.k8s.io", "apiregistration.k8s.io")
+_BUILTIN_GROUPS = (
+    "",
+    "v1",
+    "apps",
+    "batch",
+    "policy",
+    "autoscaling",
+    "discovery.k8s.io",
+    "networking.k8s.io",
+    "storage.k8s.io",
+    "rbac.authorization.k8s.io",
+    "events.k8s.io",
+    "coordination.k8s.io",
+    "scheduling.k8s.io",
+    "node.k8s.io",
+    "apiextensions.k8s.io",
+    "admissionregistration.k8s.io",
+    "certificates.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+    "apiregistration.k8s.io",
+)
 
 
 class DumpError(ValueError):
@@ -43,6 +89,15 @@ class DumpError(ValueError):
 def _group(obj: dict[str, Any]) -> str:
     api = str(obj.get("apiVersion") or "")
     return api.split("/")[0] if "/" in api else ""
+
+
+def _drop_nulls(value: Any) -> Any:
+    """Remove null fields: the API writes empty lists as null (`"endpoints": null`), meaning absent."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
 
 
 def _objects(doc: Any, where: str) -> list[dict[str, Any]]:
@@ -60,8 +115,10 @@ def _objects(doc: Any, where: str) -> list[dict[str, Any]]:
             if not isinstance(raw_items, list):
                 raise DumpError(f"{where}: {kind}.items is not a list")
             item_kind = kind[:-4] if kind != "List" else ""
-            items = [({**i, "kind": item_kind} if isinstance(i, dict) and "kind" not in i and item_kind else i)
-                     for i in raw_items]
+            items = [
+                ({**i, "kind": item_kind} if isinstance(i, dict) and "kind" not in i and item_kind else i)
+                for i in raw_items
+            ]
         else:
             items = [doc]
     else:
@@ -91,7 +148,9 @@ def _documents(path: Path) -> list[tuple[str, Any]]:
             return [(str(path), json.loads(text))]
         except json.JSONDecodeError as exc:
             if text.lstrip()[:1] == "[" or path.suffix == ".json":
-                raise DumpError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+                raise DumpError(
+                    f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+                ) from None
     try:
         docs = list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
@@ -109,7 +168,9 @@ def _files(paths: list[str]) -> list[Path]:
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            found = sorted(f for f in path.rglob("*") if f.suffix in (".json", ".yaml", ".yml") and f.is_file())
+            found = sorted(
+                f for f in path.rglob("*") if f.suffix in (".json", ".yaml", ".yml") and f.is_file()
+            )
             if not found:
                 raise DumpError(f"{path}: directory has no .json, .yaml or .yml files")
             out.extend(found)
@@ -163,7 +224,7 @@ def load_dumps(paths: list[str], now: datetime | None = None) -> r.ClusterSnapsh
                         continue
                     raise DumpError(f"{where}: unknown kind {kind!r} (not a Kubernetes object ktui knows)")
                 try:
-                    record = decode.decode_object(obj)
+                    record = decode.decode_object(_drop_nulls(obj))
                 except decode.DecodeError as exc:
                     raise DumpError(f"{where}: {exc}".splitlines()[0]) from None
                 meta = record.metadata
@@ -176,7 +237,7 @@ def load_dumps(paths: list[str], now: datetime | None = None) -> r.ClusterSnapsh
         raise DumpError(f"{', '.join(paths)}: no Kubernetes objects found")
     objs = [o for table in by_field.values() for o in table.values()]
     moment = now or _latest_time(objs) or datetime.now(UTC)
-    fields = {name: tuple(table.values()) for name, table in by_field.items()}
+    fields: dict[str, Any] = {name: tuple(table.values()) for name, table in by_field.items()}
     try:
         return r.ClusterSnapshot(now=moment, synced=frozenset(kinds), **fields)
     except (TypeError, msgspec.ValidationError) as exc:  # pragma: no cover - fields come from the table

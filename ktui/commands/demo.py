@@ -20,8 +20,10 @@ READY_TIMEOUT = 30.0
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``demo`` subcommand."""
     parser = subparsers.add_parser(
-        "demo", help="start the sandbox (seed scenario) and open the TUI on it",
-        description="Start the sandbox cluster with a scenario in the background and open the TUI on it.")
+        "demo",
+        help="start the sandbox (seed scenario) and open the TUI on it",
+        description="Start the sandbox cluster with a scenario in the background and open the TUI on it.",
+    )
     parser.add_argument("--scenario", default="seed", help="scenario to load (default: seed)")
     parser.add_argument("--speed", type=float, default=1.0, help="simulated time speed-up (default: 1)")
 
@@ -33,16 +35,31 @@ def start_sandbox(kubeconfig: Path, scenario: str, speed: float) -> subprocess.P
 
     log = open(kubeconfig.with_name("sandbox.log"), "wb")  # noqa: SIM115 - closed with the process
     child = subprocess.Popen(
-        [sys.executable, "-m", "ktui", "sandbox", "--scenario", scenario, "--speed", str(speed),
-         "--kubeconfig-out", str(kubeconfig)],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "ktui",
+            "sandbox",
+            "--scenario",
+            scenario,
+            "--speed",
+            str(speed),
+            "--kubeconfig-out",
+            str(kubeconfig),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + READY_TIMEOUT
     last_error = "no kubeconfig written yet"
     while time.monotonic() < deadline:
         if child.poll() is not None:
             log.close()
             output = kubeconfig.with_name("sandbox.log").read_text(errors="replace").strip().splitlines()
-            raise UsageError(f"the sandbox exited ({child.returncode}): {output[-1] if output else 'no output'}")
+            raise UsageError(
+                f"the sandbox exited ({child.returncode}): {output[-1] if output else 'no output'}"
+            )
         if kubeconfig.exists():
             try:
                 connect(str(kubeconfig)).check(timeout=2)
@@ -76,9 +93,13 @@ def run(args: argparse.Namespace) -> int:
         child = start_sandbox(kubeconfig, args.scenario, args.speed)
         try:
             conn = connect(str(kubeconfig))
-            app = make_app(conn, None if getattr(args, "all_namespaces", False) else
-                           (getattr(args, "namespace", None) or conn.namespace or "default"),
-                           readonly=bool(getattr(args, "readonly", False)))
+            app = make_app(
+                conn,
+                None
+                if getattr(args, "all_namespaces", False)
+                else (getattr(args, "namespace", None) or conn.namespace or "default"),
+                readonly=bool(getattr(args, "readonly", False)),
+            )
             app.run()
         finally:
             stop_sandbox(child)

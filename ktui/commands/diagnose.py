@@ -28,10 +28,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     from ktui.cli import add_cluster_options
 
     parser = subparsers.add_parser(
-        "diagnose", help="say what is wrong, why, and what to do (live or from dump files)",
+        "diagnose",
+        help="say what is wrong, why, and what to do (live or from dump files)",
         description="Diagnose every pod, Service, Ingress, workload, node and claim: the root cause in "
-                    "plain words, the evidence, next steps and kubectl commands. Exit 0 when nothing is "
-                    "wrong, 1 when problems were found, 2 on usage, connection or input errors.",
+        "plain words, the evidence, next steps and kubectl commands. Exit 0 when nothing is "
+        "wrong, 1 when problems were found, 2 on usage, connection or input errors.",
     )
     add_cluster_options(parser)
     # The top-level parser has the same options: without SUPPRESS the subparser's None defaults
@@ -39,14 +40,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     for action in parser._actions:
         if action.dest in _CLUSTER_DESTS:
             action.default = argparse.SUPPRESS
-    parser.add_argument("-l", "--selector", metavar="SELECTOR",
-                        help="only objects with these labels (e.g. app=web,tier!=db)")
-    parser.add_argument("-f", "--file", action="append", metavar="DUMP",
-                        help="read a dump (kubectl -o json/yaml List, multi-doc YAML, a directory) "
-                             "instead of a cluster; repeatable")
+    parser.add_argument(
+        "-l", "--selector", metavar="SELECTOR", help="only objects with these labels (e.g. app=web,tier!=db)"
+    )
+    parser.add_argument(
+        "-f",
+        "--file",
+        action="append",
+        metavar="DUMP",
+        help="read a dump (kubectl -o json/yaml List, multi-doc YAML, a directory) "
+        "instead of a cluster; repeatable",
+    )
     parser.add_argument("--json", action="store_true", help='print {"findings": [...]} as JSON')
-    parser.add_argument("--problems-only", action="store_true",
-                        help="leave out objects that are fine")
+    parser.add_argument("--problems-only", action="store_true", help="leave out objects that are fine")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -93,7 +99,9 @@ def _load_dumps(paths: list[str]) -> Any:
         raise UsageError(str(exc)) from None
 
 
-def _load_live(args: argparse.Namespace, namespace: str | None, selector: str | None) -> tuple[Any, str | None]:
+def _load_live(
+    args: argparse.Namespace, namespace: str | None, selector: str | None
+) -> tuple[Any, str | None]:
     from ktui.kube.client import KubeError, connect
     from ktui.kube.snapshot import load_snapshot
 
@@ -123,16 +131,28 @@ def _with_logs(conn: Any, snapshot: Any) -> Any:
     fetched = 0
     for pod in snapshot.pods:
         for status in pod.status.init_container_statuses + pod.status.container_statuses:
-            crashed = status.last_state is not None and status.last_state.terminated is not None and (
-                status.last_state.terminated.exit_code != 0)
-            failed_now = status.state is not None and status.state.terminated is not None and (
-                status.state.terminated.exit_code != 0)
+            crashed = (
+                status.last_state is not None
+                and status.last_state.terminated is not None
+                and (status.last_state.terminated.exit_code != 0)
+            )
+            failed_now = (
+                status.state is not None
+                and status.state.terminated is not None
+                and (status.state.terminated.exit_code != 0)
+            )
             if not (crashed or failed_now) or fetched >= MAX_LOG_FETCHES:
                 continue
             fetched += 1
             try:
-                text = fetch_logs(conn, pod.metadata.namespace, pod.metadata.name, status.name,
-                                  previous=crashed and not failed_now, tail_lines=LOG_TAIL)
+                text = fetch_logs(
+                    conn,
+                    pod.metadata.namespace,
+                    pod.metadata.name,
+                    status.name,
+                    previous=crashed and not failed_now,
+                    tail_lines=LOG_TAIL,
+                )
             except KubeError:
                 continue  # logs are evidence, not required: the diagnosis stands without them
             lines = tuple(line for line in text.splitlines() if line.strip())[-LOG_TAIL:]
@@ -151,8 +171,9 @@ def _labels_by_subject(snapshot: Any) -> dict[tuple[str, str, str], dict[str, st
     return out
 
 
-def _select(snapshot: Any, findings: tuple[Any, ...], namespace: str | None, matcher: Any,
-            problems_only: bool) -> list[Any]:
+def _select(
+    snapshot: Any, findings: tuple[Any, ...], namespace: str | None, matcher: Any, problems_only: bool
+) -> list[Any]:
     """Filter by namespace (cluster-scoped objects only without -n), labels, and problems."""
     labels = _labels_by_subject(snapshot) if matcher is not None else {}
     out = []
@@ -170,9 +191,14 @@ def _select(snapshot: Any, findings: tuple[Any, ...], namespace: str | None, mat
 
 # ---------------------------------------------------------------------------------------- human output
 
-_GROUPS = (("Pods", ("Pod",)), ("Services", ("Service",)), ("Ingresses", ("Ingress",)),
-           ("Workloads", ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")),
-           ("Storage", ("PersistentVolumeClaim",)), ("Nodes", ("Node",)))
+_GROUPS = (
+    ("Pods", ("Pod",)),
+    ("Services", ("Service",)),
+    ("Ingresses", ("Ingress",)),
+    ("Workloads", ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")),
+    ("Storage", ("PersistentVolumeClaim",)),
+    ("Nodes", ("Node",)),
+)
 _STYLE = {"error": "bold red", "warning": "yellow", "unknown": "magenta", "info": "green"}
 _MARK = {"error": "✗", "warning": "!", "unknown": "?", "info": "✓"}
 
@@ -202,9 +228,16 @@ def _print_human(findings: list[Any], result: Any, snapshot: Any) -> None:
     for fs in by_subject.values():
         worst = min((f.severity.value for f in fs), key=list(_STYLE).index)
         counts[worst] = counts.get(worst, 0) + 1
-    parts = [Text(f"{n} {label}", style=_STYLE[key]) for key, label in
-             (("error", "with errors"), ("warning", "with warnings"), ("unknown", "not verifiable"),
-              ("info", "healthy")) if (n := counts.get(key, 0))]
+    parts = [
+        Text(f"{n} {label}", style=_STYLE[key])
+        for key, label in (
+            ("error", "with errors"),
+            ("warning", "with warnings"),
+            ("unknown", "not verifiable"),
+            ("info", "healthy"),
+        )
+        if (n := counts.get(key, 0))
+    ]
     line = Text(f"{len(by_subject)} objects: ")
     line.append_text(Text(", ").join(parts) if parts else Text("none"))
     if snapshot.forbidden:

@@ -22,8 +22,11 @@ def run(args: argparse.Namespace) -> int:
         conn = connect(getattr(args, "kubeconfig", None), getattr(args, "context", None))
     except KubeError as exc:
         raise UsageError(exc.message) from None
-    namespace = None if getattr(args, "all_namespaces", False) else (getattr(args, "namespace", None)
-                                                                       or conn.namespace or "default")
+    namespace = (
+        None
+        if getattr(args, "all_namespaces", False)
+        else (getattr(args, "namespace", None) or conn.namespace or "default")
+    )
     app = make_app(conn, namespace, readonly=bool(getattr(args, "readonly", False)))
     app.run()
     return 0

@@ -58,8 +58,15 @@ class _Run:
             if pr.ok or hits[0].category not in ("healthy", "pod_starting", "workload_progressing"):
                 hits[0].evidence.append(line)
                 continue
-            hits.insert(0, Hit("probe_failed", {"why": pr.summary or pr.detail or "no answer"}, [line],
-                               list(hits[0].commands)))
+            hits.insert(
+                0,
+                Hit(
+                    "probe_failed",
+                    {"why": pr.summary or pr.detail or "no answer"},
+                    [line],
+                    list(hits[0].commands),
+                ),
+            )
         return hits
 
     def run(self) -> Diagnosis:
@@ -84,7 +91,11 @@ class _Run:
             groups.append(self._add(job, job_hits(ix, job, self.pod_root)))
         consumers = self._claim_consumers()
         for pvc in snap.persistent_volume_claims:
-            groups.append(self._add(pvc, pvc_hits(ix, pvc, consumers.get((pvc.metadata.namespace, pvc.metadata.name), []))))
+            groups.append(
+                self._add(
+                    pvc, pvc_hits(ix, pvc, consumers.get((pvc.metadata.namespace, pvc.metadata.name), []))
+                )
+            )
         return Diagnosis.build(groups)
 
     def _claim_consumers(self) -> dict[tuple[str, str], list[Pod]]:
@@ -109,10 +120,23 @@ def pvc_hits(ix: Index, pvc: PersistentVolumeClaim, consumers: list[Pod]) -> lis
     problem = claim_problem(ix, pvc, scheduled)
     if problem is None:
         users = ", ".join(p.metadata.name for p in consumers[:3]) or "no pod uses it yet"
-        return [Hit("pvc_waiting", {"why": f"waits for its first consumer to be scheduled "
-                                           f"(WaitForFirstConsumer; {users})"}, [], cmds)]
+        return [
+            Hit(
+                "pvc_waiting",
+                {"why": f"waits for its first consumer to be scheduled (WaitForFirstConsumer; {users})"},
+                [],
+                cmds,
+            )
+        ]
     why, lines = problem
     since = age(ix.now, pvc.metadata.creation_timestamp)
     params = {"claim": name, "claim_name": name, "why": why}
-    return [Hit("pvc_unbound", params, [f"claim {name}: {phase} for {since}", *lines], cmds,
-                summary=render(CLAIM_UNBOUND, params))]
+    return [
+        Hit(
+            "pvc_unbound",
+            params,
+            [f"claim {name}: {phase} for {since}", *lines],
+            cmds,
+            summary=render(CLAIM_UNBOUND, params),
+        )
+    ]

@@ -20,7 +20,10 @@ class Severity(StrEnum):
 
 
 SEVERITY_RANK: dict[Severity, int] = {
-    Severity.ERROR: 0, Severity.WARNING: 1, Severity.UNKNOWN: 2, Severity.INFO: 3,
+    Severity.ERROR: 0,
+    Severity.WARNING: 1,
+    Severity.UNKNOWN: 2,
+    Severity.INFO: 3,
 }
 """Worst first: an error outranks a warning, which outranks 'could not check', which outranks info."""
 
@@ -28,8 +31,16 @@ PROBLEM_SEVERITIES = frozenset({Severity.ERROR, Severity.WARNING, Severity.UNKNO
 """Severities that count as a problem (``Diagnosis.problems``)."""
 
 KIND_RANK: dict[str, int] = {
-    "Pod": 0, "Service": 1, "Ingress": 2, "Deployment": 3, "StatefulSet": 4, "DaemonSet": 5,
-    "ReplicaSet": 6, "Job": 7, "PersistentVolumeClaim": 8, "Node": 9,
+    "Pod": 0,
+    "Service": 1,
+    "Ingress": 2,
+    "Deployment": 3,
+    "StatefulSet": 4,
+    "DaemonSet": 5,
+    "ReplicaSet": 6,
+    "Job": 7,
+    "PersistentVolumeClaim": 8,
+    "Node": 9,
 }
 """Display order of subjects: the learnk8s path Pod -> Service -> Ingress, then the rest."""
 

@@ -24,13 +24,27 @@ from ktui.resources import (
 )
 
 RESOURCE_OF_KIND: dict[str, str] = {
-    "Pod": "pods", "Service": "services", "EndpointSlice": "endpointslices", "Endpoints": "endpoints",
-    "Ingress": "ingresses", "IngressClass": "ingressclasses", "Event": "events", "Node": "nodes",
-    "Namespace": "namespaces", "PersistentVolumeClaim": "persistentvolumeclaims",
-    "PersistentVolume": "persistentvolumes", "StorageClass": "storageclasses",
-    "ResourceQuota": "resourcequotas", "ConfigMap": "configmaps", "Secret": "secrets",
-    "ServiceAccount": "serviceaccounts", "Deployment": "deployments", "ReplicaSet": "replicasets",
-    "StatefulSet": "statefulsets", "DaemonSet": "daemonsets", "Job": "jobs",
+    "Pod": "pods",
+    "Service": "services",
+    "EndpointSlice": "endpointslices",
+    "Endpoints": "endpoints",
+    "Ingress": "ingresses",
+    "IngressClass": "ingressclasses",
+    "Event": "events",
+    "Node": "nodes",
+    "Namespace": "namespaces",
+    "PersistentVolumeClaim": "persistentvolumeclaims",
+    "PersistentVolume": "persistentvolumes",
+    "StorageClass": "storageclasses",
+    "ResourceQuota": "resourcequotas",
+    "ConfigMap": "configmaps",
+    "Secret": "secrets",
+    "ServiceAccount": "serviceaccounts",
+    "Deployment": "deployments",
+    "ReplicaSet": "replicasets",
+    "StatefulSet": "statefulsets",
+    "DaemonSet": "daemonsets",
+    "Job": "jobs",
 }
 """The API resource name of each kind (the key of ``snapshot.forbidden`` is 'list <resource>')."""
 
@@ -80,7 +94,9 @@ class Index:
         self.storage_classes: dict[str, StorageClass] = {s.metadata.name: s for s in snap.storage_classes}
         self.nodes: dict[str, Node] = {n.metadata.name: n for n in snap.nodes}
         self.ingress_classes: dict[str, IngressClass] = {c.metadata.name: c for c in snap.ingress_classes}
-        self.replica_sets: dict[str, ReplicaSet] = {r.metadata.uid or "/".join(_key(r)): r for r in snap.replica_sets}
+        self.replica_sets: dict[str, ReplicaSet] = {
+            r.metadata.uid or "/".join(_key(r)): r for r in snap.replica_sets
+        }
         self.pod_namespaces = frozenset(self.pods_by_ns)
         self._synced = snap.synced
 
@@ -132,7 +148,9 @@ class Index:
             return []
         if len(lists) == 1:
             return list(lists[0])
-        labels_ok = [p for p in lists[0] if all((p.metadata.labels or {}).get(k) == v for k, v in selector.items())]
+        labels_ok = [
+            p for p in lists[0] if all((p.metadata.labels or {}).get(k) == v for k, v in selector.items())
+        ]
         return labels_ok
 
     def multi_namespace_view(self) -> bool:

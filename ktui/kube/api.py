@@ -194,7 +194,9 @@ def open_stream(
             resp.release_conn()
         err = status_error(resp.status, resp.reason or "", body)
         if resp.status == 401:
-            raise ApiStatusError(401, err.reason, f"{conn.server}: Unauthorized: {err.message} "
+            plain = err.message.strip().lower() in ("unauthorized", "401 unauthorized")
+            detail = "" if plain else f": {err.message}"
+            raise ApiStatusError(401, err.reason, f"{conn.server}: Unauthorized{detail} "
                                  f"(check the credentials of context {conn.context})")
         raise err
     return resp
@@ -228,6 +230,34 @@ def get_json(conn: Connection, path: str, *, timeout: float = READ_TIMEOUT) -> A
         raise KubeError(f"{path}: the server sent invalid JSON: {exc}") from None
 
 
+def drop_nulls(value: Any) -> Any:
+    """The JSON value without null members, so record defaults apply (``"endpoints": null``)."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value if v is not None]
+    return value
+
+
+def decode_object_lenient(kind: str, obj: Any) -> Any:
+    """One object -> its record, tolerating nulls where the record expects a list or map."""
+    try:
+        return decode.decode_typed(kind, obj)
+    except decode.DecodeError:
+        return decode.decode_typed(kind, drop_nulls(obj))
+
+
+def decode_list_lenient(resource: Resource, raw: bytes) -> tuple[list[Any], str, str | None]:
+    """The slow path for a page the typed decoder refused: per item, nulls dropped."""
+    try:
+        doc = msgspec.json.decode(raw)
+        meta = doc.get("metadata") or {}
+        items = [decode_object_lenient(resource.kind, item) for item in doc.get("items") or ()]
+    except (msgspec.DecodeError, decode.DecodeError, AttributeError) as exc:
+        raise KubeError(f"list {resource.plural}: {exc}") from None
+    return items, str(meta.get("resourceVersion", "")), meta.get("continue") or None
+
+
 def list_pages(
     conn: Connection, resource: Resource, namespace: str | None = None, *,
     label_selector: str | None = None, limit: int = PAGE_SIZE, ctl: Abortable | None = None,
@@ -244,8 +274,8 @@ def list_pages(
         raw = get_bytes(conn, path, query, ctl=ctl)
         try:
             records, rv, token = decode.decode_list(resource.kind, raw)
-        except decode.DecodeError as exc:
-            raise KubeError(f"list {resource.plural}: {exc}") from None
+        except decode.DecodeError:
+            records, rv, token = decode_list_lenient(resource, raw)
         yield records, rv
         if not token:
             return

@@ -104,7 +104,7 @@ def _slow_decode(kind: str, line: bytes) -> tuple[str, Any]:
             return etype, {}
         if etype not in ("ADDED", "MODIFIED", "DELETED"):
             return "", None
-        return etype, decode.decode_typed(kind, doc.get("object"))
+        return etype, api.decode_object_lenient(kind, doc.get("object"))
     except (msgspec.DecodeError, decode.DecodeError, AttributeError) as exc:
         log.warning("skipping an undecodable %s watch event: %s", kind, exc)
         return "", None
@@ -132,6 +132,7 @@ class Reflector:
         self.page_size = page_size
         self.resource_version: str | None = None
         self.state = CONNECTING
+        self._message = ""
         self.relists = 0
         self.events = 0
         self._synced = False
@@ -162,8 +163,9 @@ class Reflector:
         return self.ctl.stop.is_set()
 
     def _set_state(self, state: str, message: str = "") -> None:
-        if state != self.state or state in (FORBIDDEN, UNREACHABLE, RECONNECTING):
+        if state != self.state or message != self._message:
             self.state = state
+            self._message = message
             self.sink.status(self.kind, state, message)
 
     # ---- the loop --------------------------------------------------------------------------------

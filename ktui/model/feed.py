@@ -88,8 +88,11 @@ def summarize(states: Mapping[str, tuple[str, str]]) -> tuple[FeedState, str]:
         return "reconnecting", f"{kinds}: {down[0][2]}" if down[0][2] else kinds
     if all(s in done for s, _ in values):
         return "live", ""
-    pending = [k for k, (s, _) in states.items() if s not in done]
-    return "connecting", f"listing {', '.join(sorted(RESOURCES[k].plural for k in pending))}"
+    pending = sorted((RESOURCES[k].plural, m) for k, (s, m) in states.items() if s not in done)
+    errors = [f"{plural}: {m}" for plural, m in pending if m]
+    if errors:
+        return "connecting", "; ".join(errors)
+    return "connecting", f"listing {', '.join(plural for plural, _ in pending)}"
 
 
 class ClusterFeed:

@@ -209,12 +209,15 @@ SORT_KEYS = ("severity", "name", "status", "restarts", "age", "node")
 def sort_rows(rows: Iterable[PodRow], key: str, reverse: bool = False) -> list[PodRow]:
     """Rows in display order; ties broken by namespace then name so the order is stable."""
     if key == "severity":
+
         def sort_key(row: PodRow) -> tuple:  # type: ignore[type-arg]
             return (SEVERITY_RANK.get(row.severity, 3), row.namespace, row.name)
     elif key == "status":
+
         def sort_key(row: PodRow) -> tuple:  # type: ignore[type-arg]
             return (row.status, row.namespace, row.name)
     elif key == "restarts":
+
         def sort_key(row: PodRow) -> tuple:  # type: ignore[type-arg]
             return (-row.restart_count, row.namespace, row.name)
     elif key == "age":
@@ -222,11 +225,14 @@ def sort_rows(rows: Iterable[PodRow], key: str, reverse: bool = False) -> list[P
         def sort_key(row: PodRow) -> tuple:  # type: ignore[type-arg]
             return (-row.created, row.namespace, row.name)
     elif key == "node":
+
         def sort_key(row: PodRow) -> tuple:  # type: ignore[type-arg]
             return (row.node, row.namespace, row.name)
     else:
+
         def sort_key(row: PodRow) -> tuple:  # type: ignore[type-arg]
             return (row.namespace, row.name)
+
     return sorted(rows, key=sort_key, reverse=reverse)
 
 
@@ -269,7 +275,9 @@ def parse_selector(text: str) -> list[tuple[str, str, frozenset[str]]]:
 
 def _split_terms(text: str) -> list[str]:
     """Split on commas outside parentheses."""
-    terms, depth, current = [], 0, []
+    terms: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "(":
             depth += 1
@@ -352,8 +360,13 @@ class EventRow:
 def owner_chain(snapshot: r.ClusterSnapshot, obj: r.AnyObject) -> list[r.AnyObject]:
     """The object and its controllers upwards (Pod -> ReplicaSet -> Deployment), by uid."""
     by_uid: dict[str, r.AnyObject] = {}
-    for group in (snapshot.replica_sets, snapshot.deployments, snapshot.stateful_sets,
-                  snapshot.daemon_sets, snapshot.jobs):
+    for group in (
+        snapshot.replica_sets,
+        snapshot.deployments,
+        snapshot.stateful_sets,
+        snapshot.daemon_sets,
+        snapshot.jobs,
+    ):
         for owner in group:
             by_uid[owner.metadata.uid] = owner
     chain: list[r.AnyObject] = [obj]
@@ -383,8 +396,12 @@ def event_interval(event: r.Event, now: datetime) -> str:
 
 
 def _last_seen(event: r.Event) -> float:
-    moment = ((event.series.last_observed_time if event.series else None) or event.last_timestamp
-              or event.event_time or event.metadata.creation_timestamp)
+    moment = (
+        (event.series.last_observed_time if event.series else None)
+        or event.last_timestamp
+        or event.event_time
+        or event.metadata.creation_timestamp
+    )
     return moment.timestamp() if moment else 0.0
 
 
@@ -398,15 +415,17 @@ def scoped_events(snapshot: r.ClusterSnapshot, obj: r.AnyObject) -> list[EventRo
         if uid not in names:
             continue
         source = (event.source.component if event.source else None) or event.reporting_component or ""
-        rows.append(EventRow(
-            type=event.type or "Normal",
-            reason=event.reason or "",
-            age=event_interval(event, snapshot.now),
-            message=(event.message or "").strip(),
-            source=source,
-            object=names[uid] if uid != obj.metadata.uid else "",
-            last_seen=_last_seen(event),
-        ))
+        rows.append(
+            EventRow(
+                type=event.type or "Normal",
+                reason=event.reason or "",
+                age=event_interval(event, snapshot.now),
+                message=(event.message or "").strip(),
+                source=source,
+                object=names[uid] if uid != obj.metadata.uid else "",
+                last_seen=_last_seen(event),
+            )
+        )
     rows.sort(key=lambda e: (e.type != "Warning", -e.last_seen))
     return rows
 
@@ -436,8 +455,10 @@ def why_no_logs(pod: r.Pod, container: str, previous: bool, server_error: str = 
     if previous:
         last = cs.last_state.terminated if cs is not None and cs.last_state else None
         if last is None:
-            return (f'No previous logs: container "{container}" has not restarted '
-                    f"(no terminated run to show)." + (f" Server: {server_error}" if server_error else ""))
+            return (
+                f'No previous logs: container "{container}" has not restarted '
+                f"(no terminated run to show)." + (f" Server: {server_error}" if server_error else "")
+            )
     if state is not None and state.waiting is not None and not previous:
         reason = state.waiting.reason or "waiting"
         message = f": {state.waiting.message}" if state.waiting.message else ""
@@ -446,7 +467,10 @@ def why_no_logs(pod: r.Pod, container: str, previous: bool, server_error: str = 
         return f'No logs: container "{container}" is waiting to start ({reason}){message}.{hint}'
     if cs is None:
         return f'No logs: container "{container}" has no status yet.' + (
-            f" Server: {server_error}" if server_error else "")
+            f" Server: {server_error}" if server_error else ""
+        )
     if server_error:
         return f"No logs: {server_error}"
-    return f'Container "{container}" has written no log lines' + (" in its previous run." if previous else ".")
+    return f'Container "{container}" has written no log lines' + (
+        " in its previous run." if previous else "."
+    )

@@ -137,6 +137,6 @@ def probe_pod(conn: Connection, snapshot: r.ClusterSnapshot, namespace: str, nam
         summary = f"pod {name} port {shown} answers {describe(outcome)}"
     return r.ProbeResult(
         target=target, ok=ok, tested=f"pod {name} port {shown} through port-forward {path}",
-        summary=summary, detail=outcome_detail(outcome, extra), hop=CONTAINER_PORT if not ok else POD,
+        summary=summary, detail=outcome_detail(outcome, extra), hop=CONTAINER_PORT,
         port=number, status_code=outcome.status_code, latency_ms=outcome.latency_ms, at=now(),
     )

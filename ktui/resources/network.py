@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import msgspec
 from msgspec import field
 
 from ktui.resources.meta import K8s, ObjectMeta
@@ -80,9 +81,21 @@ class EndpointSlice(K8s, frozen=True, kw_only=True):
 
     metadata: ObjectMeta = ObjectMeta()
     address_type: str = "IPv4"
-    endpoints: tuple[Endpoint, ...] = ()
-    ports: tuple[EndpointPort, ...] = ()
+    if TYPE_CHECKING:
+        endpoints: tuple[Endpoint, ...] = ()
+        ports: tuple[EndpointPort, ...] = ()
+    else:
+        # The API sends `null` for a slice with no endpoints (Go's non-omitempty nil slice):
+        # accept it on the wire, and normalise it to () so readers never see None.
+        endpoints: tuple[Endpoint, ...] | None = ()
+        ports: tuple[EndpointPort, ...] | None = ()
     kind: str = "EndpointSlice"
+
+    def __post_init__(self) -> None:
+        if self.endpoints is None:
+            msgspec.structs.force_setattr(self, "endpoints", ())
+        if self.ports is None:
+            msgspec.structs.force_setattr(self, "ports", ())
 
     @property
     def service_name(self) -> str:

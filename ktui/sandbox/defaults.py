@@ -218,7 +218,8 @@ class Defaulter:
                     if isinstance(c.get(probe), dict):
                         _probe(c[probe])
                 for env in c.get("env") or []:
-                    field_ref = (env.get("valueFrom") or {}).get("fieldRef") if isinstance(env, dict) else None
+                    source = (env.get("valueFrom") or {}) if isinstance(env, dict) else {}
+                    field_ref = source.get("fieldRef")
                     if isinstance(field_ref, dict):
                         field_ref.setdefault("apiVersion", "v1")
         status = obj.setdefault("status", {})

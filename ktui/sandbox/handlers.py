@@ -11,7 +11,7 @@ import msgspec
 import yaml
 from aiohttp import web
 
-from ktui.sandbox import registry, tables
+from ktui.sandbox import protobuf, registry, tables
 from ktui.sandbox.errors import ApiError, bad_request, conflict, continue_expired, invalid
 from ktui.sandbox.patch import APPLY, apply_patch
 from ktui.sandbox.registry import ResourceType
@@ -48,6 +48,8 @@ async def read_body(request: web.Request, t: ResourceType, *, required: bool = T
             )
         return None
     ctype = request.headers.get("Content-Type", "application/json").split(";")[0].strip().lower()
+    if ctype == protobuf.MEDIA_TYPE:
+        return protobuf.decode(raw)
     try:
         if ctype in ("application/yaml", "application/apply-patch+yaml", "text/yaml"):
             return yaml.safe_load(raw)

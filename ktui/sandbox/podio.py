@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import inspect
 import math
@@ -17,6 +19,23 @@ from ktui.sandbox.podprint import parse_time
 
 if TYPE_CHECKING:
     from ktui.sandbox.server import ApiServer, Target
+
+_CLIENT_CHECK = 1.0  # seconds between checks that an idle follower is still connected
+
+
+async def _next_while_connected(request: web.Request, iterator: AsyncIterator[bytes]) -> bytes:
+    """The next chunk, or ConnectionError once the client has gone (an idle follow must not leak)."""
+    task = asyncio.ensure_future(iterator.__anext__())
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=_CLIENT_CHECK)
+        if done:
+            return task.result()
+        if request.transport is None or request.transport.is_closing():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+            raise ConnectionError("log follower went away")
+
 
 _TEXT_HEADERS = {"Content-Type": "text/plain", "Cache-Control": "no-cache, private"}
 
@@ -113,8 +132,8 @@ async def serve_logs(server: ApiServer, request: web.Request, target: Target) ->
                 if limit and sent >= limit:
                     break
             try:
-                chunk = await iterator.__anext__()
-            except StopAsyncIteration:
+                chunk = await _next_while_connected(request, iterator)
+            except (StopAsyncIteration, ConnectionError):
                 break
         await resp.write_eof()
     except ConnectionError:

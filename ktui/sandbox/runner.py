@@ -42,7 +42,7 @@ class Sandbox:
         host: str = "127.0.0.1",
         kubeconfig_path: Path | None = None,
         manifests: str | None = None,
-        history: int = 50_000,
+        history: int = 10_000,
     ) -> None:
         self.clock = SimClock(speed)
         self.store = Store(self.clock, history=history)
@@ -150,7 +150,9 @@ class Sandbox:
         await self._listen()
 
     async def _listen(self) -> None:
-        self._runner = web.AppRunner(self.server.make_app(), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(
+            self.server.make_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await self._site.start()

@@ -36,8 +36,13 @@ class Scheduler(Controller):
     """Binds pending pods of ``schedulerName: default-scheduler`` to nodes."""
 
     name = "default-scheduler"
-    watches = ("pods", "nodes", "persistentvolumeclaims", "storageclasses.storage.k8s.io",
-               "persistentvolumes")
+    watches = (
+        "pods",
+        "nodes",
+        "persistentvolumeclaims",
+        "storageclasses.storage.k8s.io",
+        "persistentvolumes",
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -71,23 +76,35 @@ class Scheduler(Controller):
         self._where[pod["metadata"]["uid"]] = node
         state = self._nodes.setdefault(node, NodeState({"metadata": {"name": node}, "status": {}}))
         state.pods[pod["metadata"]["uid"]] = Placed(
-            pod["metadata"].get("namespace") or "default", dict(pod["metadata"].get("labels") or {}),
-            pod_resources(spec), host_ports(spec), affinity_terms(spec, "podAntiAffinity"))
+            pod["metadata"].get("namespace") or "default",
+            dict(pod["metadata"].get("labels") or {}),
+            pod_resources(spec),
+            host_ports(spec),
+            affinity_terms(spec, "podAntiAffinity"),
+        )
 
-    def keys_for(self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None) -> list[Key]:
+    def keys_for(
+        self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
+    ) -> list[Key]:
         """Keep the cache current; queue new pods; wake unschedulable pods on changes that may help."""
         if resource == "pods":
             self._track(None if type_ == "DELETED" else obj, old)
             if type_ != "DELETED" and self._wants(obj):
-                changed = old is None or old.get("spec") != obj.get("spec") or (
-                    old["metadata"].get("labels") != obj["metadata"].get("labels"))
+                changed = (
+                    old is None
+                    or old.get("spec") != obj.get("spec")
+                    or (old["metadata"].get("labels") != obj["metadata"].get("labels"))
+                )
                 if changed:
                     self._attempts.pop(key_of(obj), None)
                     return [key_of(obj)]
                 return []
             freed = type_ == "DELETED" or (is_terminal(obj) and old is not None and not is_terminal(old))
-            bound = old is not None and not (old.get("spec") or {}).get("nodeName") and (
-                obj.get("spec") or {}).get("nodeName")
+            bound = (
+                old is not None
+                and not (old.get("spec") or {}).get("nodeName")
+                and (obj.get("spec") or {}).get("nodeName")
+            )
             if freed:  # QueueingHints: a pod going away frees resources and ports, and ends affinities
                 self._wake_unschedulable("fit", "interpod")
             elif bound:  # a newly placed pod only matters to inter-pod (anti-)affinity
@@ -112,8 +129,12 @@ class Scheduler(Controller):
 
     def _wants(self, pod: dict[str, Any]) -> bool:
         spec = pod.get("spec") or {}
-        return (not spec.get("nodeName") and spec.get("schedulerName", "default-scheduler") == "default-scheduler"
-                and not pod["metadata"].get("deletionTimestamp") and not is_terminal(pod))
+        return (
+            not spec.get("nodeName")
+            and spec.get("schedulerName", "default-scheduler") == "default-scheduler"
+            and not pod["metadata"].get("deletionTimestamp")
+            and not is_terminal(pod)
+        )
 
     def _wake_unschedulable(self, *causes: str) -> None:
         """Move unschedulable pods back after their back-off, if the change can help them."""
@@ -147,10 +168,14 @@ class Scheduler(Controller):
         else:
             verdicts = {s.node["metadata"]["name"]: Verdict((), True) for s in nodes}
         if not feasible:
-            self._blocked[key] = {"volume"} if prefilter else {_cause(r) for v in verdicts.values() for r in v.reasons}
+            self._blocked[key] = (
+                {"volume"} if prefilter else {_cause(r) for v in verdicts.values() for r in v.reasons}
+            )
             self._fail(pod, fit_error(len(nodes), verdicts, prefilter, pod))
             return
-        target = min(feasible, key=lambda s: (_load(s, pod_resources(pod["spec"])), s.node["metadata"]["name"]))
+        target = min(
+            feasible, key=lambda s: (_load(s, pod_resources(pod["spec"])), s.node["metadata"]["name"])
+        )
         node_name = target.node["metadata"]["name"]
         if waiting_claims and not await self._bind_volumes(pod, waiting_claims, node_name):
             return
@@ -183,12 +208,14 @@ class Scheduler(Controller):
         """PreBind: ask the provisioner for the chosen node, wait until every claim is Bound."""
         ns = pod["metadata"].get("namespace") or "default"
         for claim in claims:
+
             def select(pvc: dict[str, Any]) -> bool | None:
                 annotations = pvc["metadata"].setdefault("annotations", {})
                 if annotations.get(SELECTED_NODE) == node:
                     return False
                 annotations[SELECTED_NODE] = node
                 return None
+
             self.store.mutate("persistentvolumeclaims", ns, claim, select)
         deadline = asyncio.get_running_loop().time() + self.clock.real_seconds(BINDING_TIMEOUT)
         while asyncio.get_running_loop().time() < deadline:
@@ -200,8 +227,9 @@ class Scheduler(Controller):
             await asyncio.sleep(min(0.05, self.clock.real_seconds(1)))
         current = self.store.get("pods", ns, pod["metadata"]["name"])
         if current is not None:
-            self._fail(current, "running PreBind plugin \"VolumeBinding\": binding volumes: context deadline "
-                       "exceeded")
+            self._fail(
+                current, 'running PreBind plugin "VolumeBinding": binding volumes: context deadline exceeded'
+            )
         return False
 
     def _bind(self, pod: dict[str, Any], node: str) -> None:
@@ -217,15 +245,17 @@ class Scheduler(Controller):
             status = obj.setdefault("status", {})
             status.pop("nominatedNodeName", None)
             conds = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
-            conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
-                          "lastTransitionTime": now})
+            conds.append(
+                {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": now}
+            )
             status["conditions"] = conds
             return None
 
         bound = self.store.mutate("pods", key[0], key[1], bind)
         if bound is not None and (bound.get("spec") or {}).get("nodeName") == node:
-            self.recorder.scheduler_event(bound, "Normal", "Scheduled",
-                                          f"Successfully assigned {key[0]}/{key[1]} to {node}", "Binding")
+            self.recorder.scheduler_event(
+                bound, "Normal", "Scheduled", f"Successfully assigned {key[0]}/{key[1]} to {node}", "Binding"
+            )
 
     def _fail(self, pod: dict[str, Any], message: str) -> None:
         key = key_of(pod)
@@ -235,8 +265,12 @@ class Scheduler(Controller):
         def mark(obj: dict[str, Any]) -> bool:
             status = obj.setdefault("status", {})
             status.setdefault("phase", "Pending")
-            return set_condition(status, {"type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-                                          "message": message}, now, probe_time=True)
+            return set_condition(
+                status,
+                {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message},
+                now,
+                probe_time=True,
+            )
 
         updated = self.store.mutate("pods", key[0], key[1], mark) or pod
         self.recorder.scheduler_event(updated, "Warning", "FailedScheduling", message)
@@ -255,8 +289,12 @@ def _cause(reason: str) -> str:
 def _schedulable_view(node: dict[str, Any]) -> tuple[Any, ...]:
     """The parts of a node that change scheduling results (heartbeats do not)."""
     spec, status = node.get("spec") or {}, node.get("status") or {}
-    return (node["metadata"].get("labels"), spec.get("taints"), spec.get("unschedulable"),
-            status.get("allocatable"))
+    return (
+        node["metadata"].get("labels"),
+        spec.get("taints"),
+        spec.get("unschedulable"),
+        status.get("allocatable"),
+    )
 
 
 def _load(state: NodeState, requests: dict[str, int]) -> float:

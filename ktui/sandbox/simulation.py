@@ -56,8 +56,9 @@ class Simulation:
         self.ingress_nginx = IngressNginx(store, self.recorder, self._dial_from)
         self._started = False
 
-    async def _dial_from(self, namespace: str, pod: str, port: int, peer: str) -> tuple[
-            asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _dial_from(
+        self, namespace: str, pod: str, port: int, peer: str
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         return await self.node_agent.dial_pod(namespace, pod, port, peer)
 
     async def start(self) -> None:

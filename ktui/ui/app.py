@@ -177,11 +177,14 @@ class KtuiApp(App[None]):
             ("Pod list", [*PodTable.BINDINGS]),
             ("Panes", [*MainScreen.BINDINGS]),
             ("Logs pane (when focused)", [*LogPane.BINDINGS]),
-            ("Everywhere", [*self.BINDINGS, Binding("ctrl+p", "", "Command palette"),
-                            Binding("tab", "", "Next pane")]),
+            (
+                "Everywhere",
+                [*self.BINDINGS, Binding("ctrl+p", "", "Command palette"), Binding("tab", "", "Next pane")],
+            ),
         ]
-        self.push_screen(HelpScreen([(title, [b for b in group if isinstance(b, Binding)])
-                                     for title, group in groups]))
+        self.push_screen(
+            HelpScreen([(title, [b for b in group if isinstance(b, Binding)]) for title, group in groups])
+        )
 
 
 def make_app(conn: Any, namespace: str | None, *, readonly: bool = False) -> KtuiApp:

@@ -24,19 +24,35 @@ class KtuiCommands(Provider):
             contexts = []
         for name in contexts:
             if name != app.source.context:
-                commands.append((f"Context: switch to {name}", "Watch another kubeconfig context",
-                                 partial(app.switch_context, name)))
-        commands.append(("Namespace: all namespaces", "Watch every namespace",
-                         partial(app.switch_namespace, None)))
+                commands.append(
+                    (
+                        f"Context: switch to {name}",
+                        "Watch another kubeconfig context",
+                        partial(app.switch_context, name),
+                    )
+                )
+        commands.append(
+            ("Namespace: all namespaces", "Watch every namespace", partial(app.switch_namespace, None))
+        )
         snapshot = screen.snapshot
         for ns in sorted({n.metadata.name for n in (snapshot.namespaces if snapshot else ())}):
             commands.append((f"Namespace: {ns}", "Watch this namespace", partial(app.switch_namespace, ns)))
         for key in SORT_KEYS:
-            commands.append((f"Sort by {key}", "Order the pod list", partial(setattr, screen.table, "sort_key", key)))
+            commands.append(
+                (f"Sort by {key}", "Order the pod list", partial(setattr, screen.table, "sort_key", key))
+            )
         commands += [
-            ("Toggle problems only", "Show only pods with a problem (!)", screen.table.action_toggle_problems),
+            (
+                "Toggle problems only",
+                "Show only pods with a problem (!)",
+                screen.table.action_toggle_problems,
+            ),
             ("Show logs", "Logs of the selected pod (l)", partial(screen.action_show_logs, False)),
-            ("Show previous logs", "Logs of the previous container (p)", partial(screen.action_show_logs, True)),
+            (
+                "Show previous logs",
+                "Logs of the previous container (p)",
+                partial(screen.action_show_logs, True),
+            ),
             ("Show events", "Events of the selected pod (e)", screen.action_show_events),
             ("Show detail (YAML)", "The selected pod from the server (d)", screen.action_detail),
             ("Copy…", "Copy the diagnosis, a command or log lines (y)", screen.action_copy),

@@ -30,8 +30,14 @@ from ktui.resources import ClusterSnapshot, ProbeResult, Ref
 
 def failed(target: Ref, why: str) -> ProbeResult:
     """A result for a probe that could not be attempted (no connection, bad port, API error)."""
-    return ProbeResult(target=target, ok=False, summary=f"probe not run: {why}", tested=f"{target.kind} "
-                       f"{target.namespace}/{target.name}", hop="", at=now())
+    return ProbeResult(
+        target=target,
+        ok=False,
+        summary=f"probe not run: {why}",
+        tested=f"{target.kind} {target.namespace}/{target.name}",
+        hop="",
+        at=now(),
+    )
 
 
 class ProbeRunner(Widget):
@@ -61,8 +67,14 @@ class ProbeRunner(Widget):
         dead: str | None
         history: tuple[str, ...]
 
-    def __init__(self, connection: Callable[[], Connection | None], *, readonly: bool = False,
-                 watch_interval: float = 1.0, id: str | None = "probe-runner") -> None:
+    def __init__(
+        self,
+        connection: Callable[[], Connection | None],
+        *,
+        readonly: bool = False,
+        watch_interval: float = 1.0,
+        id: str | None = "probe-runner",
+    ) -> None:
         super().__init__(id=id)
         self._connection = connection
         self.readonly = readonly
@@ -76,8 +88,15 @@ class ProbeRunner(Widget):
 
     # ----------------------------------------------------------------- probes
 
-    def probe(self, target: Ref, snapshot: ClusterSnapshot, *, port: int | str | None = None,
-              path: str | None = None, host: str | None = None) -> None:
+    def probe(
+        self,
+        target: Ref,
+        snapshot: ClusterSnapshot,
+        *,
+        port: int | str | None = None,
+        path: str | None = None,
+        host: str | None = None,
+    ) -> None:
         """Probe a Pod, Service or Ingress in a worker; Started now, Finished later."""
         if self.readonly:
             self.post_message(self.Finished(failed(target, "probes are off (--readonly)")))
@@ -87,8 +106,14 @@ class ProbeRunner(Widget):
         self._probe_worker(target, snapshot, port, path, host)
 
     @work(thread=True, exit_on_error=False, group="probes", description="probe")
-    def _probe_worker(self, target: Ref, snapshot: ClusterSnapshot, port: int | str | None,
-                      path: str | None, host: str | None) -> None:
+    def _probe_worker(
+        self,
+        target: Ref,
+        snapshot: ClusterSnapshot,
+        port: int | str | None,
+        path: str | None,
+        host: str | None,
+    ) -> None:
         conn = self._connection()
         if conn is None:
             result = failed(target, "not connected to a cluster")
@@ -103,15 +128,17 @@ class ProbeRunner(Widget):
 
     # ----------------------------------------------------------------- forwards
 
-    def open_forward(self, target: Ref, snapshot: ClusterSnapshot, port: int | str | None = None,
-                     local_port: int = 0) -> None:
+    def open_forward(
+        self, target: Ref, snapshot: ClusterSnapshot, port: int | str | None = None, local_port: int = 0
+    ) -> None:
         """Open a forward that watches its pod (Service: re-targets; Pod: dies with the cause)."""
         if not self.readonly:
             self._forward_worker(target, snapshot, port, local_port)
 
     @work(thread=True, exit_on_error=False, group="forwards", description="forward")
-    def _forward_worker(self, target: Ref, snapshot: ClusterSnapshot, port: int | str | None,
-                        local_port: int) -> None:
+    def _forward_worker(
+        self, target: Ref, snapshot: ClusterSnapshot, port: int | str | None, local_port: int
+    ) -> None:
         conn = self._connection()
         if conn is None:
             return
@@ -121,11 +148,15 @@ class ProbeRunner(Widget):
             self._manager = ForwardManager(conn, on_change=self._changed, interval=self._watch_interval)
         try:
             if target.kind == "Service":
-                fwd = self._manager.forward_service(snapshot, target.namespace, target.name, port,
-                                                    local_port=local_port)
+                fwd = self._manager.forward_service(
+                    snapshot, target.namespace, target.name, port, local_port=local_port
+                )
             else:
-                pod = next(p for p in snapshot.pods
-                           if p.metadata.namespace == target.namespace and p.metadata.name == target.name)
+                pod = next(
+                    p
+                    for p in snapshot.pods
+                    if p.metadata.namespace == target.namespace and p.metadata.name == target.name
+                )
                 number, _ = pick_port(pod, port)
                 fwd = self._manager.forward_pod(target.namespace, target.name, number, local_port=local_port)
         except (KubeError, ProbeUsageError, StopIteration) as exc:

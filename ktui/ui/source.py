@@ -46,12 +46,28 @@ class Source(Protocol):
     def with_context(self, name: str) -> Source:
         """A new, unstarted source on another context; KubeError if impossible."""
 
-    def logs(self, namespace: str, pod: str, container: str, *, previous: bool, tail_lines: int | None,
-             timestamps: bool) -> str:
+    def logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        *,
+        previous: bool,
+        tail_lines: int | None,
+        timestamps: bool,
+    ) -> str:
         """A container's log; KubeError carrying the server's message."""
 
-    def follow_logs(self, namespace: str, pod: str, container: str, *, tail_lines: int | None,
-                    timestamps: bool, stop: threading.Event) -> Iterator[list[str]]:
+    def follow_logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        *,
+        tail_lines: int | None,
+        timestamps: bool,
+        stop: threading.Event,
+    ) -> Iterator[list[str]]:
         """Batches of log lines until stop is set or the stream ends."""
 
     def object_yaml(self, ref: Ref) -> str:
@@ -61,8 +77,14 @@ class Source(Protocol):
 class ClusterSource:
     """A live cluster: a ClusterFeed for snapshots, the kube layer for on-demand reads."""
 
-    def __init__(self, conn: Connection, namespace: str | None, *, label_selector: str | None = None,
-                 max_hz: float = 10.0) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        namespace: str | None,
+        *,
+        label_selector: str | None = None,
+        max_hz: float = 10.0,
+    ) -> None:
         self.conn = conn
         self.context = conn.context
         self.server = conn.server
@@ -78,8 +100,14 @@ class ClusterSource:
         def status(st: FeedStatus) -> None:
             on_status(st.state, st.message, dict(st.forbidden))
 
-        feed = ClusterFeed(self.conn, self.namespace, on_snapshot=on_snapshot, on_status=status,
-                           max_hz=self.max_hz, label_selector=self.label_selector)
+        feed = ClusterFeed(
+            self.conn,
+            self.namespace,
+            on_snapshot=on_snapshot,
+            on_status=status,
+            max_hz=self.max_hz,
+            label_selector=self.label_selector,
+        )
         self._feed = feed
         feed.start()
 
@@ -104,21 +132,45 @@ class ClusterSource:
         conn = self.conn.with_context(name)
         return ClusterSource(conn, conn.namespace, max_hz=self.max_hz)
 
-    def logs(self, namespace: str, pod: str, container: str, *, previous: bool, tail_lines: int | None,
-             timestamps: bool) -> str:
+    def logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        *,
+        previous: bool,
+        tail_lines: int | None,
+        timestamps: bool,
+    ) -> str:
         """One read of a container's log."""
         from ktui.kube.logs import fetch_logs
 
-        return fetch_logs(self.conn, namespace, pod, container, previous=previous,
-                          tail_lines=tail_lines, timestamps=timestamps)
+        return fetch_logs(
+            self.conn,
+            namespace,
+            pod,
+            container,
+            previous=previous,
+            tail_lines=tail_lines,
+            timestamps=timestamps,
+        )
 
-    def follow_logs(self, namespace: str, pod: str, container: str, *, tail_lines: int | None,
-                    timestamps: bool, stop: threading.Event) -> Iterator[list[str]]:
+    def follow_logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        *,
+        tail_lines: int | None,
+        timestamps: bool,
+        stop: threading.Event,
+    ) -> Iterator[list[str]]:
         """Follow a container's log."""
         from ktui.kube.logs import follow_logs
 
-        return follow_logs(self.conn, namespace, pod, container, tail_lines=tail_lines,
-                           timestamps=timestamps, stop=stop)
+        return follow_logs(
+            self.conn, namespace, pod, container, tail_lines=tail_lines, timestamps=timestamps, stop=stop
+        )
 
     def object_yaml(self, ref: Ref) -> str:
         """GET the object and dump it as YAML (managedFields dropped, Secret data never fetched)."""
@@ -201,11 +253,25 @@ class StaticSource:
         """The same data under another context name."""
         if name not in self.contexts():
             raise KubeError(f'context "{name}" does not exist')
-        return StaticSource(self.snapshot, context=name, server=self.server, namespace=self.namespace,
-                            logs_by_key=self.logs_by_key, other_contexts=tuple(self.contexts()))
+        return StaticSource(
+            self.snapshot,
+            context=name,
+            server=self.server,
+            namespace=self.namespace,
+            logs_by_key=self.logs_by_key,
+            other_contexts=tuple(self.contexts()),
+        )
 
-    def logs(self, namespace: str, pod: str, container: str, *, previous: bool, tail_lines: int | None,
-             timestamps: bool) -> str:
+    def logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        *,
+        previous: bool,
+        tail_lines: int | None,
+        timestamps: bool,
+    ) -> str:
         """The stored log, or the stored error."""
         value = self.logs_by_key.get((pod, container, previous), "")
         if isinstance(value, Exception):
@@ -215,11 +281,20 @@ class StaticSource:
             lines = lines[-tail_lines:]
         return "\n".join(lines)
 
-    def follow_logs(self, namespace: str, pod: str, container: str, *, tail_lines: int | None,
-                    timestamps: bool, stop: threading.Event) -> Iterator[list[str]]:
+    def follow_logs(
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        *,
+        tail_lines: int | None,
+        timestamps: bool,
+        stop: threading.Event,
+    ) -> Iterator[list[str]]:
         """The stored log as one batch."""
-        text = self.logs(namespace, pod, container, previous=False, tail_lines=tail_lines,
-                         timestamps=timestamps)
+        text = self.logs(
+            namespace, pod, container, previous=False, tail_lines=tail_lines, timestamps=timestamps
+        )
         yield text.splitlines()
 
     def object_yaml(self, ref: Ref) -> str:

@@ -10,6 +10,7 @@ import msgspec
 from ktui.diagnosis import Diagnosis, Severity, diagnose
 from ktui.resources import (
     ClusterSnapshot,
+    Condition,
     Container,
     ContainerState,
     ContainerStateRunning,
@@ -50,8 +51,17 @@ def test_every_object_has_a_verdict_and_counts_add_up(seed: Diagnosis) -> None:
 
 def test_to_dict_has_every_field(seed: Diagnosis) -> None:
     d = seed.problems()[0].to_dict()
-    assert set(d) == {"subject", "category", "code", "severity", "summary", "detail", "evidence", "next_steps",
-                      "commands"}
+    assert set(d) == {
+        "subject",
+        "category",
+        "code",
+        "severity",
+        "summary",
+        "detail",
+        "evidence",
+        "next_steps",
+        "commands",
+    }
     assert set(d["subject"]) == {"kind", "namespace", "name", "uid"}
 
 
@@ -64,9 +74,14 @@ def test_deterministic(seed: Diagnosis) -> None:
 def test_forbidden_reads_give_cannot_verify_not_missing() -> None:
     snap = snapshot_of("network.yaml")
     snap = msgspec.structs.replace(
-        snap, secrets=(), synced=snap.synced - {"Secret"},
-        forbidden={"list secrets": 'secrets is forbidden: User "dev" cannot list resource "secrets" in API '
-                                   'group "" in the namespace "net"'})
+        snap,
+        secrets=(),
+        synced=snap.synced - {"Secret"},
+        forbidden={
+            "list secrets": 'secrets is forbidden: User "dev" cannot list resource "secrets" in API '
+            'group "" in the namespace "net"'
+        },
+    )
     d = diagnose(snap)
     cats = [f.category for f in d.for_uid("e0000001-0000-4000-8000-000000000023")]
     assert "ingress_tls_secret_missing" not in cats
@@ -78,8 +93,9 @@ def test_forbidden_reads_give_cannot_verify_not_missing() -> None:
 
 def test_forbidden_pods_make_a_service_unverifiable() -> None:
     snap = snapshot_of("network.yaml")
-    snap = msgspec.structs.replace(snap, pods=(), synced=snap.synced - {"Pod"},
-                                   forbidden={"list pods": "pods is forbidden"})
+    snap = msgspec.structs.replace(
+        snap, pods=(), synced=snap.synced - {"Pod"}, forbidden={"list pods": "pods is forbidden"}
+    )
     f = root(diagnose(snap), "Service", "orphan")
     assert f.category == "cannot_verify" and "pods" in f.summary
 
@@ -93,18 +109,28 @@ def test_unsynced_kind_is_not_called_missing() -> None:
 
 def _pod(name: str, i: int, ready: bool = True) -> Pod:
     return Pod(
-        metadata=ObjectMeta(name=name, namespace=f"ns{i % 20}", uid=f"uid-{name}", labels={"app": f"a{i % 500}"}),
+        metadata=ObjectMeta(
+            name=name, namespace=f"ns{i % 20}", uid=f"uid-{name}", labels={"app": f"a{i % 500}"}
+        ),
         spec=PodSpec(node_name="n1", containers=(Container(name="c", image="nginx"),)),
-        status=PodStatus(phase="Running", conditions=(msgspec.convert({"type": "Ready", "status": "True"},
-                                                                      type=__import__("ktui.resources").resources.Condition),),
-                         container_statuses=(ContainerStatus(name="c", ready=ready, state=ContainerState(
-                             running=ContainerStateRunning(started_at=NOW))),)))
+        status=PodStatus(
+            phase="Running",
+            conditions=(msgspec.convert({"type": "Ready", "status": "True"}, type=Condition),),
+            container_statuses=(
+                ContainerStatus(
+                    name="c", ready=ready, state=ContainerState(running=ContainerStateRunning(started_at=NOW))
+                ),
+            ),
+        ),
+    )
 
 
 def test_failed_probe_on_a_healthy_looking_object_is_a_finding() -> None:
     pod = _pod("web", 0)
     ref = Ref(kind="Pod", namespace="ns0", name="web", uid="uid-web")
-    bad = ProbeResult(target=ref, ok=False, tested="pod web:8080", summary="connection refused on :8080", hop="pod")
+    bad = ProbeResult(
+        target=ref, ok=False, tested="pod web:8080", summary="connection refused on :8080", hop="pod"
+    )
     f = root(diagnose(ClusterSnapshot(now=NOW, pods=(pod,), probes=(bad,))), "Pod", "web")
     assert f.category == "probe_failed" and "connection refused on :8080" in f.summary
     ok = ProbeResult(target=ref, ok=True, tested="pod web:80", summary="HTTP 200 in 3 ms", hop="pod")
@@ -114,13 +140,24 @@ def test_failed_probe_on_a_healthy_looking_object_is_a_finding() -> None:
 
 def test_ten_thousand_pods_diagnose_quickly() -> None:
     pods = tuple(_pod(f"p{i}", i, ready=i % 50 != 0) for i in range(10_000))
-    svcs = tuple(Service(metadata=ObjectMeta(name=f"s{i}", namespace=f"ns{i % 20}", uid=f"s{i}"),
-                         spec=ServiceSpec(selector={"app": f"a{i % 500}"}, ports=(ServicePort(port=80),)))
-                 for i in range(1000))
-    events = tuple(Event(metadata=ObjectMeta(name=f"e{i}", namespace=f"ns{i % 20}"), reason="Pulled",
-                         involved_object=ObjectReference(kind="Pod", namespace=f"ns{i % 20}", name=f"p{i}",
-                                                         uid=f"uid-p{i}"), event_time=NOW)
-                   for i in range(10_000))
+    svcs = tuple(
+        Service(
+            metadata=ObjectMeta(name=f"s{i}", namespace=f"ns{i % 20}", uid=f"s{i}"),
+            spec=ServiceSpec(selector={"app": f"a{i % 500}"}, ports=(ServicePort(port=80),)),
+        )
+        for i in range(1000)
+    )
+    events = tuple(
+        Event(
+            metadata=ObjectMeta(name=f"e{i}", namespace=f"ns{i % 20}"),
+            reason="Pulled",
+            involved_object=ObjectReference(
+                kind="Pod", namespace=f"ns{i % 20}", name=f"p{i}", uid=f"uid-p{i}"
+            ),
+            event_time=NOW,
+        )
+        for i in range(10_000)
+    )
     snap = ClusterSnapshot(now=NOW, pods=pods, services=svcs, events=events)
     diagnose(snap)  # warm up imports and regex compilation
     start = time.perf_counter()

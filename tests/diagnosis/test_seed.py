@@ -27,7 +27,9 @@ def test_error_is_a_crash_with_exit_code(seed: Diagnosis) -> None:
 
 def test_error_with_previous_logs_is_bad_command_quoting_them() -> None:
     snap = load_dumps(SEED)
-    logs = {"default/error/web": ("sleep: invalid time interval 'a'", "Try 'sleep --help' for more information.")}
+    logs = {
+        "default/error/web": ("sleep: invalid time interval 'a'", "Try 'sleep --help' for more information.")
+    }
     d = diagnose(msgspec.structs.replace(snap, logs=logs))
     f = root(d, "Pod", "error")
     assert f.category == "bad_command"

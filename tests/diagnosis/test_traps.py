@@ -17,8 +17,11 @@ NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 def test_healthy_cluster_has_no_error_or_warning() -> None:
     d = diagnose(snapshot_of("healthy.json"))
-    bad = [(f.subject.kind, f.subject.name, f.category) for f in d.findings
-           if f.severity in (Severity.ERROR, Severity.WARNING)]
+    bad = [
+        (f.subject.kind, f.subject.name, f.category)
+        for f in d.findings
+        if f.severity in (Severity.ERROR, Severity.WARNING)
+    ]
     assert bad == []
     assert len(d.subjects()) == 17  # the CronJob is skipped, everything else judged
     assert root(d, "Pod", "fresh").category == "pod_starting"  # 20 s in ContainerCreating is normal
@@ -35,15 +38,22 @@ def test_events_without_uid_match_by_name() -> None:
 
 
 def test_new_style_event_times_come_from_series_and_event_time() -> None:
-    ev = Event(metadata=ObjectMeta(name="p.1", namespace="default"),
-               involved_object=ObjectReference(kind="Pod", namespace="default", name="p", uid="u1"),
-               reason="FailedScheduling", message="0/1 nodes are available: 1 Insufficient cpu.",
-               event_time=NOW - timedelta(minutes=49),
-               series=EventSeries(count=4, last_observed_time=NOW - timedelta(minutes=9, seconds=19)))
+    ev = Event(
+        metadata=ObjectMeta(name="p.1", namespace="default"),
+        involved_object=ObjectReference(kind="Pod", namespace="default", name="p", uid="u1"),
+        reason="FailedScheduling",
+        message="0/1 nodes are available: 1 Insufficient cpu.",
+        event_time=NOW - timedelta(minutes=49),
+        series=EventSeries(count=4, last_observed_time=NOW - timedelta(minutes=9, seconds=19)),
+    )
     assert event_line(ev, NOW) == "FailedScheduling x4 over 49m: 0/1 nodes are available: 1 Insufficient cpu."
-    single = Event(metadata=ObjectMeta(name="p.2", namespace="default"), reason="Killing", message="Stopping",
-                   involved_object=ObjectReference(kind="Pod", namespace="default", name="p"),
-                   event_time=NOW - timedelta(seconds=45))
+    single = Event(
+        metadata=ObjectMeta(name="p.2", namespace="default"),
+        reason="Killing",
+        message="Stopping",
+        involved_object=ObjectReference(kind="Pod", namespace="default", name="p"),
+        event_time=NOW - timedelta(seconds=45),
+    )
     assert event_line(single, NOW) == "Killing 45s ago: Stopping"
     idx = EventIndex((ev, single))
     assert idx.for_object("Pod", "default", "p", "u1") == [single, ev]  # uid match + uid-less by name
@@ -51,26 +61,43 @@ def test_new_style_event_times_come_from_series_and_event_time() -> None:
 
 
 def test_human_duration_matches_kubectl() -> None:
-    cases = {5: "5s", 119: "119s", 520: "8m40s", 600: "10m", 9720: "162m", 18600: "5h10m", 108000: "30h",
-             277200: "3d5h", 3456000: "40d"}
+    cases = {
+        5: "5s",
+        119: "119s",
+        520: "8m40s",
+        600: "10m",
+        9720: "162m",
+        18600: "5h10m",
+        108000: "30h",
+        277200: "3d5h",
+        3456000: "40d",
+    }
     for seconds, text in cases.items():
         assert human_duration(timedelta(seconds=seconds)) == text
 
 
 def test_control_plane_taint_beside_insufficient_cpu_is_not_a_taint_problem() -> None:
-    msg = ("0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
-           "2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, "
-           "2 No preemption victims found for incoming pod.")
+    msg = (
+        "0/3 nodes are available: 1 node(s) had untolerated taint "
+        "{node-role.kubernetes.io/control-plane: }, "
+        "2 Insufficient cpu. preemption: 0/3 nodes are available: "
+        "1 Preemption is not helpful for scheduling, "
+        "2 No preemption victims found for incoming pod."
+    )
     reasons = parse_reasons(msg)
     assert [(r.count, r.category, r.expected) for r in reasons] == [
-        (1, "unschedulable_taint", True), (2, "unschedulable_insufficient_resources", False)]
+        (1, "unschedulable_taint", True),
+        (2, "unschedulable_insufficient_resources", False),
+    ]
     f = root(diagnose(snapshot_of("scheduling.yaml")), "Pod", "big")
     assert f.category == "unschedulable_insufficient_resources"
 
 
 def test_only_a_control_plane_taint_is_a_taint_problem() -> None:
-    reasons = parse_reasons("0/1 nodes are available: 1 node(s) had untolerated taint "
-                            "{node-role.kubernetes.io/control-plane: }. preemption: 0/1 nodes are available.")
+    reasons = parse_reasons(
+        "0/1 nodes are available: 1 node(s) had untolerated taint "
+        "{node-role.kubernetes.io/control-plane: }. preemption: 0/1 nodes are available."
+    )
     assert [r.category for r in reasons] == ["unschedulable_taint"]
 
 

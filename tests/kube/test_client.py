@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import http.server
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,43 @@ def test_forbidden_read_carries_the_server_message(sb: Sandbox) -> None:
         api.get_json(conn, "/api/v1/namespaces/default/pods/running")
     assert exc.value.code == 403
     assert 'pods "running" is forbidden: User "viewer" cannot get resource "pods"' in str(exc.value)
+
+
+def test_tls_failure_is_one_line(sb: Sandbox, tmp_path: Path) -> None:
+    https = sb.url.replace("http://", "https://")  # the sandbox speaks plain HTTP: the handshake fails
+    cfg = tmp_path / "tls.yaml"
+    cfg.write_text(kubeconfig_text(https))
+    with pytest.raises(api.Unreachable) as exc:
+        connect(str(cfg)).check(timeout=2)
+    assert str(exc.value).startswith(f"TLS error talking to {https}: ")
+    assert "\n" not in str(exc.value)
+
+
+class _Unauthorized(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = (b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+                b'"message":"Unauthorized","reason":"Unauthorized","code":401}')
+        self.send_response(401)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_unauthorized_names_the_context(tmp_path: Path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Unauthorized)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        cfg = tmp_path / "kc.yaml"
+        cfg.write_text(kubeconfig_text(url, token="expired", context="prod"))
+        with pytest.raises(api.ApiStatusError) as exc:
+            connect(str(cfg)).check()
+        assert exc.value.code == 401
+        assert str(exc.value) == f"{url}: Unauthorized (check the credentials of context prod)"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -7,12 +7,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from probe_helpers import ktui_threads, listening_ports
+
 from ktui.kube.client import connect
 from ktui.kube.snapshot import load_snapshot
 from ktui.probes.forwards import Forward, ForwardManager
 from ktui.probes.http import http_get
 from ktui.sandbox.runner import Sandbox
-from tests.probes.conftest import ktui_threads, listening_ports
 
 WEB = """
 apiVersion: apps/v1

@@ -6,10 +6,10 @@ import socket
 import time
 
 import pytest
+from probe_helpers import FakeCluster, ktui_threads, listening_ports, port_accepts
 
 from ktui.kube.portforward import PortForwardError, PortForwardSession
 from ktui.probes.http import http_get, tcp_check
-from tests.probes.conftest import FakeCluster, ktui_threads, listening_ports, port_accepts
 
 
 def wait_until(pred, timeout: float = 5.0) -> bool:  # type: ignore[no-untyped-def]

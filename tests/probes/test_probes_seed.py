@@ -77,7 +77,8 @@ def test_pod_probe_running_answers_with_the_nginx_page(seed: Sandbox) -> None:
 def test_service_probe_says_which_endpoint_answered(seed: Sandbox) -> None:
     code, doc, _ = probe_cli(seed.kubeconfig, "service/nginx-service")
     assert code == 0 and doc is not None and doc["statusCode"] == 200
-    pod_ip = seed.call(lambda: seed.store.get("pods", "default", "running")["status"]["podIP"])
+    pod = seed.call(seed.store.get, "pods", "default", "running")
+    pod_ip = pod["status"]["podIP"] if pod else None
     # targetPort "web" is the pod's named port 80
     assert doc["tested"] == f"service nginx-service:80 -> endpoint {pod_ip}:80 (pod running)"
     assert "targetPort web -> web (80)" in doc["detail"]

@@ -369,3 +369,42 @@ def test_forbidden_and_failures_faults(api: tuple[Sandbox, client.ApiClient]) ->
     assert json.loads(err.value.body)["message"] == "Internal error occurred: etcdserver: request timed out"
     sb.faults.clear()
     assert len(core.list_namespaced_pod("default").items) == 4
+
+
+def test_delete_options_and_deletecollection(api: tuple[Sandbox, client.ApiClient]) -> None:
+    sb, c = api
+    core = client.CoreV1Api(c)
+    core.delete_namespaced_pod(
+        "error",
+        "default",
+        body=client.V1DeleteOptions(propagation_policy="Foreground", grace_period_seconds=0),
+    )
+    assert sb.call(sb.store.get, "pods", "default", "error") is None
+    core.delete_collection_namespaced_pod("default", label_selector="app=nginx")  # typed as V1Status in v37
+    assert sorted(p.metadata.name for p in core.list_namespaced_pod("default").items) == [
+        "backoff",
+        "pending",
+    ]
+    with pytest.raises(ApiException) as err:
+        core.delete_namespaced_pod(
+            "backoff",
+            "default",
+            body=client.V1DeleteOptions(preconditions=client.V1Preconditions(uid="nope")),
+        )
+    assert err.value.status == 409
+
+
+def test_generated_pods_list_fast_and_look_real(sandbox_factory: Any, kubectl: Any) -> None:
+    from ktui.sandbox.generate import generate
+
+    sb = sandbox_factory("empty", simulate=False)
+    assert sb.call(generate, sb.store, 2000, 8) == 2000
+    core = client.CoreV1Api(config.new_client_from_config(config_file=str(sb.kubeconfig)))
+    page = core.list_pod_for_all_namespaces(limit=500)
+    assert len(page.items) == 500 and page.metadata.remaining_item_count == 1500  # validates as V1Pod too
+    out = kubectl(sb, "get", "pods", "-A", "--no-headers")
+    rows = [line.split() for line in out.stdout.splitlines()]
+    assert len(rows) == 2000 and len({r[0] for r in rows}) == 8
+    unhealthy = [r for r in rows if r[3] != "Running"]
+    assert 40 <= len(unhealthy) <= 160  # about 5%
+    assert {r[3] for r in unhealthy} == {"CrashLoopBackOff", "ImagePullBackOff"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import queue
 import subprocess
@@ -246,3 +247,30 @@ def test_scenarios_load(sandbox_factory: Any, scenario: str) -> None:
     pods, _ = sb.call(sb.store.list, "pods")
     assert len(pods) == (4 if scenario == "seed" else 0)
     assert sb.call(sb.store.get, "nodes", None, "node-1")["status"]["allocatable"]["cpu"] == "2"
+
+
+def test_kubectl_create_generators_send_protobuf_and_work(sandbox_factory: Any, kubectl: Any) -> None:
+    sb = sandbox_factory("empty", simulate=False)
+    for args in (
+        ("create", "ns", "team-b"),
+        ("create", "configmap", "c", "-n", "team-b", "--from-literal=a=b"),
+        ("create", "secret", "generic", "s", "-n", "team-b", "--from-literal=pw=hunter2"),
+        ("create", "sa", "bot", "-n", "team-b"),
+        ("create", "deployment", "d", "-n", "team-b", "--image=nginx:1.27", "--port=80", "--replicas=0"),
+        ("create", "service", "nodeport", "np", "-n", "team-b", "--tcp=80:http"),
+    ):
+        result = kubectl(sb, *args)
+        assert result.returncode == 0, (args, result.stderr)
+    get = functools.partial(sb.call, sb.store.get)
+    assert get("configmaps", "team-b", "c")["data"] == {"a": "b"}
+    assert get("secrets", "team-b", "s")["data"] == {"pw": "aHVudGVyMg=="}
+    deploy = get("deployments.apps", "team-b", "d")
+    assert deploy["spec"]["replicas"] == 0 and deploy["spec"]["strategy"]["type"] == "RollingUpdate"
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    assert (container["image"], container["ports"]) == (
+        "nginx:1.27",
+        [{"containerPort": 80, "protocol": "TCP"}],
+    )
+    assert get("services", "team-b", "np")["spec"]["ports"][0]["targetPort"] == "http"
+    assert kubectl(sb, "delete", "ns", "team-b").returncode == 0
+    assert get("configmaps", "team-b", "c") is None and get("namespaces", None, "team-b") is None

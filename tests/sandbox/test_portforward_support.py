@@ -112,7 +112,7 @@ class PortForwardApp:
         app.router.add_get("/apis", _groups_discovery)
         app.router.add_get("/api/v1/namespaces/{ns}/pods/{name}", _pod)
         app.router.add_route("*", "/api/v1/namespaces/{ns}/pods/{name}/portforward", self._portforward)
-        pass  # app.on_shutdown.append(shutdown_portforwards)
+        app.on_shutdown.append(shutdown_portforwards)
         self.runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)

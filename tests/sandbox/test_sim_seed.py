@@ -1,4 +1,4 @@
-"""The seed scenario, alive: the real kubectl sees the seed's states; the ingress controller routes for real."""
+"""The seed scenario, alive: kubectl sees the seed's states; the ingress controller routes for real."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from typing import Any
 
 from ktui.sandbox.runner import Sandbox
 
-PENDING = ("0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory. preemption: 0/1 nodes are "
-           "available: 1 No preemption victims found for incoming pod.")
+PENDING = (
+    "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory. preemption: 0/1 nodes are "
+    "available: 1 No preemption victims found for incoming pod."
+)
 
 
 def _status(pod: dict[str, Any] | None) -> str:
@@ -24,8 +26,10 @@ def _status(pod: dict[str, Any] | None) -> str:
 
 def _controller_pod(store: Any) -> str | None:
     for pod in store.list("pods", "ingress-nginx")[0]:
-        if any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or []):
+        if any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in (pod.get("status") or {}).get("conditions") or []
+        ):
             return str(pod["metadata"]["name"])
     return None
 
@@ -36,8 +40,10 @@ def http_through_ingress(sb: Sandbox, host: str, path: str = "/") -> tuple[int, 
 
     async def get() -> tuple[int, bytes]:
         reader, writer = await sb.simulation.node_agent.dial("ingress-nginx", pod, 80)
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: curl/8.5.0\r\nConnection: close\r\n\r\n"
-                     .encode())
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: curl/8.5.0\r\n"
+            "Connection: close\r\n\r\n".encode()
+        )
         await writer.drain()
         data = await asyncio.wait_for(reader.read(), 10)
         writer.close()
@@ -49,9 +55,14 @@ def http_through_ingress(sb: Sandbox, host: str, path: str = "/") -> tuple[int, 
 
 def test_seed_pods_reach_their_states_in_kubectl(sandbox_factory: Any, kubectl: Any) -> None:
     sb = sandbox_factory("seed", speed=20.0)
-    sb.wait_for(lambda s: _status(s.get("pods", "default", "running")) == "Running"
-                and _status(s.get("pods", "default", "backoff")) == "ImagePullBackOff"
-                and _status(s.get("pods", "default", "error")) == "CrashLoopBackOff", timeout=30)
+    sb.wait_for(
+        lambda s: (
+            _status(s.get("pods", "default", "running")) == "Running"
+            and _status(s.get("pods", "default", "backoff")) == "ImagePullBackOff"
+            and _status(s.get("pods", "default", "error")) == "CrashLoopBackOff"
+        ),
+        timeout=30,
+    )
     rows = {line.split()[0]: line.split() for line in kubectl(sb, "get", "pods").stdout.splitlines()[1:]}
     assert rows["running"][1:3] == ["1/1", "Running"]
     assert rows["backoff"][1:3] == ["0/1", "ImagePullBackOff"]
@@ -69,8 +80,15 @@ def test_seed_pods_reach_their_states_in_kubectl(sandbox_factory: Any, kubectl: 
 
 def test_seed_describe_ingress_shows_the_missing_backend(sandbox_factory: Any, kubectl: Any) -> None:
     sb = sandbox_factory("seed", speed=20.0)
-    sb.wait_for(lambda s: (s.get("ingresses.networking.k8s.io", "default", "running-ingress") or {})
-                .get("status", {}).get("loadBalancer", {}).get("ingress"), timeout=30)
+    sb.wait_for(
+        lambda s: (
+            (s.get("ingresses.networking.k8s.io", "default", "running-ingress") or {})
+            .get("status", {})
+            .get("loadBalancer", {})
+            .get("ingress")
+        ),
+        timeout=30,
+    )
     out = kubectl(sb, "describe", "ingress", "running-ingress").stdout
     # kubectl 1.32 lists EndpointSlices, finds none, then GETs the Service: a 404 there is what it prints
     # (the seed's older kubectl GET the Endpoints and printed `endpoints "running-service" not found`)
@@ -84,19 +102,33 @@ def test_seed_describe_ingress_shows_the_missing_backend(sandbox_factory: Any, k
 
 def test_seed_services_endpoints_and_slices(sandbox_factory: Any, kubectl: Any) -> None:
     sb = sandbox_factory("seed", speed=20.0)
-    sb.wait_for(lambda s: _status(s.get("pods", "default", "running")) == "Running"
-                and (s.get("endpoints", "default", "nginx-service") or {}).get("subsets"), timeout=30)
-    eps = {line.split()[0]: line.split()[1] for line in kubectl(sb, "get", "endpoints").stdout.splitlines()[1:]}
+    sb.wait_for(
+        lambda s: (
+            _status(s.get("pods", "default", "running")) == "Running"
+            and (s.get("endpoints", "default", "nginx-service") or {}).get("subsets")
+        ),
+        timeout=30,
+    )
+    eps = {
+        line.split()[0]: line.split()[1] for line in kubectl(sb, "get", "endpoints").stdout.splitlines()[1:]
+    }
     ip = sb.call(lambda: sb.store.get("pods", "default", "running")["status"]["podIP"])
     assert eps["nginx-service"] == f"{ip}:80"  # the named targetPort `web` resolved to 80
     assert eps["nginx-wrong-port"] == f"{ip}:8080"  # listed, though nothing listens there
     assert eps["nginx-typo"] == "<none>"
-    slices = sb.call(lambda: sb.store.list("endpointslices.discovery.k8s.io", "default",
-                                           label_selector="kubernetes.io/service-name=nginx-typo")[0])
+    slices = sb.call(
+        lambda: sb.store.list(
+            "endpointslices.discovery.k8s.io",
+            "default",
+            label_selector="kubernetes.io/service-name=nginx-typo",
+        )[0]
+    )
     assert len(slices) == 1 and not slices[0]["endpoints"]
     assert slices[0]["metadata"]["ownerReferences"][0]["kind"] == "Service"
-    assert slices[0]["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"] == \
-        "endpointslice-controller.k8s.io"
+    assert (
+        slices[0]["metadata"]["labels"]["endpointslice.kubernetes.io/managed-by"]
+        == "endpointslice-controller.k8s.io"
+    )
 
 
 def test_ingress_controller_routes_200_and_503(sandbox_factory: Any) -> None:
@@ -105,6 +137,8 @@ def test_ingress_controller_routes_200_and_503(sandbox_factory: Any) -> None:
     status, body = http_through_ingress(sb, "nginx.example.test")
     assert status == 200 and b"Welcome to nginx!" in body
     status, body = http_through_ingress(sb, "anything.example.test")  # default server: running-service
-    assert status == 503 and b"503 Service Temporarily Unavailable" in body and b"<center>nginx</center>" in body
+    assert (
+        status == 503 and b"503 Service Temporarily Unavailable" in body and b"<center>nginx</center>" in body
+    )
     status, _ = http_through_ingress(sb, "nginx.example.test", "/missing.html")
     assert status == 404  # proxied: the backend nginx's own 404

@@ -8,14 +8,15 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from ui_fixtures import SEED_LOGS, seed_snapshot
 
 from ktui.ui.app import KtuiApp
 from ktui.ui.source import StaticSource
-from ui_fixtures import SEED_LOGS, seed_snapshot
 
 
-async def wait_for(pilot: Pilot[Any], condition: Callable[[], Any], timeout: float = 10.0,
-                   what: str = "condition") -> Any:
+async def wait_for(
+    pilot: Pilot[Any], condition: Callable[[], Any], timeout: float = 10.0, what: str = "condition"
+) -> Any:
     """Let the app run until condition() is truthy; fail with `what` after the deadline."""
     deadline = time.monotonic() + timeout
     while True:
@@ -29,8 +30,14 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], Any], timeout: flo
 
 def static_app(**kwargs: Any) -> KtuiApp:
     """The app over the seed fixture (fixed clock), as the snapshot tests use it."""
-    source = StaticSource(seed_snapshot(), context="ktui-sandbox", server="http://127.0.0.1:6443",
-                          logs_by_key=dict(SEED_LOGS), other_contexts=("staging",), **kwargs)
+    source = StaticSource(
+        seed_snapshot(),
+        context="ktui-sandbox",
+        server="http://127.0.0.1:6443",
+        logs_by_key=dict(SEED_LOGS),
+        other_contexts=("staging",),
+        **kwargs,
+    )
     return KtuiApp(source)
 
 

@@ -33,8 +33,15 @@ def select(app: KtuiApp, name: str) -> None:
 async def test_seed_statuses_diagnosis_and_previous_logs(seed_sandbox: Any) -> None:
     app = app_on(seed_sandbox)
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: status_of(app, "backoff") == "ImagePullBackOff"
-                       and status_of(app, "error") == "CrashLoopBackOff", timeout=20, what="seed failures")
+        await wait_for(
+            pilot,
+            lambda: (
+                status_of(app, "backoff") == "ImagePullBackOff"
+                and status_of(app, "error") == "CrashLoopBackOff"
+            ),
+            timeout=20,
+            what="seed failures",
+        )
         assert status_of(app, "running") == "Running"
         assert status_of(app, "pending") == "Pending"
         severities = {r.name: r.severity for r in app.main_screen.table.rows}
@@ -50,8 +57,11 @@ async def test_seed_statuses_diagnosis_and_previous_logs(seed_sandbox: Any) -> N
             await pilot.press("down")
         assert table.cursor_row is not None and table.cursor_row.name == "error"
         diagnosis = app.main_screen.query_one(DiagnosisView)
-        await wait_for(pilot, lambda: diagnosis.findings and diagnosis.findings[0].subject.name == "error",
-                       what="diagnosis of error")
+        await wait_for(
+            pilot,
+            lambda: diagnosis.findings and diagnosis.findings[0].subject.name == "error",
+            what="diagnosis of error",
+        )
         assert str(diagnosis.findings[0].severity) == "error"
 
         await pilot.press("p")
@@ -69,10 +79,15 @@ async def test_server_change_updates_in_place_and_cursor_stays(seed_sandbox: Any
         # A new pod that sorts before `error` moves every row below it; the cursor must stay on `error`.
         seed_sandbox.apply_yaml(
             "apiVersion: v1\nkind: Pod\nmetadata: {name: aaa-new, namespace: default}\n"
-            "spec: {containers: [{name: web, image: 'nginx:not-exist'}]}\n")
+            "spec: {containers: [{name: web, image: 'nginx:not-exist'}]}\n"
+        )
         await wait_for(pilot, lambda: status_of(app, "aaa-new") is not None, timeout=15, what="new pod")
-        await wait_for(pilot, lambda: next(r for r in table.rows if r.name == "error").restart_count
-                       > before.restart_count, timeout=30, what="restarts climbing")
+        await wait_for(
+            pilot,
+            lambda: next(r for r in table.rows if r.name == "error").restart_count > before.restart_count,
+            timeout=30,
+            what="restarts climbing",
+        )
         assert table.cursor_row is not None and table.cursor_row.name == "error"
         seed_sandbox.call(lambda: seed_sandbox.store.remove("pods", "default", "aaa-new"))
 
@@ -84,8 +99,12 @@ async def test_events_pane_is_scoped_to_the_selected_pod(seed_sandbox: Any) -> N
         select(app, "pending")
         await pilot.press("e")
         events = app.main_screen.query_one(EventsView)
-        await wait_for(pilot, lambda: any(e.reason == "FailedScheduling" for e in events.rows), timeout=15,
-                       what="FailedScheduling")
+        await wait_for(
+            pilot,
+            lambda: any(e.reason == "FailedScheduling" for e in events.rows),
+            timeout=15,
+            what="FailedScheduling",
+        )
         assert {e.reason for e in events.rows} == {"FailedScheduling"}
         select(app, "backoff")
         await wait_for(pilot, lambda: any(e.reason == "Failed" for e in events.rows), timeout=15, what="pull")
@@ -101,8 +120,12 @@ async def test_filter_problems_only_and_namespace_switch(seed_sandbox: Any) -> N
     app = app_on(seed_sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.main_screen.table
-        await wait_for(pilot, lambda: status_of(app, "error") == "CrashLoopBackOff"
-                       and status_of(app, "running") == "Running", timeout=20, what="seed")
+        await wait_for(
+            pilot,
+            lambda: status_of(app, "error") == "CrashLoopBackOff" and status_of(app, "running") == "Running",
+            timeout=20,
+            what="seed",
+        )
         await pilot.press("exclamation_mark")
         await wait_for(pilot, lambda: "running" not in {r.name for r in table.rows}, what="problems only")
         assert {"backoff", "error", "pending"} <= {r.name for r in table.rows}
@@ -114,15 +137,21 @@ async def test_filter_problems_only_and_namespace_switch(seed_sandbox: Any) -> N
         labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         options.highlighted = labels.index("all namespaces")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: any(r.namespace != "default" for r in table.rows), timeout=20,
-                       what="pods of other namespaces")
+        await wait_for(
+            pilot,
+            lambda: any(r.namespace != "default" for r in table.rows),
+            timeout=20,
+            what="pods of other namespaces",
+        )
         assert app.source.namespace is None and table.show_namespace
 
 
 async def test_copy_kubectl_command(seed_sandbox: Any) -> None:
     app = app_on(seed_sandbox)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: status_of(app, "backoff") == "ImagePullBackOff", timeout=20, what="pods")
+        await wait_for(
+            pilot, lambda: status_of(app, "backoff") == "ImagePullBackOff", timeout=20, what="pods"
+        )
         select(app, "backoff")
         diagnosis = app.main_screen.query_one(DiagnosisView)
         await wait_for(pilot, lambda: any(f.commands for f in diagnosis.findings), what="commands")

@@ -24,6 +24,7 @@ def _select(name: str):  # type: ignore[no-untyped-def]
         while table.cursor_row.name != name:
             await pilot.press("down")
         await pilot.pause()
+
     return run_before
 
 

@@ -26,8 +26,12 @@ async def test_seed_pods_with_kubectl_statuses() -> None:
     app = static_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: app.main_screen.table.rows, what="rows")
-        assert statuses(app) == {"backoff": "ImagePullBackOff", "error": "CrashLoopBackOff",
-                                 "pending": "Pending", "running": "Running"}
+        assert statuses(app) == {
+            "backoff": "ImagePullBackOff",
+            "error": "CrashLoopBackOff",
+            "pending": "Pending",
+            "running": "Running",
+        }
         row = next(r for r in app.main_screen.table.rows if r.name == "error")
         assert (row.ready, row.restarts, row.age, row.node) == ("0/1", "5 (2m ago)", "10m", "node-1")
 
@@ -95,10 +99,13 @@ async def test_previous_logs_and_why_no_logs() -> None:
         assert pane.previous
         select(app, "backoff")
         pane.source.logs_by_key[("backoff", "web", False)] = KubeError(  # type: ignore[attr-defined]
-            'container "web" in pod "backoff" is waiting to start: trying and failing to pull image')
+            'container "web" in pod "backoff" is waiting to start: trying and failing to pull image'
+        )
         await wait_for(pilot, lambda: pane.notice.startswith("No logs"), what="no-logs reason")
-        assert pane.notice == ('No logs: container "web" is waiting to start (ImagePullBackOff): '
-                               'Back-off pulling image "nginx:not-exist".')
+        assert pane.notice == (
+            'No logs: container "web" is waiting to start (ImagePullBackOff): '
+            'Back-off pulling image "nginx:not-exist".'
+        )
 
 
 async def test_log_search_highlights_and_jumps_without_hiding_lines() -> None:
@@ -143,8 +150,10 @@ async def test_unreachable_at_start_then_live() -> None:
     app = static_app()
     source = app.source
     source.start = lambda on_snapshot, on_status: (  # type: ignore[method-assign]
-        setattr(source, "_on_snapshot", on_snapshot), setattr(source, "_on_status", on_status),
-        on_status("unreachable", "dial tcp 127.0.0.1:6443: connection refused", {}))
+        setattr(source, "_on_snapshot", on_snapshot),
+        setattr(source, "_on_status", on_status),
+        on_status("unreachable", "dial tcp 127.0.0.1:6443: connection refused", {}),
+    )
     async with app.run_test(size=(100, 30)) as pilot:
         banner = app.main_screen.query_one("#banner")
         await wait_for(pilot, lambda: banner.display, what="banner")
@@ -156,7 +165,10 @@ async def test_unreachable_at_start_then_live() -> None:
 
 
 async def test_forbidden_events_say_which_permission() -> None:
-    message = 'events is forbidden: User "dev" cannot list resource "events" in API group "" in the namespace "default"'
+    message = (
+        'events is forbidden: User "dev" cannot list resource "events" in API group "" '
+        'in the namespace "default"'
+    )
     app = static_app()
     app.source.snapshot = seed_snapshot(forbidden={"list events": message})  # type: ignore[attr-defined]
     async with app.run_test(size=(160, 45)) as pilot:
@@ -175,11 +187,15 @@ async def test_cursor_stays_on_the_same_pod_when_rows_move() -> None:
         await wait_for(pilot, lambda: table.rows, what="rows")
         select(app, "pending")
         snap = seed_snapshot()
-        extra = [p for p in snap.pods if p.metadata.name == "running"][0]
+        extra = next(p for p in snap.pods if p.metadata.name == "running")
         import msgspec
 
-        clones = tuple(msgspec.structs.replace(extra, metadata=msgspec.structs.replace(
-            extra.metadata, name=f"aaa-{i}", uid=f"new-{i}")) for i in range(5))
+        clones = tuple(
+            msgspec.structs.replace(
+                extra, metadata=msgspec.structs.replace(extra.metadata, name=f"aaa-{i}", uid=f"new-{i}")
+            )
+            for i in range(5)
+        )
         app.source.push(msgspec.structs.replace(snap, pods=clones + snap.pods))  # type: ignore[attr-defined]
         await wait_for(pilot, lambda: len(table.rows) == 9, what="new rows")
         assert table.cursor_row is not None and table.cursor_row.name == "pending"

@@ -17,9 +17,18 @@ def ts(seconds_ago: float) -> str:
     return (NOW - timedelta(seconds=seconds_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def pod(name: str, *, image: str = "nginx", status: dict[str, Any], node: str | None = "node-1",
-        labels: dict[str, str] | None = None, owner: dict[str, Any] | None = None,
-        namespace: str = "default", age: float = 600, command: list[str] | None = None) -> dict[str, Any]:
+def pod(
+    name: str,
+    *,
+    image: str = "nginx",
+    status: dict[str, Any],
+    node: str | None = "node-1",
+    labels: dict[str, str] | None = None,
+    owner: dict[str, Any] | None = None,
+    namespace: str = "default",
+    age: float = 600,
+    command: list[str] | None = None,
+) -> dict[str, Any]:
     """A pod dict."""
     container: dict[str, Any] = {"name": "web", "image": image}
     if command:
@@ -27,49 +36,115 @@ def pod(name: str, *, image: str = "nginx", status: dict[str, Any], node: str | 
     spec: dict[str, Any] = {"containers": [container]}
     if node:
         spec["nodeName"] = node
-    meta: dict[str, Any] = {"name": name, "namespace": namespace, "uid": f"uid-{namespace}-{name}",
-                            "creationTimestamp": ts(age), "labels": labels or {}}
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": namespace,
+        "uid": f"uid-{namespace}-{name}",
+        "creationTimestamp": ts(age),
+        "labels": labels or {},
+    }
     if owner:
         meta["ownerReferences"] = [owner]
     return {"kind": "Pod", "apiVersion": "v1", "metadata": meta, "spec": spec, "status": status}
 
 
-def event(name: str, target: str, *, type_: str, reason: str, message: str, count: int = 1,
-          first: float = 300, last: float = 60, namespace: str = "default", kind: str = "Pod",
-          component: str = "kubelet") -> dict[str, Any]:
+def event(
+    name: str,
+    target: str,
+    *,
+    type_: str,
+    reason: str,
+    message: str,
+    count: int = 1,
+    first: float = 300,
+    last: float = 60,
+    namespace: str = "default",
+    kind: str = "Pod",
+    component: str = "kubelet",
+) -> dict[str, Any]:
     """A kubelet-style event dict about an object."""
     return {
-        "kind": "Event", "apiVersion": "v1",
+        "kind": "Event",
+        "apiVersion": "v1",
         "metadata": {"name": name, "namespace": namespace, "uid": f"ev-{name}"},
-        "involvedObject": {"kind": kind, "namespace": namespace, "name": target,
-                           "uid": f"uid-{namespace}-{target}"},
-        "type": type_, "reason": reason, "message": message, "count": count,
-        "firstTimestamp": ts(first), "lastTimestamp": ts(last), "source": {"component": component},
+        "involvedObject": {
+            "kind": kind,
+            "namespace": namespace,
+            "name": target,
+            "uid": f"uid-{namespace}-{target}",
+        },
+        "type": type_,
+        "reason": reason,
+        "message": message,
+        "count": count,
+        "firstTimestamp": ts(first),
+        "lastTimestamp": ts(last),
+        "source": {"component": component},
     }
 
 
-RUNNING = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
-           "containerStatuses": [{"name": "web", "ready": True, "restartCount": 0,
-                                  "state": {"running": {"startedAt": ts(590)}}}]}
-BACKOFF = {"phase": "Pending", "containerStatuses": [{
-    "name": "web", "ready": False, "restartCount": 0, "image": "nginx:not-exist",
-    "state": {"waiting": {"reason": "ImagePullBackOff",
-                          "message": 'Back-off pulling image "nginx:not-exist"'}}}]}
-CRASH = {"phase": "Running", "containerStatuses": [{
-    "name": "web", "ready": False, "restartCount": 5,
-    "state": {"waiting": {"reason": "CrashLoopBackOff",
-                          "message": "back-off 2m40s restarting failed container=web pod=error_default(uid)"}},
-    "lastState": {"terminated": {"exitCode": 1, "reason": "Error", "startedAt": ts(125),
-                                 "finishedAt": ts(120)}}}]}
-PENDING = {"phase": "Pending", "conditions": [{
-    "type": "PodScheduled", "status": "False", "reason": "Unschedulable",
-    "message": "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: "
-               "1 No preemption victims found for incoming pod."}]}
+RUNNING = {
+    "phase": "Running",
+    "conditions": [{"type": "Ready", "status": "True"}],
+    "containerStatuses": [
+        {"name": "web", "ready": True, "restartCount": 0, "state": {"running": {"startedAt": ts(590)}}}
+    ],
+}
+BACKOFF = {
+    "phase": "Pending",
+    "containerStatuses": [
+        {
+            "name": "web",
+            "ready": False,
+            "restartCount": 0,
+            "image": "nginx:not-exist",
+            "state": {
+                "waiting": {
+                    "reason": "ImagePullBackOff",
+                    "message": 'Back-off pulling image "nginx:not-exist"',
+                }
+            },
+        }
+    ],
+}
+CRASH = {
+    "phase": "Running",
+    "containerStatuses": [
+        {
+            "name": "web",
+            "ready": False,
+            "restartCount": 5,
+            "state": {
+                "waiting": {
+                    "reason": "CrashLoopBackOff",
+                    "message": "back-off 2m40s restarting failed container=web pod=error_default(uid)",
+                }
+            },
+            "lastState": {
+                "terminated": {"exitCode": 1, "reason": "Error", "startedAt": ts(125), "finishedAt": ts(120)}
+            },
+        }
+    ],
+}
+PENDING = {
+    "phase": "Pending",
+    "conditions": [
+        {
+            "type": "PodScheduled",
+            "status": "False",
+            "reason": "Unschedulable",
+            "message": "0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: "
+            "1 No preemption victims found for incoming pod.",
+        }
+    ],
+}
 
 SEED_LOGS = {
     ("error", "web", True): "sleep: invalid time interval 'a'\nTry 'sleep --help' for more information.",
     ("error", "web", False): "sleep: invalid time interval 'a'\nTry 'sleep --help' for more information.",
-    ("running", "web", False): "\n".join(f'10.244.0.1 - - "GET /page/{i} HTTP/1.1" 200 615' for i in range(40)),
+    ("running", "web", False): "\n".join(
+        f'10.244.0.1 - - "GET /page/{i} HTTP/1.1" 200 615' for i in range(40)
+    ),
 }
 """Logs the static source serves for the seed pods."""
 
@@ -85,23 +160,78 @@ def seed_objects() -> list[dict[str, Any]]:
         pod("error", status=CRASH, command=["sleep", "a"]),
         pod("pending", status=PENDING, node=None),
         pod("cart-7d4b9c-x2x9z", namespace="shop", status=RUNNING, labels={"app": "cart"}),
-        event("backoff.1", "backoff", type_="Warning", reason="Failed", count=4, first=540, last=30,
-              message='Failed to pull image "nginx:not-exist": rpc error: code = NotFound desc = '
-                      'failed to pull and unpack image "docker.io/library/nginx:not-exist": not found'),
-        event("backoff.2", "backoff", type_="Normal", reason="Pulling", count=4, first=550, last=40,
-              message='Pulling image "nginx:not-exist"'),
-        event("backoff.3", "backoff", type_="Warning", reason="BackOff", count=20, first=530, last=10,
-              message='Back-off pulling image "nginx:not-exist"'),
-        event("error.1", "error", type_="Warning", reason="BackOff", count=25, first=500, last=20,
-              message="Back-off restarting failed container web in pod error_default(uid-default-error)"),
-        event("error.2", "error", type_="Normal", reason="Started", count=6, first=590, last=125,
-              message="Started container web"),
-        event("pending.1", "pending", type_="Warning", reason="FailedScheduling", count=3, first=600, last=100,
-              component="default-scheduler",
-              message="0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: "
-                      "1 No preemption victims found for incoming pod."),
-        event("running.1", "running", type_="Normal", reason="Started", first=590, last=590,
-              message="Started container web"),
+        event(
+            "backoff.1",
+            "backoff",
+            type_="Warning",
+            reason="Failed",
+            count=4,
+            first=540,
+            last=30,
+            message='Failed to pull image "nginx:not-exist": rpc error: code = NotFound desc = '
+            'failed to pull and unpack image "docker.io/library/nginx:not-exist": not found',
+        ),
+        event(
+            "backoff.2",
+            "backoff",
+            type_="Normal",
+            reason="Pulling",
+            count=4,
+            first=550,
+            last=40,
+            message='Pulling image "nginx:not-exist"',
+        ),
+        event(
+            "backoff.3",
+            "backoff",
+            type_="Warning",
+            reason="BackOff",
+            count=20,
+            first=530,
+            last=10,
+            message='Back-off pulling image "nginx:not-exist"',
+        ),
+        event(
+            "error.1",
+            "error",
+            type_="Warning",
+            reason="BackOff",
+            count=25,
+            first=500,
+            last=20,
+            message="Back-off restarting failed container web in pod error_default(uid-default-error)",
+        ),
+        event(
+            "error.2",
+            "error",
+            type_="Normal",
+            reason="Started",
+            count=6,
+            first=590,
+            last=125,
+            message="Started container web",
+        ),
+        event(
+            "pending.1",
+            "pending",
+            type_="Warning",
+            reason="FailedScheduling",
+            count=3,
+            first=600,
+            last=100,
+            component="default-scheduler",
+            message="0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: "
+            "1 No preemption victims found for incoming pod.",
+        ),
+        event(
+            "running.1",
+            "running",
+            type_="Normal",
+            reason="Started",
+            first=590,
+            last=590,
+            message="Started container web",
+        ),
     ]
 
 

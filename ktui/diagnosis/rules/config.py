@@ -11,7 +11,9 @@ from ktui.resources import Container, Event, Pod
 
 _MISSING_OBJ = re.compile(r'(configmap|secret)s? "([^"]+)" not found', re.I)
 _MISSING_KEY = re.compile(r"couldn't find key (\S+) in (ConfigMap|Secret) ([^/\s]+)/(\S+)", re.I)
-_MISSING_VOL_KEY = re.compile(r"(configmap|secret) references non-existent (?:config|secret) key: (\S+)", re.I)
+_MISSING_VOL_KEY = re.compile(
+    r"(configmap|secret) references non-existent (?:config|secret) key: (\S+)", re.I
+)
 _VOLUME = re.compile(r'for volume "([^"]+)"')
 _TITLE = {"configmap": "ConfigMap", "secret": "Secret"}
 
@@ -32,7 +34,8 @@ def _uses(pod: Pod, spec: Container | None, kind: str, name: str) -> str:
                 return "envFrom"
     for vol in pod.spec.volumes:
         if (cm and vol.config_map and vol.config_map.name == name) or (
-                not cm and vol.secret and vol.secret.secret_name == name):
+            not cm and vol.secret and vol.secret.secret_name == name
+        ):
             return f"volume {vol.name}"
     return ""
 
@@ -42,12 +45,17 @@ def _hit(pod: Pod, container: str, kind: str, name: str, key: str, where: str, e
     if where:
         what += f" ({where})"
     ns = pod.metadata.namespace
-    cmd = f"kubectl get {kind.lower()} {name} -n {ns}" + (" -o jsonpath='{.data}'" if kind == "ConfigMap" else "")
+    cmd = f"kubectl get {kind.lower()} {name} -n {ns}" + (
+        " -o jsonpath='{.data}'" if kind == "ConfigMap" else ""
+    )
     if kind == "Secret":
         cmd = describe("secret", ns, name)  # describe lists the keys, never the values
-    return Hit("config_reference_missing", {"container": container, "what": what, "kind": kind,
-                                            "object": name, "key": key},
-               evidence, [cmd, describe("pod", ns, pod.metadata.name)])
+    return Hit(
+        "config_reference_missing",
+        {"container": container, "what": what, "kind": kind, "object": name, "key": key},
+        evidence,
+        [cmd, describe("pod", ns, pod.metadata.name)],
+    )
 
 
 def config_hit(ix: Index, pod: Pod, spec: Container, message: str, state_line: str) -> Hit:
@@ -55,7 +63,9 @@ def config_hit(ix: Index, pod: Pod, spec: Container, message: str, state_line: s
     m = _MISSING_KEY.search(message)
     if m:
         kind = "ConfigMap" if m.group(2).lower() == "configmap" else "Secret"
-        return _hit(pod, spec.name, kind, m.group(4), m.group(1), _uses(pod, spec, kind, m.group(4)), [state_line])
+        return _hit(
+            pod, spec.name, kind, m.group(4), m.group(1), _uses(pod, spec, kind, m.group(4)), [state_line]
+        )
     m2 = _MISSING_OBJ.search(message)
     if m2:
         kind = _TITLE[m2.group(1).lower()]
@@ -65,8 +75,12 @@ def config_hit(ix: Index, pod: Pod, spec: Container, message: str, state_line: s
         static.evidence.insert(0, state_line)
         return static
     why = " ".join(message.split())[:200] or "CreateContainerConfigError"
-    return Hit("container_runtime_error", {"container": spec.name, "why": why}, [state_line],
-               [describe("pod", pod.metadata.namespace, pod.metadata.name)])
+    return Hit(
+        "container_runtime_error",
+        {"container": spec.name, "why": why},
+        [state_line],
+        [describe("pod", pod.metadata.namespace, pod.metadata.name)],
+    )
 
 
 def mount_hit(ix: Index, pod: Pod, events: list[Event]) -> Hit | None:
@@ -81,8 +95,15 @@ def mount_hit(ix: Index, pod: Pod, events: list[Event]) -> Hit | None:
         m = _MISSING_OBJ.search(msg)
         if m:
             kind = _TITLE[m.group(1).lower()]
-            return _hit(pod, _first_container(pod), kind, m.group(2), "", where or _uses(pod, None, kind, m.group(2)),
-                        [line])
+            return _hit(
+                pod,
+                _first_container(pod),
+                kind,
+                m.group(2),
+                "",
+                where or _uses(pod, None, kind, m.group(2)),
+                [line],
+            )
         k = _MISSING_VOL_KEY.search(msg)
         if k:
             kind = _TITLE[k.group(1).lower()]
@@ -124,7 +145,11 @@ def static_reference_hit(ix: Index, pod: Pod, spec: Container | None) -> Hit | N
                 continue
             for kind, ref in (("ConfigMap", src.config_map_key_ref), ("Secret", src.secret_key_ref)):
                 if ref is not None and not ref.optional and missing(kind, ref.name, ref.key):
-                    key = ref.key if (ns, ref.name) in (ix.config_maps if kind == "ConfigMap" else ix.secrets) else ""
+                    key = (
+                        ref.key
+                        if (ns, ref.name) in (ix.config_maps if kind == "ConfigMap" else ix.secrets)
+                        else ""
+                    )
                     return _hit(pod, c.name, kind, ref.name, key, f"env {env.name}", [])
         for ef in c.env_from:
             for kind, nref in (("ConfigMap", ef.config_map_ref), ("Secret", ef.secret_ref)):
@@ -132,7 +157,11 @@ def static_reference_hit(ix: Index, pod: Pod, spec: Container | None) -> Hit | N
                     return _hit(pod, c.name, kind, nref.name, "", "envFrom", [])
     for vol in pod.spec.volumes:
         if vol.config_map and not vol.config_map.optional and missing("ConfigMap", vol.config_map.name):
-            return _hit(pod, _first_container(pod), "ConfigMap", vol.config_map.name, "", f"volume {vol.name}", [])
+            return _hit(
+                pod, _first_container(pod), "ConfigMap", vol.config_map.name, "", f"volume {vol.name}", []
+            )
         if vol.secret and not vol.secret.optional and missing("Secret", vol.secret.secret_name):
-            return _hit(pod, _first_container(pod), "Secret", vol.secret.secret_name, "", f"volume {vol.name}", [])
+            return _hit(
+                pod, _first_container(pod), "Secret", vol.secret.secret_name, "", f"volume {vol.name}", []
+            )
     return None

@@ -13,17 +13,30 @@ from ktui.diagnosis.rules.events import age, event_line
 from ktui.diagnosis.rules.images import PULL_REASONS, image_hit
 from ktui.resources import Container, ContainerStateTerminated, ContainerStatus, Event, Pod
 
-_EXEC_NOT_FOUND = re.compile(r'exec: \\*"([^"\\]+)\\*": (executable file not found in \$PATH|'
-                             r"stat [^:]+: no such file or directory|permission denied)")
+_EXEC_NOT_FOUND = re.compile(
+    r'exec: \\*"([^"\\]+)\\*": (executable file not found in \$PATH|'
+    r"stat [^:]+: no such file or directory|permission denied)"
+)
 _EXEC_PLAIN = re.compile(r"exec (\S+): (no such file or directory|permission denied|exec format error)")
 _USAGE = re.compile(
     r"invalid (?:time interval|option|argument|duration|number)|Try '[^']+ --help'|^\s*usage:|"
     r"unrecognized option|unknown (?:shorthand )?(?:flag|option|command)|flag provided but not defined|"
     r"^(?:/bin/)?(?:ba)?sh: .*(?:not found|No such file or directory)|command not found|"
-    r"can't open '[^']+': No such file", re.I | re.M)
+    r"can't open '[^']+': No such file",
+    re.I | re.M,
+)
 _SIGNALS = {1: "SIGHUP", 2: "SIGINT", 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM"}
-CRASH_REASONS = frozenset({"CrashLoopBackOff", "RunContainerError", "CreateContainerError", "StartError",
-                           "ContainerCannotRun", "PostStartHookError", "PreStartHookError"})
+CRASH_REASONS = frozenset(
+    {
+        "CrashLoopBackOff",
+        "RunContainerError",
+        "CreateContainerError",
+        "StartError",
+        "ContainerCannotRun",
+        "PostStartHookError",
+        "PreStartHookError",
+    }
+)
 RECENT = timedelta(hours=1)
 
 
@@ -31,7 +44,8 @@ _RUNTIME_NOISE = re.compile(
     r"^(?:Error: |failed to (?:create|start) containerd task: |failed to create shim task: |"
     r"OCI runtime (?:create|start|exec) failed: |runc (?:create|start) failed: |"
     r"unable to start container process: |error during container init: |"
-    r"container_linux\.go:\d+: starting container process caused:? )+")
+    r"container_linux\.go:\d+: starting container process caused:? )+"
+)
 _MOUNT = re.compile(r'error mounting "[^"]*" to rootfs at "([^"]+)".*: ([^:]+)$')
 
 
@@ -40,10 +54,20 @@ def runtime_why(message: str) -> str:
     text = " ".join(message.split())
     text = re.sub(r":? unknown$", "", text)
     text = _RUNTIME_NOISE.sub("", text.replace("rpc error: code = Unknown desc = ", ""))
+    f = _EXEC_NOT_FOUND.search(text) or _EXEC_PLAIN.search(text)
+    if f is not None and "executable file not found" not in f.group(2):
+        what = f.group(2)
+        if "no such file" in what:
+            return f"{f.group(1)} does not exist in the container (not in the image, not on a mounted volume)"
+        if "permission denied" in what:
+            return f"{f.group(1)} is not executable (permission denied)"
+        return f"{f.group(1)}: exec format error (the image is built for another CPU architecture)"
     m = _MOUNT.search(text)
     if m:
-        return f"mounting {m.group(1)} failed: {m.group(2).strip()} (a directory mounted onto a file path? use subPath)" \
-            if "not a directory" in m.group(2) else f"mounting {m.group(1)} failed: {m.group(2).strip()}"
+        hint = " (a directory mounted onto a file path? use subPath)" if "directory" in m.group(2) else ""
+        return (
+            f"mounting {m.group(1)} failed: {m.group(2).strip()}{hint}"
+        )
     if "exec format error" in text:
         return f"{text} (the image is built for another CPU architecture)"
     return text[:200]
@@ -59,6 +83,8 @@ def exit_meaning(code: int) -> str:
         return f", killed by {_SIGNALS[code - 128]}"
     if code == 1:
         return ", application error"
+    if code == 0:
+        return ", the process ended on its own: a long-running container must not exit"
     return ""
 
 
@@ -77,10 +103,11 @@ def _bad_command(spec: Container, text: str, exit_code: int | None, log_lines: t
     """Why the command is wrong, or None when the failure does not point at the command."""
     m = _EXEC_NOT_FOUND.search(text) or _EXEC_PLAIN.search(text)
     if m:
-        what = m.group(2)
-        if "format error" in what:
-            return None  # wrong CPU architecture: a runtime/image problem, not the command
-        return f'"{m.group(1)}": {what.replace(" in $PATH", " in $PATH of the image")}'
+        # Only a failed $PATH lookup is a wrong command name. A missing absolute path, a file that is not
+        # executable or built for another CPU is the container's filesystem: a runtime error.
+        if "executable file not found" not in m.group(2):
+            return None
+        return f'"{m.group(1)}": executable file not found in $PATH of the image'
     if exit_code in (126, 127):
         cmd = " ".join((spec.command or ()) + (spec.args or ())) or "the image's entrypoint"
         return f"{cmd!r} exits {exit_code}{exit_meaning(exit_code)}"
@@ -108,19 +135,32 @@ def _probe_hit(ix: Index, pod: Pod, spec: Container, events: list[Event], kind: 
     failed = [e for e in events if e.reason == "Unhealthy" and (e.message or "").startswith(prefix)]
     if not failed:
         return None
-    why = " ".join((failed[0].message or "")[len(prefix):].split())[:200]
+    why = " ".join((failed[0].message or "")[len(prefix) :].split())[:200]
     category = "readiness_probe_failure" if kind == "Readiness" else "liveness_probe_failure"
     ev = [event_line(e, ix.now) for e in failed[:2]]
-    ev += [event_line(e, ix.now) for e in events if e.reason == "Killing" and "probe" in (e.message or "")][:1]
-    return Hit(category, {"container": spec.name, "why": why or "no detail", "probe": kind.lower()}, ev,
-               _commands(pod, spec.name, kind != "Readiness"))
+    ev += [event_line(e, ix.now) for e in events if e.reason == "Killing" and "probe" in (e.message or "")][
+        :1
+    ]
+    return Hit(
+        category,
+        {"container": spec.name, "why": why or "no detail", "probe": kind.lower()},
+        ev,
+        _commands(pod, spec.name, kind != "Readiness"),
+    )
 
 
-def _termination_hit(ix: Index, pod: Pod, spec: Container, status: ContainerStatus,
-                     t: ContainerStateTerminated, events: list[Event], how: str) -> Hit:
+def _termination_hit(
+    ix: Index,
+    pod: Pod,
+    spec: Container,
+    status: ContainerStatus,
+    t: ContainerStateTerminated,
+    events: list[Event],
+    how: str,
+) -> Hit:
     """Why a terminated run ended: OOM, bad command, runtime error, liveness kill or plain crash."""
     logs = _logs(ix, pod, spec.name)
-    limit = ((spec.resources.limits or {}).get("memory") if spec.resources else None)
+    limit = (spec.resources.limits or {}).get("memory") if spec.resources else None
     restarts = plural(status.restart_count, "restart")
     ev = [_terminated_line(ix, t, "last state" if how != "exited" else "state")]
     ev += [event_line(e, ix.now) for e in events if e.type == "Warning"][:2]
@@ -129,11 +169,17 @@ def _termination_hit(ix: Index, pod: Pod, spec: Container, status: ContainerStat
     text = " ".join(filter(None, [t.message, *(e.message or "" for e in events if e.type == "Warning")]))
     if t.reason == "OOMKilled" or "OOM-killed" in text or "oom-kill" in text.lower():
         limit_text = f" (limit {limit})" if limit else " (no memory limit: the node ran out)"
-        return Hit("oom_killed", {"container": spec.name, "limit": limit_text, "restarts": restarts}, ev, cmds)
+        return Hit(
+            "oom_killed", {"container": spec.name, "limit": limit_text, "restarts": restarts}, ev, cmds
+        )
     bad = _bad_command(spec, text, t.exit_code, logs)
     if bad:
         return Hit("bad_command", {"container": spec.name, "why": bad}, ev, cmds)
-    if t.reason in ("ContainerCannotRun", "StartError") or "OCI runtime" in text or "failed to create" in text:
+    if (
+        t.reason in ("ContainerCannotRun", "StartError")
+        or "OCI runtime" in text
+        or "failed to create" in text
+    ):
         why = runtime_why(t.message or text or t.reason or "")
         return Hit("container_runtime_error", {"container": spec.name, "why": why}, ev, cmds)
     probe = _probe_hit(ix, pod, spec, events, "Liveness") or _probe_hit(ix, pod, spec, events, "Startup")
@@ -142,12 +188,17 @@ def _termination_hit(ix: Index, pod: Pod, spec: Container, status: ContainerStat
         return probe
     if logs:
         ev.append(f"log: (last {len(logs[-10:])} lines of the {'previous' if how != 'exited' else ''} run)")
-    return Hit("app_crash", {"container": spec.name, "how": how, "exit_code": t.exit_code,
-                             "meaning": exit_meaning(t.exit_code)}, ev, cmds)
+    return Hit(
+        "app_crash",
+        {"container": spec.name, "how": how, "exit_code": t.exit_code, "meaning": exit_meaning(t.exit_code)},
+        ev,
+        cmds,
+    )
 
 
-def container_hit(ix: Index, pod: Pod, spec: Container, status: ContainerStatus | None,
-                  pod_events: list[Event], init: bool) -> Hit | None:
+def container_hit(
+    ix: Index, pod: Pod, spec: Container, status: ContainerStatus | None, pod_events: list[Event], init: bool
+) -> Hit | None:
     """The fault of one container, or None when it is fine (or has not been tried yet)."""
     hit = _container_hit(ix, pod, spec, status, pod_events, init)
     if hit is not None and init and "container" in hit.params:
@@ -155,8 +206,9 @@ def container_hit(ix: Index, pod: Pod, spec: Container, status: ContainerStatus 
     return hit
 
 
-def _container_hit(ix: Index, pod: Pod, spec: Container, status: ContainerStatus | None,
-                   pod_events: list[Event], init: bool) -> Hit | None:
+def _container_hit(
+    ix: Index, pod: Pod, spec: Container, status: ContainerStatus | None, pod_events: list[Event], init: bool
+) -> Hit | None:
     if status is None:
         return None
     events = _field_path_events(pod_events, spec.name, init)
@@ -166,27 +218,39 @@ def _container_hit(ix: Index, pod: Pod, spec: Container, status: ContainerStatus
     label = "init container" if init else "container"
     if waiting is not None and waiting.reason:
         reason = waiting.reason
-        state_line = f"{label} {spec.name}: waiting {reason}" + (f": {waiting.message}" if waiting.message else "")
+        state_line = f"{label} {spec.name}: waiting {reason}" + (
+            f": {waiting.message}" if waiting.message else ""
+        )
         if reason in PULL_REASONS:
-            msgs = [waiting.message or ""] + [e.message or "" for e in events
-                                              if e.reason in ("Failed", "InspectFailed", "ErrImageNeverPull")]
+            msgs = [waiting.message or ""] + [
+                e.message or ""
+                for e in events
+                if e.reason in ("Failed", "InspectFailed", "ErrImageNeverPull")
+            ]
             hit = image_hit(ix, pod, spec, reason, [m for m in msgs if m])
             noisy = [e for e in events if e.type == "Warning" or e.reason == "BackOff"]
-            noisy.sort(key=lambda e: (e.type != "Warning", e.message is None or e.message.startswith("Error:")))
+            noisy.sort(
+                key=lambda e: (e.type != "Warning", e.message is None or e.message.startswith("Error:"))
+            )
             hit.evidence = [state_line, *(event_line(e, ix.now) for e in noisy[:4])]
             return hit
         if reason == "CreateContainerConfigError":
             return config_hit(ix, pod, spec, waiting.message or "", state_line)
         if reason in CRASH_REASONS:
             if reason != "CrashLoopBackOff":
-                t = ContainerStateTerminated(exit_code=last.exit_code if last else 128, reason=reason,
-                                             message=waiting.message)
+                t = ContainerStateTerminated(
+                    exit_code=last.exit_code if last else 128, reason=reason, message=waiting.message
+                )
                 hit = _termination_hit(ix, pod, spec, status, t, events, "cannot start")
             elif last is not None:
                 hit = _termination_hit(ix, pod, spec, status, last, events, "keeps crashing")
             else:
-                hit = Hit("app_crash", {"container": spec.name, "how": "keeps crashing", "exit_code": "?",
-                                        "meaning": ""}, [], _commands(pod, spec.name, True))
+                hit = Hit(
+                    "app_crash",
+                    {"container": spec.name, "how": "keeps crashing", "exit_code": "?", "meaning": ""},
+                    [],
+                    _commands(pod, spec.name, True),
+                )
             hit.evidence.insert(0, state_line)
             hit.evidence.insert(1, f"restarts: {status.restart_count}")
             return hit
@@ -203,35 +267,51 @@ def _container_hit(ix: Index, pod: Pod, spec: Container, status: ContainerStatus
     return None
 
 
-def _running_hit(ix: Index, pod: Pod, spec: Container, status: ContainerStatus,
-                 events: list[Event], last: ContainerStateTerminated | None) -> Hit | None:
+def _running_hit(
+    ix: Index,
+    pod: Pod,
+    spec: Container,
+    status: ContainerStatus,
+    events: list[Event],
+    last: ContainerStateTerminated | None,
+) -> Hit | None:
     """A running container: unready (probe), or restarting often (OOM, liveness, crash)."""
     if last is not None and status.restart_count >= 2:
         finished = last.finished_at
         recent = finished is not None and ix.now - finished < RECENT
         if last.reason == "OOMKilled" or (status.restart_count >= 3 and recent):
             hit = _termination_hit(ix, pod, spec, status, last, events, "keeps crashing")
-            hit.evidence.insert(0, f"container {spec.name}: running now, {plural(status.restart_count, 'restart')}")
+            hit.evidence.insert(
+                0, f"container {spec.name}: running now, {plural(status.restart_count, 'restart')}"
+            )
             if not recent:
                 hit.severity = Severity.WARNING
             return hit
     if not status.ready and spec.readiness_probe is not None and (status.started is not False):
-        hit = _probe_hit(ix, pod, spec, events, "Readiness")
-        if hit is not None:
-            hit.evidence.insert(0, f"container {spec.name}: running, not ready")
-            return hit
+        probe = _probe_hit(ix, pod, spec, events, "Readiness")
+        if probe is not None:
+            probe.evidence.insert(0, f"container {spec.name}: running, not ready")
+            return probe
     if not status.ready:
         started = status.state.running.started_at if status.state and status.state.running else None
         young = started is not None and ix.now - started < timedelta(minutes=2)
         if young:
             return None
         recent_events = [e for e in events if e.type == "Warning"]
-        why = f": {recent_events[0].message}" if recent_events else (
-            " (readiness probe not passing yet)" if spec.readiness_probe else "")
+        why = (
+            f": {recent_events[0].message}"
+            if recent_events
+            else (" (readiness probe not passing yet)" if spec.readiness_probe else "")
+        )
         category = "readiness_probe_failure" if spec.readiness_probe is not None else "pod_not_ready"
         params = {"container": spec.name, "why": why.lstrip(": ") or "no Unhealthy events recorded"}
         if category == "pod_not_ready":
             params["why"] = why
-        return Hit(category, params, [f"container {spec.name}: running {age(ix.now, started)}, not ready"]
-                   + [event_line(e, ix.now) for e in recent_events[:2]], _commands(pod, spec.name, False))
+        return Hit(
+            category,
+            params,
+            [f"container {spec.name}: running {age(ix.now, started)}, not ready"]
+            + [event_line(e, ix.now) for e in recent_events[:2]],
+            _commands(pod, spec.name, False),
+        )
     return None

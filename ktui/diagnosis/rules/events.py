@@ -106,7 +106,9 @@ class EventIndex:
         found: list[Event] = []
         if uid:
             found.extend(self._by_uid.get(uid, ()))
-            found.extend(e for e in self._by_name.get((kind, namespace, name), ()) if not e.involved_object.uid)
+            found.extend(
+                e for e in self._by_name.get((kind, namespace, name), ()) if not e.involved_object.uid
+            )
         else:
             found.extend(self._by_name.get((kind, namespace, name), ()))
         return newest_first(found) if len(found) > 1 else found

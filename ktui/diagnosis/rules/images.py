@@ -13,29 +13,59 @@ from ktui.diagnosis.index import Index
 from ktui.diagnosis.rules.base import Hit
 from ktui.resources import Container, Pod
 
-PULL_REASONS = frozenset({
-    "ErrImagePull", "ImagePullBackOff", "ImageInspectError", "ErrImageNeverPull", "InvalidImageName",
-    "RegistryUnavailable", "RegistryError", "SignatureValidationFailed",
-})
+PULL_REASONS = frozenset(
+    {
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "ImageInspectError",
+        "ErrImageNeverPull",
+        "InvalidImageName",
+        "RegistryUnavailable",
+        "RegistryError",
+        "SignatureValidationFailed",
+    }
+)
 """Waiting reasons that mean the image could not be pulled or used."""
 
-_INVALID = re.compile(r"invalid reference format|couldn't parse image (?:reference|name)|InvalidImageName|"
-                      r"must be lowercase", re.I)
+_INVALID = re.compile(
+    r"invalid reference format|couldn't parse image (?:reference|name)|InvalidImageName|"
+    r"must be lowercase",
+    re.I,
+)
 _NEVER = re.compile(r"is not present with pull policy of Never|ErrImageNeverPull", re.I)
 _DENIED = re.compile(
     r"pull access denied|requested access to the resource is denied|insufficient_scope|"
     r"\b401 Unauthorized|\b403 Forbidden|unauthorized:|authentication required|no basic auth credentials|"
-    r"failed to authorize|denied:", re.I)
-_NOT_FOUND = re.compile(r"manifest unknown|code = NotFound|: not found\b|manifest for \S+ not found|"
-                        r"\bnot found: manifest", re.I)
+    r"failed to authorize|denied:",
+    re.I,
+)
+_NOT_FOUND = re.compile(
+    r"manifest unknown|code = NotFound|: not found\b|manifest for \S+ not found|"
+    r"\bnot found: manifest",
+    re.I,
+)
 _UNREACHABLE = [
-    (re.compile(r"no such host|server misbehaving|Temporary failure in name resolution", re.I),
-     "DNS lookup failed"),
+    (
+        re.compile(r"no such host|server misbehaving|Temporary failure in name resolution", re.I),
+        "DNS lookup failed",
+    ),
     (re.compile(r"connection refused", re.I), "connection refused"),
-    (re.compile(r"x509:|tls: failed to verify|certificate signed by unknown authority|certificate is not "
-                r"valid|server gave HTTP response to HTTPS client", re.I), "TLS certificate problem"),
-    (re.compile(r"i/o timeout|context deadline exceeded|TLS handshake timeout|Client\.Timeout|"
-                r"timed out|network is unreachable|no route to host", re.I), "timed out"),
+    (
+        re.compile(
+            r"x509:|tls: failed to verify|certificate signed by unknown authority|certificate is not "
+            r"valid|server gave HTTP response to HTTPS client",
+            re.I,
+        ),
+        "TLS certificate problem",
+    ),
+    (
+        re.compile(
+            r"i/o timeout|context deadline exceeded|TLS handshake timeout|Client\.Timeout|"
+            r"timed out|network is unreachable|no route to host",
+            re.I,
+        ),
+        "timed out",
+    ),
     (re.compile(r"toomanyrequests|429 Too Many Requests|pull rate limit", re.I), "rate limited"),
     (re.compile(r"\b50[0234]\b|Service Unavailable|Bad Gateway", re.I), "registry error"),
 ]
@@ -78,8 +108,14 @@ def image_hit(ix: Index, pod: Pod, spec: Container, reason: str, messages: list[
     image = spec.image
     registry, repo, tag = split_image(image)
     text = "\n".join(messages)
-    params = {"image": image, "registry": registry, "repo": repo, "tag": tag,
-              "container": spec.name, "node": pod.spec.node_name or "?"}
+    params = {
+        "image": image,
+        "registry": registry,
+        "repo": repo,
+        "tag": tag,
+        "container": spec.name,
+        "node": pod.spec.node_name or "?",
+    }
     if reason == "InvalidImageName" or _INVALID.search(text):
         return Hit("image_invalid_name", params)
     if reason == "ErrImageNeverPull" or _NEVER.search(text):
@@ -100,8 +136,5 @@ def image_hit(ix: Index, pod: Pod, spec: Container, reason: str, messages: list[
         return Hit("image_pull_access_denied", {**params, "why": why})
     if _NOT_FOUND.search(text):
         return Hit("image_tag_not_found", params)
-    if not text.strip():
-        why = f"{reason} (no pull error message recorded)"
-    else:
-        why = _short(messages[0])
+    why = _short(messages[0]) if text.strip() else f"{reason} (no pull error message recorded)"
     return Hit("image_pull_failed", {**params, "why": why})

@@ -37,36 +37,59 @@ def _backends(ing: Ingress) -> list[tuple[str, IngressBackend]]:
     if ing.spec.default_backend is not None:
         out.append(("default backend", ing.spec.default_backend))
     for rule in ing.spec.rules:
-        for path in (rule.http.paths if rule.http else ()):
+        for path in rule.http.paths if rule.http else ():
             out.append((f"{rule.host or '*'}{path.path or '/'}", path.backend))
     return out
 
 
-def class_hits(ix: Index, ing: Ingress, pod_root: PodRoot) -> tuple[list[Hit], str]:
-    """Problems with the IngressClass or its controller, and the class name used."""
-    ns = ing.metadata.namespace
+def class_hits(ix: Index, ing: Ingress, pod_root: PodRoot) -> tuple[list[Hit], list[Hit]]:
+    """(problems with the IngressClass, problems with its controller)."""
     name = _class_name(ing)
     if not ix.known("IngressClass"):
         if ix.forbidden("IngressClass"):
-            return [Hit("cannot_verify", {"what": f"IngressClass {name or '(default)'}",
-                                          "why": ix.forbidden("IngressClass"), "verb": "list",
-                                          "resource": "ingressclasses"})], name or ""
-        return [], name or ""
+            return [
+                Hit(
+                    "cannot_verify",
+                    {
+                        "what": f"IngressClass {name or '(default)'}",
+                        "why": ix.forbidden("IngressClass"),
+                        "verb": "list",
+                        "resource": "ingressclasses",
+                    },
+                )
+            ], []
+        return [], []
     if name is None:
-        defaults = [c for c in ix.ingress_classes.values() if (c.metadata.annotations or {}).get(_DEFAULT) == "true"]
+        defaults = [
+            c for c in ix.ingress_classes.values() if (c.metadata.annotations or {}).get(_DEFAULT) == "true"
+        ]
         if not defaults:
             known = ", ".join(sorted(ix.ingress_classes)) or "none exist"
-            return [Hit("ingress_class_missing", {"why": f"no ingressClassName and no default IngressClass "
-                                                         f"(classes: {known}): no controller will serve it"},
-                        [], ["kubectl get ingressclass"])], ""
+            return [
+                Hit(
+                    "ingress_class_missing",
+                    {
+                        "why": f"no ingressClassName and no default IngressClass "
+                        f"(classes: {known}): no controller will serve it"
+                    },
+                    [],
+                    ["kubectl get ingressclass"],
+                )
+            ], []
         cls = defaults[0]
     else:
         cls = ix.ingress_classes.get(name)  # type: ignore[assignment]
         if cls is None:
             known = ", ".join(sorted(ix.ingress_classes)) or "none exist"
-            return [Hit("ingress_class_missing", {"why": f"IngressClass {name} does not exist (classes: {known})"},
-                        [], ["kubectl get ingressclass"])], name
-    return controller_hits(ix, cls.metadata.name, cls.spec.controller, pod_root), cls.metadata.name
+            return [
+                Hit(
+                    "ingress_class_missing",
+                    {"why": f"IngressClass {name} does not exist (classes: {known})"},
+                    [],
+                    ["kubectl get ingressclass"],
+                )
+            ], []
+    return [], controller_hits(ix, cls.metadata.name, cls.spec.controller, pod_root)
 
 
 def controller_hits(ix: Index, cls: str, controller: str, pod_root: PodRoot) -> list[Hit]:
@@ -82,23 +105,41 @@ def controller_hits(ix: Index, cls: str, controller: str, pod_root: PodRoot) -> 
     if not pods:
         if not ix.multi_namespace_view():
             return []  # a one-namespace view cannot see the controller's namespace: no verdict
-        return [Hit("ingress_controller_not_running",
-                    {"ingress_class": cls, "selector": selector,
-                     "why": f"no pod with {selector} in any namespace ({controller})"}, [], cmds)]
+        return [
+            Hit(
+                "ingress_controller_not_running",
+                {
+                    "ingress_class": cls,
+                    "selector": selector,
+                    "why": f"no pod with {selector} in any namespace ({controller})",
+                },
+                [],
+                cmds,
+            )
+        ]
     pod = pods[0]
     f = pod_root(pod)
     state = f.summary if f is not None and f.is_problem else "not ready"
-    return [Hit("ingress_controller_not_running",
-                {"ingress_class": cls, "selector": selector,
-                 "why": f"pod {pod.metadata.namespace}/{pod.metadata.name}: {state}"},
-                list(f.evidence[:3]) if f else [], cmds)]
+    return [
+        Hit(
+            "ingress_controller_not_running",
+            {
+                "ingress_class": cls,
+                "selector": selector,
+                "why": f"pod {pod.metadata.namespace}/{pod.metadata.name}: {state}",
+            },
+            list(f.evidence[:3]) if f else [],
+            cmds,
+        )
+    ]
 
 
 def ingress_hits(ix: Index, ing: Ingress, service_root: ServiceRoot, pod_root: PodRoot) -> list[Hit]:
-    """An Ingress's findings: class/controller, then each backend, then TLS; deeper causes after."""
+    """An Ingress's findings: its own spec first (class, backends, TLS), then its controller, then the
+    deeper causes of its backends (a Service's or pod's fault)."""
     ns, name = ing.metadata.namespace, ing.metadata.name
     cmds = [describe("ingress", ns, name)]
-    hits, _cls = class_hits(ix, ing, pod_root)
+    hits, controller = class_hits(ix, ing, pod_root)
     rolled: list[Hit] = []
     seen: set[tuple[str, str]] = set()
     for rule, backend in _backends(ing):
@@ -111,42 +152,80 @@ def ingress_hits(ix: Index, ing: Ingress, service_root: ServiceRoot, pod_root: P
         seen.add((svc_ref.name, str(port)))
         if not ix.known("Service"):
             if ix.forbidden("Service"):
-                hits.append(Hit("cannot_verify", {"what": f"backend Service {svc_ref.name}",
-                                                  "why": ix.forbidden("Service"), "verb": "list",
-                                                  "resource": "services"}))
+                hits.append(
+                    Hit(
+                        "cannot_verify",
+                        {
+                            "what": f"backend Service {svc_ref.name}",
+                            "why": ix.forbidden("Service"),
+                            "verb": "list",
+                            "resource": "services",
+                        },
+                    )
+                )
             continue
         svc = ix.services.get((ns, svc_ref.name))
         if svc is None:
-            hits.append(Hit("ingress_backend_service_missing", {"service": svc_ref.name, "rule": rule},
-                            [f'backend {svc_ref.name}:{port} (<error: endpoints "{svc_ref.name}" not found>)'],
-                            [f"kubectl get services -n {q(ns)}"]))
+            hits.append(
+                Hit(
+                    "ingress_backend_service_missing",
+                    {"service": svc_ref.name, "rule": rule},
+                    [f'backend {svc_ref.name}:{port} (<error: endpoints "{svc_ref.name}" not found>)'],
+                    [f"kubectl get services -n {q(ns)}"],
+                )
+            )
             continue
         names = {p.name for p in svc.spec.ports if p.name}
         numbers = {p.port for p in svc.spec.ports}
         if (isinstance(port, int) and port not in numbers) or (isinstance(port, str) and port not in names):
-            have = ", ".join(f"{p.port}" + (f" ({p.name})" if p.name else "") for p in svc.spec.ports) or "no ports"
-            hits.append(Hit("ingress_backend_port_missing", {"service": svc_ref.name, "port": port, "ports": have},
-                            [f"rule {rule} -> {svc_ref.name}:{port}"], [describe("service", ns, svc_ref.name)]))
+            have = (
+                ", ".join(f"{p.port}" + (f" ({p.name})" if p.name else "") for p in svc.spec.ports)
+                or "no ports"
+            )
+            hits.append(
+                Hit(
+                    "ingress_backend_port_missing",
+                    {"service": svc_ref.name, "port": port, "ports": have},
+                    [f"rule {rule} -> {svc_ref.name}:{port}"],
+                    [describe("service", ns, svc_ref.name)],
+                )
+            )
             continue
         found = service_root(svc)
         root = found[0] if found else None
         if root is None or not root.is_problem:
             continue
         if root.category in ("service_selector_mismatch", "service_no_ready_endpoints"):
-            hits.append(Hit("ingress_backend_no_endpoints",
-                            {"service": svc_ref.name, "why": f"Service {svc_ref.name}: {root.summary}"},
-                            [f"rule {rule} -> {svc_ref.name}:{port}", *root.evidence[:4]], list(root.commands)))
+            hits.append(
+                Hit(
+                    "ingress_backend_no_endpoints",
+                    {"service": svc_ref.name, "why": f"Service {svc_ref.name}: {root.summary}"},
+                    [f"rule {rule} -> {svc_ref.name}:{port}", *root.evidence[:4]],
+                    list(root.commands),
+                )
+            )
         for f in found:
             if f.is_problem:
-                rolled.append(Hit(f.category, {}, list(f.evidence), list(f.commands), code=f.code,
-                                  severity=f.severity, summary=render(BACKEND_CAUSE,
-                                                                      {"service": svc_ref.name, "summary": f.summary})))
+                rolled.append(
+                    Hit(
+                        f.category,
+                        {},
+                        list(f.evidence),
+                        list(f.commands),
+                        code=f.code,
+                        severity=f.severity,
+                        summary=render(BACKEND_CAUSE, {"service": svc_ref.name, "summary": f.summary}),
+                    )
+                )
     hits.extend(_tls_hits(ix, ing))
+    hits.extend(controller)
     hits.extend(rolled)
     for h in hits:
         h.commands.extend(c for c in cmds if c not in h.commands)
     if not hits:
-        address = ", ".join(a.ip or a.hostname or "" for a in ing.status.load_balancer.ingress) or "no address yet"
+        address = (
+            ", ".join(a.ip or a.hostname or "" for a in ing.status.load_balancer.ingress) or "no address yet"
+        )
         hits.append(Hit("healthy", {"state": f"every backend has ready endpoints ({address})"}, [], cmds))
     return hits
 
@@ -160,10 +239,25 @@ def _tls_hits(ix: Index, ing: Ingress) -> list[Hit]:
             continue
         if not ix.known("Secret"):
             if ix.forbidden("Secret"):
-                out.append(Hit("cannot_verify", {"what": f"TLS Secret {secret}", "why": ix.forbidden("Secret"),
-                                                 "verb": "list", "resource": "secrets"}))
+                out.append(
+                    Hit(
+                        "cannot_verify",
+                        {
+                            "what": f"TLS Secret {secret}",
+                            "why": ix.forbidden("Secret"),
+                            "verb": "list",
+                            "resource": "secrets",
+                        },
+                    )
+                )
             continue
         if (ns, secret) not in ix.secrets:
-            out.append(Hit("ingress_tls_secret_missing", {"secret": secret, "hosts": ", ".join(tls.hosts) or "*"},
-                           [], [f"kubectl get secret {q(secret)} -n {q(ns)}"]))
+            out.append(
+                Hit(
+                    "ingress_tls_secret_missing",
+                    {"secret": secret, "hosts": ", ".join(tls.hosts) or "*"},
+                    [],
+                    [f"kubectl get secret {q(secret)} -n {q(ns)}"],
+                )
+            )
     return out

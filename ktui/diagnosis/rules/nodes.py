@@ -36,8 +36,14 @@ def node_hits(ix: Index, node: Node) -> list[Hit]:
         hits.append(Hit("node_not_ready", {"node": name, "why": why}, ev, cmds))
     pressure = [c for c in node.status.conditions if c.type in _PRESSURE and c.status == "True"]
     if pressure:
-        hits.append(Hit("node_pressure", {"node": name, "conditions": ", ".join(c.type for c in pressure)},
-                        [f"condition {c.type}=True {c.reason or ''}: {c.message or ''}" for c in pressure], cmds))
+        hits.append(
+            Hit(
+                "node_pressure",
+                {"node": name, "conditions": ", ".join(c.type for c in pressure)},
+                [f"condition {c.type}=True {c.reason or ''}: {c.message or ''}" for c in pressure],
+                cmds,
+            )
+        )
     if node.spec.unschedulable:
         hits.append(Hit("node_cordoned", {"node": name}, [], cmds))
     if not hits:

@@ -53,8 +53,10 @@ def pod_hits(ix: Index, pod: Pod) -> list[Hit]:
     for h in hits:
         h.commands.extend(c for c in cmds if c not in h.commands)
         if not any(c.startswith("kubectl get events") for c in h.commands) and events:
-            h.commands.append(f"kubectl get events -n {q(meta.namespace)} "
-                              f"--field-selector involvedObject.name={q(meta.name)}")
+            h.commands.append(
+                f"kubectl get events -n {q(meta.namespace)} "
+                f"--field-selector involvedObject.name={q(meta.name)}"
+            )
     return hits
 
 
@@ -64,23 +66,44 @@ def _problems(ix: Index, pod: Pod, events: list[Event]) -> list[Hit]:
     node = ix.nodes.get(node_name) if node_name else None
     if st.phase == "Failed" and st.reason:
         why = " ".join((st.message or st.reason).split())
-        return [Hit("pod_evicted", {"node": node_name or "?", "why": why},
-                    [f"status: Failed {st.reason}: {why}"] + [event_line(e, ix.now) for e in events[:2]])]
+        return [
+            Hit(
+                "pod_evicted",
+                {"node": node_name or "?", "why": why},
+                [f"status: Failed {st.reason}: {why}"] + [event_line(e, ix.now) for e in events[:2]],
+            )
+        ]
     if meta.deletion_timestamp is not None:
         overdue = ix.now - meta.deletion_timestamp
         if node is not None and not_ready_reason(node):
-            return [Hit("node_not_ready", {"node": node_name, "why": not_ready_reason(node)},
-                        [f"pod terminating on node {node_name}, which is not ready"])]
+            return [
+                Hit(
+                    "node_not_ready",
+                    {"node": node_name, "why": not_ready_reason(node)},
+                    [f"pod terminating on node {node_name}, which is not ready"],
+                )
+            ]
         if overdue > TERMINATION_GRACE:
             why = f" on node {node_name}" if node_name else ""
-            return [Hit("pod_terminating_stuck", {"age": age(ix.now, meta.deletion_timestamp), "why": why},
-                        [f"deletionTimestamp {meta.deletion_timestamp.isoformat()}"])]
+            return [
+                Hit(
+                    "pod_terminating_stuck",
+                    {"age": age(ix.now, meta.deletion_timestamp), "why": why},
+                    [f"deletionTimestamp {meta.deletion_timestamp.isoformat()}"],
+                )
+            ]
         return [Hit("pod_starting", {"state": "Terminating", "age": age(ix.now, meta.creation_timestamp)})]
     if node is not None and st.phase != "Succeeded":
-        why = not_ready_reason(node)
-        if why is not None:
-            return [Hit("node_not_ready", {"node": node_name, "why": why},
-                        [f"pod runs on node {node_name}: {why}"], [describe("node", "", node_name or "")])]
+        down = not_ready_reason(node)
+        if down is not None:
+            return [
+                Hit(
+                    "node_not_ready",
+                    {"node": node_name, "why": down},
+                    [f"pod runs on node {node_name}: {down}"],
+                    [describe("node", "", node_name or "")],
+                )
+            ]
     if not node_name and st.phase in (None, "Pending"):
         hit = scheduling_hit(ix, pod, events)
         if hit is not None:
@@ -92,14 +115,25 @@ def _problems(ix: Index, pod: Pod, events: list[Event]) -> list[Hit]:
     if st.phase == "Succeeded":
         return [Hit("healthy", {"state": "Completed"})]
     if st.phase == "Pending" or any(
-            s.state and s.state.waiting for s in st.container_statuses + st.init_container_statuses):
+        s.state and s.state.waiting for s in st.container_statuses + st.init_container_statuses
+    ):
         return [_starting(ix, pod, events)]
     if st.phase == "Running" and not is_ready(pod):
         gate = next((c for c in st.conditions if c.type == "Ready" and c.message), None)
-        return [Hit("pod_not_ready", {"container": "(pod)", "why": f": {gate.message}" if gate else ""},
-                    [event_line(e, ix.now) for e in events if e.type == "Warning"][:2])]
+        return [
+            Hit(
+                "pod_not_ready",
+                {"container": "(pod)", "why": f": {gate.message}" if gate else ""},
+                [event_line(e, ix.now) for e in events if e.type == "Warning"][:2],
+            )
+        ]
     if st.phase == "Unknown":
-        return [Hit("node_not_ready", {"node": node_name or "?", "why": "pod phase Unknown: its node stopped reporting"})]
+        return [
+            Hit(
+                "node_not_ready",
+                {"node": node_name or "?", "why": "pod phase Unknown: its node stopped reporting"},
+            )
+        ]
     restarts = max((s.restart_count for s in st.container_statuses), default=0)
     state = f"Running, {_ready_text(pod)} ready" + (f", {restarts} restarts" if restarts else "")
     return [Hit("healthy", {"state": state})]
@@ -132,14 +166,22 @@ def _starting(ix: Index, pod: Pod, events: list[Event]) -> Hit:
         return claim
     sandbox = [e for e in events if e.reason in ("FailedCreatePodSandBox", "FailedKillPod", "FailedSync")]
     if sandbox:
-        return Hit("container_runtime_error",
-                   {"container": "(pod sandbox)", "why": runtime_why(sandbox[0].message or "")},
-                   [event_line(e, ix.now) for e in sandbox[:2]])
+        return Hit(
+            "container_runtime_error",
+            {"container": "(pod sandbox)", "why": runtime_why(sandbox[0].message or "")},
+            [event_line(e, ix.now) for e in sandbox[:2]],
+        )
     static = static_reference_hit(ix, pod, None)
     if static is not None:
         return static
-    waiting = next((s.state.waiting.reason for s in pod.status.init_container_statuses + pod.status.container_statuses
-                    if s.state and s.state.waiting and s.state.waiting.reason), None)
+    waiting = next(
+        (
+            s.state.waiting.reason
+            for s in pod.status.init_container_statuses + pod.status.container_statuses
+            if s.state and s.state.waiting and s.state.waiting.reason
+        ),
+        None,
+    )
     return _waiting(ix, pod, waiting or "Pending", events)
 
 

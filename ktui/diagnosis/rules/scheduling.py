@@ -19,8 +19,15 @@ _SPLIT = re.compile(r",\s*(?=\d+\s)")
 _TAINT = re.compile(r"taint \{([^}]*)\}")
 _EXPECTED_TAINTS = ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
 _NOT_READY_TAINTS = ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
-_PRIORITY = ["pvc_unbound", "node_not_ready", "unschedulable_node_selector", "unschedulable_pod_affinity",
-             "unschedulable_taint", "unschedulable_insufficient_resources", "unschedulable"]
+_PRIORITY = [
+    "pvc_unbound",
+    "node_not_ready",
+    "unschedulable_node_selector",
+    "unschedulable_pod_affinity",
+    "unschedulable_taint",
+    "unschedulable_insufficient_resources",
+    "unschedulable",
+]
 
 
 @dataclass(slots=True)
@@ -81,8 +88,8 @@ def pod_requests(pod: Pod, names: list[str]) -> str:
     """'cpu 32, memory 64Gi' (summed over containers; a single value is shown as written)."""
     parts: list[str] = []
     for res in names:
-        values = [(c.resources.requests or {}).get(res) for c in pod.spec.containers if c.resources]
-        values = [v for v in values if v]
+        found = [(c.resources.requests or {}).get(res) for c in pod.spec.containers if c.resources]
+        values = [v for v in found if v]
         if values:
             parts.append(f"{res} {values[0] if len(values) == 1 else '+'.join(values)}")
     return ", ".join(parts) or "none set"
@@ -111,15 +118,23 @@ def unschedulable_hit(ix: Index, pod: Pod, message: str, evidence: list[str]) ->
         names: list[str] = []
         for r in chosen:
             m = re.search(r"Insufficient (\S+)", r.text)
-            names.append(m.group(1) if m else ("pods" if "too many pods" in r.text.lower() else "volume slots"))
+            names.append(
+                m.group(1) if m else ("pods" if "too many pods" in r.text.lower() else "volume slots")
+            )
         names = list(dict.fromkeys(names))
-        return Hit(category, {"resources": " and ".join(names), "requests": pod_requests(pod, names),
-                              "nodes": nodes}, evidence)
+        return Hit(
+            category,
+            {"resources": " and ".join(names), "requests": pod_requests(pod, names), "nodes": nodes},
+            evidence,
+        )
     if category == "unschedulable_node_selector":
         return Hit(category, {"selector": _selector_text(pod), "nodes": nodes}, evidence)
     if category == "unschedulable_taint":
-        taints = [(_TAINT.search(r.text).group(0)[6:] if _TAINT.search(r.text) else  # type: ignore[union-attr]
-                   "node.kubernetes.io/unschedulable (cordoned)") for r in chosen]
+        matches = [_TAINT.search(r.text) for r in chosen]
+        taints = [
+            m.group(0)[len("taint ") :] if m is not None else "node.kubernetes.io/unschedulable (cordoned)"
+            for m in matches
+        ]
         return Hit(category, {"taint": ", ".join(dict.fromkeys(taints)), "nodes": nodes}, evidence)
     if category == "unschedulable_pod_affinity":
         return Hit(category, {"rule": "; ".join(r.text for r in chosen), "nodes": nodes}, evidence)
@@ -138,8 +153,11 @@ def _storage_class(ix: Index, pvc: PersistentVolumeClaim) -> tuple[str, str | No
     """(class name, binding mode or None when the class is unknown)."""
     name = pvc.spec.storage_class_name
     if name is None:
-        defaults = [s for s in ix.storage_classes.values()
-                    if (s.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true"]
+        defaults = [
+            s
+            for s in ix.storage_classes.values()
+            if (s.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true"
+        ]
         if not defaults:
             return "", None
         name = defaults[0].metadata.name
@@ -168,7 +186,8 @@ def claim_problem(ix: Index, pvc: PersistentVolumeClaim, pod_scheduled: bool) ->
         return None
     failed = [e for e in events if e.reason in ("ProvisioningFailed", "FailedBinding")]
     if failed:
-        return f"provisioning with StorageClass {sc_name or '?'} fails: {' '.join((failed[0].message or '').split())[:160]}", lines
+        message = " ".join((failed[0].message or "").split())[:160]
+        return f"provisioning with StorageClass {sc_name or '?'} fails: {message}", lines
     if mode == "WaitForFirstConsumer" and not pod_scheduled:
         return None
     return f"not bound (StorageClass {sc_name or 'none'}{', ' + mode if mode else ''})", lines
@@ -186,14 +205,24 @@ def pvc_hit(ix: Index, pod: Pod, *, scheduled: bool, scheduler_says: bool = Fals
         cmds = [describe("persistentvolumeclaim", ns, claim)]
         if pvc is None:
             if ix.known("PersistentVolumeClaim"):
-                return Hit("pvc_unbound", {"claim": claim, "claim_name": claim, "why": "it does not exist"}, [], cmds)
+                return Hit(
+                    "pvc_unbound", {"claim": claim, "claim_name": claim, "why": "it does not exist"}, [], cmds
+                )
             continue
         problem = claim_problem(ix, pvc, scheduled or scheduler_says)
         if problem is not None:
             why, lines = problem
-            return Hit("pvc_unbound", {"claim": claim, "claim_name": claim, "why": why,
-                                       "storage_class": pvc.spec.storage_class_name or ""},
-                       [f"claim {claim}: {pvc.status.phase or 'Pending'}", *lines], cmds)
+            return Hit(
+                "pvc_unbound",
+                {
+                    "claim": claim,
+                    "claim_name": claim,
+                    "why": why,
+                    "storage_class": pvc.spec.storage_class_name or "",
+                },
+                [f"claim {claim}: {pvc.status.phase or 'Pending'}", *lines],
+                cmds,
+            )
     return None
 
 
@@ -203,10 +232,14 @@ def scheduling_hit(ix: Index, pod: Pod, events: list[Event]) -> Hit | None:
     failed = [e for e in events if e.reason == "FailedScheduling"]
     evidence = [event_line(e, ix.now) for e in failed[:2]]
     if cond is not None and cond.reason == "SchedulingGated":
-        return Hit("pod_pending", {"state": "Pending", "age": "?", "why": f": {cond.message or 'scheduling gates set'}"},
-                   [f"condition PodScheduled=False SchedulingGated: {cond.message or ''}"])
+        return Hit(
+            "pod_pending",
+            {"state": "Pending", "age": "?", "why": f": {cond.message or 'scheduling gates set'}"},
+            [f"condition PodScheduled=False SchedulingGated: {cond.message or ''}"],
+        )
     message = (cond.message if cond is not None and cond.status == "False" and cond.message else "") or (
-        failed[0].message if failed else "")
+        failed[0].message if failed else ""
+    )
     if message:
         if cond is not None and cond.message and not evidence:
             evidence = [f"condition PodScheduled=False {cond.reason or ''}: {cond.message}"]

@@ -19,10 +19,17 @@ PodRoot = Callable[[Pod], Finding | None]
 
 def _phases(pods: list[Pod]) -> str:
     counts = Counter(
-        ("terminating" if p.metadata.deletion_timestamp else
-         "running" if p.status.phase == "Running" and is_ready(p) else
-         "running, not ready" if p.status.phase == "Running" else (p.status.phase or "pending").lower())
-        for p in pods)
+        (
+            "terminating"
+            if p.metadata.deletion_timestamp
+            else "running"
+            if p.status.phase == "Running" and is_ready(p)
+            else "running, not ready"
+            if p.status.phase == "Running"
+            else (p.status.phase or "pending").lower()
+        )
+        for p in pods
+    )
     return ", ".join(k if len(counts) == 1 else f"{n} {k}" for k, n in counts.most_common())
 
 
@@ -55,8 +62,10 @@ def selector_hint(ix: Index, ns: str, selector: dict[str, str]) -> str:
     for other in sorted(ix.pod_namespaces - {ns}):
         elsewhere = ix.selected_pods(other, selector)
         if elsewhere:
-            parts.append(f"{plural(len(elsewhere), 'pod')} in namespace {other} match "
-                         "(a Service only selects pods in its own namespace)")
+            parts.append(
+                f"{plural(len(elsewhere), 'pod')} in namespace {other} match "
+                "(a Service only selects pods in its own namespace)"
+            )
             break
     return "; " + "; ".join(parts)
 
@@ -67,14 +76,18 @@ def _port_of(pod: Pod, target: int | str, protocol: str) -> bool:
             if (p.protocol or "TCP") != (protocol or "TCP"):
                 continue
             if (isinstance(target, int) and p.container_port == target) or (
-                    isinstance(target, str) and p.name == target):
+                isinstance(target, str) and p.name == target
+            ):
                 return True
     return False
 
 
 def _declared(pod: Pod) -> str:
-    ports = [f"{p.name + ':' if p.name else ''}{p.container_port}/{p.protocol or 'TCP'}"
-             for c in pod.spec.containers for p in c.ports]
+    ports = [
+        f"{p.name + ':' if p.name else ''}{p.container_port}/{p.protocol or 'TCP'}"
+        for c in pod.spec.containers
+        for p in c.ports
+    ]
     return ", ".join(ports) or "no ports"
 
 
@@ -86,18 +99,27 @@ def port_hits(svc: Service, pods: list[Pod]) -> list[Hit]:
         target: int | str = sp.target_port if sp.target_port not in (None, "", 0) else sp.port  # type: ignore[assignment]
         if isinstance(target, str) and target.isdigit():
             target = int(target)
-        judged = live if isinstance(target, str) else [p for p in live if any(c.ports for c in p.spec.containers)]
+        judged = (
+            live if isinstance(target, str) else [p for p in live if any(c.ports for c in p.spec.containers)]
+        )
         wrong = [p for p in judged if not _port_of(p, target, sp.protocol)]
         if not judged or not wrong:
             continue
         kind = "named port" if isinstance(target, str) else "port"
-        why = (f"no container declares ({'on ' + plural(len(wrong), 'pod') if len(wrong) < len(judged) else 'on any selected pod'}: "
-               f"pod {wrong[0].metadata.name} declares {_declared(wrong[0])})")
-        hits.append(Hit("service_target_port_mismatch",
-                        {"port": _port_name(sp), "target": f"{kind} {target}" if kind == "named port" else target,
-                         "why": why},
-                        [f"Service port {_port_name(sp)} -> targetPort {target}/{sp.protocol or 'TCP'}"]
-                        + [f"pod {p.metadata.name}: {_declared(p)}" for p in wrong[:3]]))
+        scope = f"on {plural(len(wrong), 'pod')}" if len(wrong) < len(judged) else "on any selected pod"
+        why = f"no container declares ({scope}: pod {wrong[0].metadata.name} declares {_declared(wrong[0])})"
+        hits.append(
+            Hit(
+                "service_target_port_mismatch",
+                {
+                    "port": _port_name(sp),
+                    "target": f"{kind} {target}" if kind == "named port" else target,
+                    "why": why,
+                },
+                [f"Service port {_port_name(sp)} -> targetPort {target}/{sp.protocol or 'TCP'}"]
+                + [f"pod {p.metadata.name}: {_declared(p)}" for p in wrong[:3]],
+            )
+        )
     return hits
 
 
@@ -122,7 +144,10 @@ def service_hits(ix: Index, svc: Service, pod_root: PodRoot) -> list[Hit]:
     """A Service's findings, the hop that breaks first."""
     meta, spec = svc.metadata, svc.spec
     ns, name = meta.namespace, meta.name
-    cmds = [describe("service", ns, name), f"kubectl get endpointslices -n {q(ns)} -l kubernetes.io/service-name={q(name)}"]
+    cmds = [
+        describe("service", ns, name),
+        f"kubectl get endpointslices -n {q(ns)} -l kubernetes.io/service-name={q(name)}",
+    ]
     if spec.type == "ExternalName":
         return [Hit("healthy", {"state": f"ExternalName -> {spec.external_name}"}, [], cmds[:1])]
     if not spec.selector:
@@ -131,29 +156,62 @@ def service_hits(ix: Index, svc: Service, pod_root: PodRoot) -> list[Hit]:
     cmds.append(f"kubectl get pods -n {q(ns)} -l {q(selector)} --show-labels")
     if not ix.known("Pod"):
         why = ix.forbidden("Pod") or "pods were not loaded"
-        return [Hit("cannot_verify", {"what": f"which pods selector {selector} matches", "why": why,
-                                      "verb": "list", "resource": "pods"}, [], cmds)]
+        return [
+            Hit(
+                "cannot_verify",
+                {
+                    "what": f"which pods selector {selector} matches",
+                    "why": why,
+                    "verb": "list",
+                    "resource": "pods",
+                },
+                [],
+                cmds,
+            )
+        ]
     pods = ix.selected_pods(ns, spec.selector)
     if not pods:
-        return [Hit("service_selector_mismatch", {"selector": selector, "hint": selector_hint(ix, ns, spec.selector)},
-                    [f"selector {selector}: 0 pods in namespace {ns}"], cmds)]
+        return [
+            Hit(
+                "service_selector_mismatch",
+                {"selector": selector, "hint": selector_hint(ix, ns, spec.selector)},
+                [f"selector {selector}: 0 pods in namespace {ns}"],
+                cmds,
+            )
+        ]
     hits = port_hits(svc, pods)
     for h in hits:
         h.commands = cmds
     ready, source = _ready_endpoints(ix, svc, pods)
     if ready == 0:
         causes = [(p, f) for p in pods if (f := pod_root(p)) is not None and f.is_problem]
-        cause_text = render(SERVICE_CAUSE, {"pod": causes[0][0].metadata.name, "summary": causes[0][1].summary}) \
-            if causes else "the pods are not ready yet"
+        cause_text = (
+            render(SERVICE_CAUSE, {"pod": causes[0][0].metadata.name, "summary": causes[0][1].summary})
+            if causes
+            else "the pods are not ready yet"
+        )
         why = f"0 of {plural(len(pods), 'selected pod')} ready; {cause_text}"
-        hit = Hit("service_no_ready_endpoints", {"why": why},
-                  [f"selector {selector}: {plural(len(pods), 'pod')} ({_phases(pods)}); ready endpoints from {source}: 0"]
-                  + (list(causes[0][1].evidence[:4]) if causes else []), cmds)
+        hit = Hit(
+            "service_no_ready_endpoints",
+            {"why": why},
+            [f"selector {selector}: {plural(len(pods), 'pod')} ({_phases(pods)}); {source}: 0 ready"]
+            + (list(causes[0][1].evidence[:4]) if causes else []),
+            cmds,
+        )
         hits.append(hit)
         if causes:
             pod, f = causes[0]
-            hits.append(Hit(f.category, {}, list(f.evidence), list(f.commands), code=f.code, severity=f.severity,
-                            summary=render(SERVICE_CAUSE, {"pod": pod.metadata.name, "summary": f.summary})))
+            hits.append(
+                Hit(
+                    f.category,
+                    {},
+                    list(f.evidence),
+                    list(f.commands),
+                    code=f.code,
+                    severity=f.severity,
+                    summary=render(SERVICE_CAUSE, {"pod": pod.metadata.name, "summary": f.summary}),
+                )
+            )
     if hits:
         return hits
     pod_names = ", ".join(p.metadata.name for p in pods[:3]) + (", ..." if len(pods) > 3 else "")
@@ -167,8 +225,15 @@ def _selectorless(ix: Index, svc: Service, cmds: list[str]) -> list[Hit]:
     slices = ix.slices.get(key, [])
     ep = ix.endpoints.get(key)
     addresses = sum(len(e.addresses) for s in slices for e in s.endpoints) + (
-        sum(len(s.addresses) for s in ep.subsets) if ep else 0)
+        sum(len(s.addresses) for s in ep.subsets) if ep else 0
+    )
     if addresses == 0 and (slices or ep is not None or ix.snap.endpoint_slices or ix.snap.endpoints):
-        return [Hit("service_no_ready_endpoints",
-                    {"why": "the Service has no selector and no endpoints were created for it by hand"}, [], cmds)]
+        return [
+            Hit(
+                "service_no_ready_endpoints",
+                {"why": "the Service has no selector and no endpoints were created for it by hand"},
+                [],
+                cmds,
+            )
+        ]
     return [Hit("healthy", {"state": f"no selector; {plural(addresses, 'manual endpoint')}"}, [], cmds)]

@@ -31,17 +31,29 @@ def _creation_hit(ix: Index, obj: Any) -> Hit | None:
     m = _QUOTA.search(message)
     if m:
         why = f"is exhausted: requested {m.group(2)}, used {m.group(3)}, limited {m.group(4).strip()}"
-        return Hit("quota_exceeded", {"quota": m.group(1).strip(), "why": why}, evidence,
-                   [describe("resourcequota", obj.metadata.namespace, m.group(1).strip())])
+        return Hit(
+            "quota_exceeded",
+            {"quota": m.group(1).strip(), "why": why},
+            evidence,
+            [describe("resourcequota", obj.metadata.namespace, m.group(1).strip())],
+        )
     f = _FAILED_QUOTA.search(message)
     if f:
-        return Hit("quota_exceeded", {"quota": f.group(1).strip(), "why": f"requires {f.group(2).strip()}"}, evidence,
-                   [describe("resourcequota", obj.metadata.namespace, f.group(1).strip())])
+        return Hit(
+            "quota_exceeded",
+            {"quota": f.group(1).strip(), "why": f"requires {f.group(2).strip()}"},
+            evidence,
+            [describe("resourcequota", obj.metadata.namespace, f.group(1).strip())],
+        )
     text = " ".join(message.split())
     sa = re.search(r'serviceaccount "([^"]+)" not found', text)
     if sa:
-        return Hit("config_reference_missing", {"container": "(pod template)", "what": f'ServiceAccount "{sa.group(1)}"'},
-                   evidence, [f"kubectl get serviceaccounts -n {q(obj.metadata.namespace)}"])
+        return Hit(
+            "config_reference_missing",
+            {"container": "(pod template)", "what": f'ServiceAccount "{sa.group(1)}"'},
+            evidence,
+            [f"kubectl get serviceaccounts -n {q(obj.metadata.namespace)}"],
+        )
     return Hit("pod_creation_failed", {"why": text[:220]}, evidence)
 
 
@@ -52,16 +64,22 @@ def _rollup(pods: list[Pod], pod_root: PodRoot, available_ok: bool) -> Hit | Non
         return None
     top = Counter(f.category for _, f in failing).most_common(1)[0][0]
     pod, f = next((p, f) for p, f in failing if f.category == top)
-    summary = render(ROLLUP, {"count": len(failing), "total": len(pods), "pod": pod.metadata.name,
-                              "summary": f.summary})
+    summary = render(
+        ROLLUP, {"count": len(failing), "total": len(pods), "pod": pod.metadata.name, "summary": f.summary}
+    )
     severity = Severity.WARNING if available_ok and f.severity == Severity.ERROR else f.severity
-    return Hit(f.category, {}, list(f.evidence), list(f.commands), code=f.code, severity=severity, summary=summary)
+    return Hit(
+        f.category, {}, list(f.evidence), list(f.commands), code=f.code, severity=severity, summary=summary
+    )
 
 
 def _status_line(obj: Any, desired: int) -> str:
     s = obj.status
-    return (f"{obj.kind} {obj.metadata.name}: desired {desired}, ready {s.ready_replicas or s.number_ready or 0}, "
-            f"available {s.available_replicas or 0}, updated {s.updated_replicas or 0}")
+    return (
+        f"{obj.kind} {obj.metadata.name}: desired {desired}, "
+        f"ready {s.ready_replicas or s.number_ready or 0}, "
+        f"available {s.available_replicas or 0}, updated {s.updated_replicas or 0}"
+    )
 
 
 def controller_hits(ix: Index, obj: Any, pod_root: PodRoot) -> list[Hit]:
@@ -72,7 +90,9 @@ def controller_hits(ix: Index, obj: Any, pod_root: PodRoot) -> list[Hit]:
         cmds.append(f"kubectl rollout status deployment/{q(name)} -n {q(ns)}")
     children = ix.owned(obj)
     sets = [c for c in children if c.kind == "ReplicaSet"]
-    pods = [c for c in children if c.kind == "Pod"] + [p for rs in sets for p in ix.owned(rs) if p.kind == "Pod"]
+    pods = [c for c in children if c.kind == "Pod"] + [
+        p for rs in sets for p in ix.owned(rs) if p.kind == "Pod"
+    ]
     st = obj.status
     if kind == "DaemonSet":
         desired = st.desired_number_scheduled or 0
@@ -86,7 +106,9 @@ def controller_hits(ix: Index, obj: Any, pod_root: PodRoot) -> list[Hit]:
     rollup = _rollup(pods, pod_root, desired > 0 and available >= desired)
     own = _creation_hit(ix, obj) or next((h for rs in sets if (h := _creation_hit(ix, rs)) is not None), None)
     progress = next((c for c in st.conditions if c.type == "Progressing"), None)
-    stuck = progress is not None and progress.status == "False" and progress.reason == "ProgressDeadlineExceeded"
+    stuck = (
+        progress is not None and progress.status == "False" and progress.reason == "ProgressDeadlineExceeded"
+    )
     if stuck and progress is not None:
         evidence.append(f"condition Progressing=False ProgressDeadlineExceeded: {progress.message or ''}")
     if rollup is not None:
@@ -96,8 +118,15 @@ def controller_hits(ix: Index, obj: Any, pod_root: PodRoot) -> list[Hit]:
     if stuck and not hits:
         hits.append(Hit("deployment_rollout_stuck", {"why": progress.message if progress else "no progress"}))
     elif stuck:
-        hits.append(Hit("deployment_rollout_stuck", {"why": f"{progress.message if progress else ''} "
-                                                            f"(cause: {hits[0].summary or hits[0].category})"}))
+        hits.append(
+            Hit(
+                "deployment_rollout_stuck",
+                {
+                    "why": f"{progress.message if progress else ''} "
+                    f"(cause: {hits[0].summary or hits[0].category})"
+                },
+            )
+        )
     for h in hits:
         h.evidence = evidence + h.evidence
         h.commands = cmds + [c for c in h.commands if c not in cmds]
@@ -106,7 +135,14 @@ def controller_hits(ix: Index, obj: Any, pod_root: PodRoot) -> list[Hit]:
     if desired == 0:
         return [Hit("healthy", {"state": "scaled to zero"}, [], cmds)]
     if available < desired:
-        return [Hit("workload_progressing", {"why": f"{available}/{desired} available, rolling out"}, evidence, cmds)]
+        return [
+            Hit(
+                "workload_progressing",
+                {"why": f"{available}/{desired} available, rolling out"},
+                evidence,
+                cmds,
+            )
+        ]
     return [Hit("healthy", {"state": f"{available}/{desired} available"}, [], cmds)]
 
 

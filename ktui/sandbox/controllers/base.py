@@ -8,6 +8,7 @@ is), so a controller never sees a half-applied change.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -68,10 +69,8 @@ class Controller:
         self._timers.clear()
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     # -- queue -------------------------------------------------------------------------------------
@@ -116,7 +115,9 @@ class Controller:
 
     # -- subclass hooks ------------------------------------------------------------------------------
 
-    def keys_for(self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None) -> Iterable[Key]:
+    def keys_for(
+        self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
+    ) -> Iterable[Key]:
         """Keys to reconcile after a change (default: the object itself)."""
         return [key_of(obj)]
 

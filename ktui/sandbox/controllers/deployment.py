@@ -79,14 +79,19 @@ class DeploymentController(Controller):
     name = COMPONENT
     watches = ("deployments.apps", "replicasets.apps", "pods")
 
-    def keys_for(self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None) -> list[Key]:
+    def keys_for(
+        self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
+    ) -> list[Key]:
         """ReplicaSets map to their Deployment; pods through their ReplicaSet."""
         if resource == "deployments.apps":
             return [key_of(obj)]
         ns = obj["metadata"].get("namespace") or ""
         if resource == "pods":
-            if type_ != "DELETED" and old is not None and (old.get("status") or {}).get("conditions") == (
-                    obj.get("status") or {}).get("conditions"):
+            if (
+                type_ != "DELETED"
+                and old is not None
+                and (old.get("status") or {}).get("conditions") == (obj.get("status") or {}).get("conditions")
+            ):
                 return []  # readiness did not change
             ref = _controller_ref(obj, "ReplicaSet")
             rs = self.store.get("replicasets.apps", ns, ref) if ref else None
@@ -104,7 +109,9 @@ class DeploymentController(Controller):
         uid = d["metadata"]["uid"]
         all_rs = [rs for rs in self.store.list("replicasets.apps", key[0])[0] if controller_uid(rs) == uid]
         template = d["spec"]["template"]
-        new_rs = next((rs for rs in all_rs if _strip_hash(rs["spec"]["template"]) == _strip_hash(template)), None)
+        new_rs = next(
+            (rs for rs in all_rs if _strip_hash(rs["spec"]["template"]) == _strip_hash(template)), None
+        )
         olds = [rs for rs in all_rs if rs is not new_rs]
         conds = list((d.get("status") or {}).get("conditions") or [])
         replicas = int(d["spec"].get("replicas", 1))
@@ -139,8 +146,14 @@ class DeploymentController(Controller):
         new_rs = next((rs for rs in all_rs if rs["metadata"]["uid"] == new_rs["metadata"]["uid"]), new_rs)
         self._write_status(d, new_rs, all_rs, conds)
 
-    def _create_rs(self, d: dict[str, Any], all_rs: list[dict[str, Any]], conds: list[dict[str, Any]],
-                   olds: list[dict[str, Any]], surge: int) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    def _create_rs(
+        self,
+        d: dict[str, Any],
+        all_rs: list[dict[str, Any]],
+        conds: list[dict[str, Any]],
+        olds: list[dict[str, Any]],
+        surge: int,
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         ns, name = d["metadata"]["namespace"], d["metadata"]["name"]
         collisions = int((d.get("status") or {}).get("collisionCount") or 0)
         h = template_hash(d["spec"]["template"], collisions)
@@ -152,23 +165,41 @@ class DeploymentController(Controller):
         old_total = sum(int(rs["spec"].get("replicas", 0)) for rs in olds)
         recreate = (d["spec"].get("strategy") or {}).get("type") == "Recreate"
         start = 0 if recreate and old_total else max(0, min(replicas, replicas + surge - old_total))
-        revision = 1 + max((int(rs["metadata"].get("annotations", {}).get(REVISION, "0")) for rs in all_rs),
-                           default=0)
+        revision = 1 + max(
+            (int(rs["metadata"].get("annotations", {}).get(REVISION, "0")) for rs in all_rs), default=0
+        )
         labels = dict(template["metadata"]["labels"])
-        rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
-              "metadata": {"name": f"{name}-{h}", "namespace": ns, "labels": labels,
-                           "annotations": {"deployment.kubernetes.io/desired-replicas": str(replicas),
-                                           "deployment.kubernetes.io/max-replicas": str(replicas + surge),
-                                           REVISION: str(revision)},
-                           "ownerReferences": [owner_ref(d)]},
-              "spec": {"replicas": 0, "minReadySeconds": int(d["spec"].get("minReadySeconds") or 0),
-                       "selector": selector, "template": template}}
+        rs = {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": f"{name}-{h}",
+                "namespace": ns,
+                "labels": labels,
+                "annotations": {
+                    "deployment.kubernetes.io/desired-replicas": str(replicas),
+                    "deployment.kubernetes.io/max-replicas": str(replicas + surge),
+                    REVISION: str(revision),
+                },
+                "ownerReferences": [owner_ref(d)],
+            },
+            "spec": {
+                "replicas": 0,
+                "minReadySeconds": int(d["spec"].get("minReadySeconds") or 0),
+                "selector": selector,
+                "template": template,
+            },
+        }
         try:
             created = self.store.create("replicasets.apps", rs, namespace=ns)
         except ApiError as exc:
             if exc.code == 409:  # a hash collision: bump collisionCount and retry on the next pass
-                self.store.mutate("deployments.apps", ns, name, lambda o: o.setdefault("status", {}).update(
-                    collisionCount=collisions + 1))
+                self.store.mutate(
+                    "deployments.apps",
+                    ns,
+                    name,
+                    lambda o: o.setdefault("status", {}).update(collisionCount=collisions + 1),
+                )
             return None, conds
 
         def annotate(obj: dict[str, Any]) -> bool | None:
@@ -177,11 +208,20 @@ class DeploymentController(Controller):
                 return False
             annotations[REVISION] = str(revision)
             return None
+
         self.store.mutate("deployments.apps", ns, name, annotate)
         now = self.clock.stamp()
-        conds = set_condition(conds, {"type": "Progressing", "status": "True", "lastUpdateTime": now,
-                                      "lastTransitionTime": now, "reason": "NewReplicaSetCreated",
-                                      "message": f'Created new replica set "{created["metadata"]["name"]}"'})
+        conds = set_condition(
+            conds,
+            {
+                "type": "Progressing",
+                "status": "True",
+                "lastUpdateTime": now,
+                "lastTransitionTime": now,
+                "reason": "NewReplicaSetCreated",
+                "message": f'Created new replica set "{created["metadata"]["name"]}"',
+            },
+        )
         if start:
             created = self._scale(d, created, start)
         return created, conds
@@ -199,20 +239,33 @@ class DeploymentController(Controller):
             annotations["deployment.kubernetes.io/desired-replicas"] = str(replicas)
             annotations["deployment.kubernetes.io/max-replicas"] = str(replicas + surge)
 
-        updated = self.store.mutate("replicasets.apps", rs["metadata"]["namespace"], rs["metadata"]["name"], scale)
+        updated = self.store.mutate(
+            "replicasets.apps", rs["metadata"]["namespace"], rs["metadata"]["name"], scale
+        )
         direction = "up" if to > before else "down"
-        self.recorder.event(d, "Normal", "ScalingReplicaSet",
-                            f"Scaled {direction} replica set {rs['metadata']['name']} from {before} to {to}",
-                            component=COMPONENT)
+        self.recorder.event(
+            d,
+            "Normal",
+            "ScalingReplicaSet",
+            f"Scaled {direction} replica set {rs['metadata']['name']} from {before} to {to}",
+            component=COMPONENT,
+        )
         return updated or rs
 
-    def _scale_down_old(self, d: dict[str, Any], new_rs: dict[str, Any], olds: list[dict[str, Any]],
-                        replicas: int, unavailable: int) -> None:
+    def _scale_down_old(
+        self,
+        d: dict[str, Any],
+        new_rs: dict[str, Any],
+        olds: list[dict[str, Any]],
+        replicas: int,
+        unavailable: int,
+    ) -> None:
         """``reconcileOldReplicaSets``: never drop below replicas - maxUnavailable available pods."""
         all_rs = [new_rs, *olds]
         total = sum(int(rs["spec"].get("replicas", 0)) for rs in all_rs)
         new_unavailable = int(new_rs["spec"].get("replicas", 0)) - int(
-            (new_rs.get("status") or {}).get("availableReplicas", 0))
+            (new_rs.get("status") or {}).get("availableReplicas", 0)
+        )
         budget = total - (replicas - unavailable) - new_unavailable
         for rs in sorted(olds, key=lambda r: r["metadata"].get("creationTimestamp", "")):
             if budget <= 0:
@@ -226,8 +279,13 @@ class DeploymentController(Controller):
                 self._scale(d, rs, have - cut)
                 budget -= cut
 
-    def _write_status(self, d: dict[str, Any], new_rs: dict[str, Any] | None, all_rs: list[dict[str, Any]],
-                      conds: list[dict[str, Any]]) -> None:
+    def _write_status(
+        self,
+        d: dict[str, Any],
+        new_rs: dict[str, Any] | None,
+        all_rs: list[dict[str, Any]],
+        conds: list[dict[str, Any]],
+    ) -> None:
         ns, name = d["metadata"]["namespace"], d["metadata"]["name"]
         replicas = int(d["spec"].get("replicas", 1))
         _, unavailable = surge_and_unavailable(d)
@@ -245,18 +303,40 @@ class DeploymentController(Controller):
         status["unavailableReplicas"] = max(replicas - status["availableReplicas"], 0)
         now = self.clock.stamp()
         available_ok = status["availableReplicas"] >= replicas - unavailable
-        conds = set_condition(conds, {
-            "type": "Available", "status": "True" if available_ok else "False", "lastUpdateTime": now,
-            "lastTransitionTime": now,
-            "reason": "MinimumReplicasAvailable" if available_ok else "MinimumReplicasUnavailable",
-            "message": "Deployment has minimum availability." if available_ok
-            else "Deployment does not have minimum availability."})
-        failure = next((c for rs in all_rs for c in (rs.get("status") or {}).get("conditions") or []
-                        if c.get("type") == "ReplicaFailure"), None)
+        conds = set_condition(
+            conds,
+            {
+                "type": "Available",
+                "status": "True" if available_ok else "False",
+                "lastUpdateTime": now,
+                "lastTransitionTime": now,
+                "reason": "MinimumReplicasAvailable" if available_ok else "MinimumReplicasUnavailable",
+                "message": "Deployment has minimum availability."
+                if available_ok
+                else "Deployment does not have minimum availability.",
+            },
+        )
+        failure = next(
+            (
+                c
+                for rs in all_rs
+                for c in (rs.get("status") or {}).get("conditions") or []
+                if c.get("type") == "ReplicaFailure"
+            ),
+            None,
+        )
         if failure is not None:
-            conds = set_condition(conds, {"type": "ReplicaFailure", "status": "True", "lastUpdateTime": now,
-                                          "lastTransitionTime": now, "reason": "FailedCreate",
-                                          "message": failure.get("message", "")})
+            conds = set_condition(
+                conds,
+                {
+                    "type": "ReplicaFailure",
+                    "status": "True",
+                    "lastUpdateTime": now,
+                    "lastTransitionTime": now,
+                    "reason": "FailedCreate",
+                    "message": failure.get("message", ""),
+                },
+            )
         else:
             conds = [c for c in conds if c["type"] != "ReplicaFailure"]
         conds = self._progress(d, status, conds, new_rs, replicas, now)
@@ -264,7 +344,13 @@ class DeploymentController(Controller):
         collisions = (d.get("status") or {}).get("collisionCount")
         if collisions:
             status["collisionCount"] = collisions
-        for field in ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas"):
+        for field in (
+            "replicas",
+            "updatedReplicas",
+            "readyReplicas",
+            "availableReplicas",
+            "unavailableReplicas",
+        ):
             if not status[field]:
                 del status[field]  # omitempty
         if status == d.get("status"):
@@ -272,10 +358,18 @@ class DeploymentController(Controller):
 
         def write(obj: dict[str, Any]) -> None:
             obj["status"] = status
+
         self.store.mutate("deployments.apps", ns, name, write)
 
-    def _progress(self, d: dict[str, Any], status: dict[str, Any], conds: list[dict[str, Any]],
-                  new_rs: dict[str, Any] | None, replicas: int, now: str) -> list[dict[str, Any]]:
+    def _progress(
+        self,
+        d: dict[str, Any],
+        status: dict[str, Any],
+        conds: list[dict[str, Any]],
+        new_rs: dict[str, Any] | None,
+        replicas: int,
+        now: str,
+    ) -> list[dict[str, Any]]:
         """``syncRolloutStatus``: complete, progressing, or timed out."""
         deadline = d["spec"].get("progressDeadlineSeconds")
         if deadline is None:
@@ -283,24 +377,46 @@ class DeploymentController(Controller):
         rs_name = new_rs["metadata"]["name"] if new_rs else None
         subject = f'ReplicaSet "{rs_name}"' if rs_name else f'Deployment "{d["metadata"]["name"]}"'
         current = next((c for c in conds if c["type"] == "Progressing"), None)
-        if (status["replicas"] == status["updatedReplicas"] and current is not None
-                and current.get("reason") == "NewReplicaSetAvailable"):
+        if (
+            status["replicas"] == status["updatedReplicas"]
+            and current is not None
+            and current.get("reason") == "NewReplicaSetAvailable"
+        ):
             return conds
         old = d.get("status") or {}
-        complete = (status["updatedReplicas"] == replicas and status["replicas"] == replicas
-                    and status["availableReplicas"] == replicas)
-        progressed = (status["updatedReplicas"] > old.get("updatedReplicas", 0)
-                      or status["replicas"] - status["updatedReplicas"]
-                      < old.get("replicas", 0) - old.get("updatedReplicas", 0)
-                      or status["readyReplicas"] > old.get("readyReplicas", 0)
-                      or status["availableReplicas"] > old.get("availableReplicas", 0))
+        complete = (
+            status["updatedReplicas"] == replicas
+            and status["replicas"] == replicas
+            and status["availableReplicas"] == replicas
+        )
+        progressed = (
+            status["updatedReplicas"] > old.get("updatedReplicas", 0)
+            or status["replicas"] - status["updatedReplicas"]
+            < old.get("replicas", 0) - old.get("updatedReplicas", 0)
+            or status["readyReplicas"] > old.get("readyReplicas", 0)
+            or status["availableReplicas"] > old.get("availableReplicas", 0)
+        )
         if complete:
-            return set_condition(conds, {"type": "Progressing", "status": "True", "lastUpdateTime": now,
-                                         "lastTransitionTime": now, "reason": "NewReplicaSetAvailable",
-                                         "message": f"{subject} has successfully progressed."})
+            return set_condition(
+                conds,
+                {
+                    "type": "Progressing",
+                    "status": "True",
+                    "lastUpdateTime": now,
+                    "lastTransitionTime": now,
+                    "reason": "NewReplicaSetAvailable",
+                    "message": f"{subject} has successfully progressed.",
+                },
+            )
         if progressed:
-            new = {"type": "Progressing", "status": "True", "lastUpdateTime": now, "lastTransitionTime": now,
-                   "reason": "ReplicaSetUpdated", "message": f"{subject} is progressing."}
+            new = {
+                "type": "Progressing",
+                "status": "True",
+                "lastUpdateTime": now,
+                "lastTransitionTime": now,
+                "reason": "ReplicaSetUpdated",
+                "message": f"{subject} is progressing.",
+            }
             if current is not None and current["status"] == "True":
                 new["lastTransitionTime"] = current["lastTransitionTime"]
             conds = [*(c for c in conds if c["type"] != "Progressing"), new]
@@ -311,9 +427,17 @@ class DeploymentController(Controller):
             # stamps are wall-clock; cluster time runs ``speed`` times faster
             elapsed = (self.clock.now() - since).total_seconds() * self.clock.speed if since else 0.0
             if elapsed > float(deadline):
-                return set_condition(conds, {"type": "Progressing", "status": "False", "lastUpdateTime": now,
-                                             "lastTransitionTime": now, "reason": "ProgressDeadlineExceeded",
-                                             "message": f"{subject} has timed out progressing."})
+                return set_condition(
+                    conds,
+                    {
+                        "type": "Progressing",
+                        "status": "False",
+                        "lastUpdateTime": now,
+                        "lastTransitionTime": now,
+                        "reason": "ProgressDeadlineExceeded",
+                        "message": f"{subject} has timed out progressing.",
+                    },
+                )
             self.enqueue_after(key_of(d), float(deadline) - elapsed + 1)
         return conds
 

@@ -9,6 +9,7 @@ neither: their Endpoints are the user's.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from ktui.sandbox.controllers.base import Controller, Key, key_of
@@ -59,15 +60,20 @@ class EndpointsController(Controller):
     name = "endpoint-controller"
     watches = ("services", "pods")
 
-    def keys_for(self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None) -> list[Key]:
+    def keys_for(
+        self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
+    ) -> list[Key]:
         """A pod change touches every Service in its namespace whose selector matched before or now."""
         if resource == "services":
             return [key_of(obj)]
         ns = obj["metadata"].get("namespace") or ""
         labels = [obj["metadata"].get("labels")] + ([old["metadata"].get("labels")] if old else [])
         services, _ = self.store.list("services", ns)
-        return [key_of(s) for s in services
-                if any(map_matches((s.get("spec") or {}).get("selector"), lab) for lab in labels)]
+        return [
+            key_of(s)
+            for s in services
+            if any(map_matches((s.get("spec") or {}).get("selector"), lab) for lab in labels)
+        ]
 
     def reconcile(self, key: Key) -> None:
         """Recompute one Service's Endpoints and slices."""
@@ -79,23 +85,32 @@ class EndpointsController(Controller):
                 self._drop(ns, name)
             return
         publish_not_ready = bool(svc["spec"].get("publishNotReadyAddresses"))
-        pods = [p for p in self.store.list("pods", ns)[0]
-                if map_matches(selector, p["metadata"].get("labels")) and not is_terminal(p)
-                and (p.get("status") or {}).get("podIP")]
+        pods = [
+            p
+            for p in self.store.list("pods", ns)[0]
+            if map_matches(selector, p["metadata"].get("labels"))
+            and not is_terminal(p)
+            and (p.get("status") or {}).get("podIP")
+        ]
         self._write_endpoints(svc, pods, publish_not_ready)
         self._write_slices(svc, pods, publish_not_ready)
 
     # -- core/v1 Endpoints -------------------------------------------------------------------------
 
-    def _write_endpoints(self, svc: dict[str, Any], pods: list[dict[str, Any]], publish_not_ready: bool) -> None:
+    def _write_endpoints(
+        self, svc: dict[str, Any], pods: list[dict[str, Any]], publish_not_ready: bool
+    ) -> None:
         ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
         groups: dict[tuple[tuple[Any, ...], ...], dict[str, list[dict[str, Any]]]] = {}
         ports_of: dict[tuple[tuple[Any, ...], ...], list[dict[str, Any]]] = {}
         for pod in pods:
             if pod["metadata"].get("deletionTimestamp") and not publish_not_ready:
                 continue  # terminating pods leave the legacy Endpoints at once
-            ports = [_port_entry(p, n, False) for p in svc["spec"].get("ports") or []
-                     if (n := find_port(pod, p)) is not None]
+            ports = [
+                _port_entry(p, n, False)
+                for p in svc["spec"].get("ports") or []
+                if (n := find_port(pod, p)) is not None
+            ]
             if not ports:
                 continue
             sig = tuple(tuple(sorted(p.items())) for p in ports)
@@ -116,31 +131,35 @@ class EndpointsController(Controller):
             subsets.append(subset)
         labels = dict(svc["metadata"].get("labels") or {})
         current = self.store.get("endpoints", ns, name)
-        if current is not None and current.get("subsets") == (subsets or None) and (
-                current["metadata"].get("labels") or {}) == labels:
+        if (
+            current is not None
+            and current.get("subsets") == (subsets or None)
+            and (current["metadata"].get("labels") or {}) == labels
+        ):
             return
-        meta: dict[str, Any] = {"name": name, "namespace": ns,
-                                "annotations": {TRIGGER: self.clock.stamp()}}
+        meta: dict[str, Any] = {"name": name, "namespace": ns, "annotations": {TRIGGER: self.clock.stamp()}}
         if labels:
             meta["labels"] = labels
         obj: dict[str, Any] = {"apiVersion": "v1", "kind": "Endpoints", "metadata": meta}
         if subsets:
             obj["subsets"] = subsets
         if current is None:
-            try:
+            with contextlib.suppress(ApiError):
                 self.store.create("endpoints", obj, namespace=ns)
-            except ApiError:
-                pass
             return
 
         def replace(ep: dict[str, Any]) -> None:
-            ep["metadata"]["annotations"] = {**(ep["metadata"].get("annotations") or {}), **meta["annotations"]}
+            ep["metadata"]["annotations"] = {
+                **(ep["metadata"].get("annotations") or {}),
+                **meta["annotations"],
+            }
             ep["metadata"].pop("labels", None)
             if labels:
                 ep["metadata"]["labels"] = labels
             ep.pop("subsets", None)
             if subsets:
                 ep["subsets"] = subsets
+
         self.store.mutate("endpoints", ns, name, replace)
 
     # -- discovery.k8s.io/v1 EndpointSlices -----------------------------------------------------------
@@ -149,8 +168,11 @@ class EndpointsController(Controller):
         ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
         by_ports: dict[tuple[tuple[Any, ...], ...], tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
         for pod in pods:
-            ports = [_port_entry(p, n, True) for p in svc["spec"].get("ports") or []
-                     if (n := find_port(pod, p)) is not None]
+            ports = [
+                _port_entry(p, n, True)
+                for p in svc["spec"].get("ports") or []
+                if (n := find_port(pod, p)) is not None
+            ]
             if not ports:
                 continue
             sig = tuple(tuple(sorted(p.items())) for p in ports)
@@ -158,9 +180,13 @@ class EndpointsController(Controller):
             ready = is_ready(pod)
             endpoint: dict[str, Any] = {
                 "addresses": [pod["status"]["podIP"]],
-                "conditions": {"ready": (ready and not terminating) or publish_not_ready, "serving": ready,
-                               "terminating": terminating},
-                "targetRef": _target_ref(pod)}
+                "conditions": {
+                    "ready": (ready and not terminating) or publish_not_ready,
+                    "serving": ready,
+                    "terminating": terminating,
+                },
+                "targetRef": _target_ref(pod),
+            }
             if pod["spec"].get("nodeName"):
                 endpoint["nodeName"] = pod["spec"]["nodeName"]
             by_ports.setdefault(sig, (ports, []))[1].append(endpoint)
@@ -168,42 +194,64 @@ class EndpointsController(Controller):
         for ports, endpoints in by_ports.values():
             endpoints.sort(key=lambda e: e["addresses"][0])
             for i in range(0, len(endpoints), MAX_PER_SLICE):
-                wanted.append((ports, endpoints[i:i + MAX_PER_SLICE]))
+                wanted.append((ports, endpoints[i : i + MAX_PER_SLICE]))
         if not wanted:
             wanted.append((None, None))  # the placeholder slice the real controller keeps
-        existing = self.store.list("endpointslices.discovery.k8s.io", ns, label_selector=f"{SERVICE_NAME}={name}")[0]
-        existing = [s for s in existing if (s["metadata"].get("labels") or {}).get(MANAGED_BY) == SLICE_MANAGER]
+        existing = self.store.list(
+            "endpointslices.discovery.k8s.io", ns, label_selector=f"{SERVICE_NAME}={name}"
+        )[0]
+        existing = [
+            s for s in existing if (s["metadata"].get("labels") or {}).get(MANAGED_BY) == SLICE_MANAGER
+        ]
         labels = {**(svc["metadata"].get("labels") or {}), SERVICE_NAME: name, MANAGED_BY: SLICE_MANAGER}
-        for i, (ports, endpoints) in enumerate(wanted):
+        for i, (slice_ports, slice_eps) in enumerate(wanted):
             if i < len(existing):
                 current = existing[i]
-                if (current.get("ports") == ports and current.get("endpoints") == endpoints
-                        and current["metadata"].get("labels") == labels):
+                if (
+                    current.get("ports") == slice_ports
+                    and current.get("endpoints") == slice_eps
+                    and current["metadata"].get("labels") == labels
+                ):
                     continue
                 stamp = self.clock.stamp()
 
-                def replace(obj: dict[str, Any], ports: Any = ports, endpoints: Any = endpoints,
-                            stamp: str = stamp) -> None:
+                def replace(
+                    obj: dict[str, Any],
+                    slice_ports: Any = slice_ports,
+                    slice_eps: Any = slice_eps,
+                    stamp: str = stamp,
+                ) -> None:
                     obj["metadata"]["labels"] = labels
                     obj["metadata"].setdefault("annotations", {})[TRIGGER] = stamp
-                    obj["ports"], obj["endpoints"] = ports, endpoints
+                    obj["ports"], obj["endpoints"] = slice_ports, slice_eps
+
                 self.store.mutate("endpointslices.discovery.k8s.io", ns, current["metadata"]["name"], replace)
                 continue
-            obj = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
-                   "metadata": {"name": f"{name}-{random_suffix()}", "generateName": f"{name}-", "namespace": ns,
-                                "labels": labels, "annotations": {TRIGGER: self.clock.stamp()},
-                                "ownerReferences": [owner_ref(svc)]},
-                   "addressType": "IPv4", "endpoints": endpoints, "ports": ports}
-            try:
+            obj = {
+                "apiVersion": "discovery.k8s.io/v1",
+                "kind": "EndpointSlice",
+                "metadata": {
+                    "name": f"{name}-{random_suffix()}",
+                    "generateName": f"{name}-",
+                    "namespace": ns,
+                    "labels": labels,
+                    "annotations": {TRIGGER: self.clock.stamp()},
+                    "ownerReferences": [owner_ref(svc)],
+                },
+                "addressType": "IPv4",
+                "endpoints": slice_eps,
+                "ports": slice_ports,
+            }
+            with contextlib.suppress(ApiError):
                 self.store.create("endpointslices.discovery.k8s.io", obj, namespace=ns)
-            except ApiError:
-                pass
-        for extra in existing[len(wanted):]:
+        for extra in existing[len(wanted) :]:
             self.store.remove("endpointslices.discovery.k8s.io", ns, extra["metadata"]["name"])
 
     def _drop(self, ns: str, name: str) -> None:
         """The Service is gone: its Endpoints go (slices go by owner garbage collection too)."""
         self.store.remove("endpoints", ns, name)
-        for s in self.store.list("endpointslices.discovery.k8s.io", ns, label_selector=f"{SERVICE_NAME}={name}")[0]:
+        for s in self.store.list(
+            "endpointslices.discovery.k8s.io", ns, label_selector=f"{SERVICE_NAME}={name}"
+        )[0]:
             if (s["metadata"].get("labels") or {}).get(MANAGED_BY) == SLICE_MANAGER:
                 self.store.remove("endpointslices.discovery.k8s.io", ns, s["metadata"]["name"])

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from ktui.sandbox.controllers.base import Controller, Key
-from ktui.sandbox.controllers.objects import condition, is_terminal
 from ktui.sandbox.controllers.nodes import kubelet_stopped
+from ktui.sandbox.controllers.objects import condition, is_terminal
 
 INTERVAL = 10.0  # housekeeping interval of the eviction manager
 THRESHOLD = "100Mi"  # default evictionHard memory.available
@@ -29,7 +29,9 @@ class EvictionManager(Controller):
         super().__init__(*args, **kwargs)
         self.fleet = fleet
 
-    def keys_for(self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None) -> list[Key]:
+    def keys_for(
+        self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
+    ) -> list[Key]:
         """Node changes, and pods starting on a node."""
         if resource == "nodes":
             return [] if type_ == "DELETED" else [("", obj["metadata"]["name"])]
@@ -43,9 +45,13 @@ class EvictionManager(Controller):
             return
         if (condition(node, "MemoryPressure") or {}).get("status") != "True":
             return
-        pods = [p for p in self.store.list("pods", field_selector=f"spec.nodeName={key[1]}")[0]
-                if not is_terminal(p) and not p["metadata"].get("deletionTimestamp")
-                and (p.get("status") or {}).get("phase") == "Running"]
+        pods = [
+            p
+            for p in self.store.list("pods", field_selector=f"spec.nodeName={key[1]}")[0]
+            if not is_terminal(p)
+            and not p["metadata"].get("deletionTimestamp")
+            and (p.get("status") or {}).get("phase") == "Running"
+        ]
         if not pods:
             return
         victim = min(pods, key=_rank)
@@ -55,12 +61,19 @@ class EvictionManager(Controller):
     def _evict(self, pod: dict[str, Any], node: str) -> None:
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         containers = [c.get("name", "") for c in (pod.get("spec") or {}).get("containers") or []]
-        requests = {c.get("name"): ((c.get("resources") or {}).get("requests") or {}).get("memory", "0")
-                    for c in (pod.get("spec") or {}).get("containers") or []}
-        usage = " ".join(f"Container {c} was using {self._usage(pod, c)}, request is {requests.get(c) or '0'}, "
-                         "has larger consumption of memory." for c in containers)
-        message = (f"The node was low on resource: memory. Threshold quantity: {THRESHOLD}, available: "
-                   f"{AVAILABLE}. {usage} ")
+        requests = {
+            c.get("name"): ((c.get("resources") or {}).get("requests") or {}).get("memory", "0")
+            for c in (pod.get("spec") or {}).get("containers") or []
+        }
+        usage = " ".join(
+            f"Container {c} was using {self._usage(pod, c)}, request is {requests.get(c) or '0'}, "
+            "has larger consumption of memory."
+            for c in containers
+        )
+        message = (
+            f"The node was low on resource: memory. Threshold quantity: {THRESHOLD}, available: "
+            f"{AVAILABLE}. {usage} "
+        )
         now = self.clock.stamp()
 
         def evict(obj: dict[str, Any]) -> None:
@@ -71,27 +84,52 @@ class EvictionManager(Controller):
                 if cond.get("type") in ("Ready", "ContainersReady") and cond.get("status") == "True":
                     cond.update(status="False", reason="PodFailed", lastTransitionTime=now)
                     cond.pop("message", None)
-            conds.insert(0, {"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
-                             "lastTransitionTime": now, "reason": "TerminationByKubelet", "message": message})
+            conds.insert(
+                0,
+                {
+                    "type": "DisruptionTarget",
+                    "status": "True",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": now,
+                    "reason": "TerminationByKubelet",
+                    "message": message,
+                },
+            )
             status["conditions"] = conds
             for cs in status.get("containerStatuses") or []:
                 running = (cs.get("state") or {}).get("running") or {}
-                cs["state"] = {"terminated": {"exitCode": 137, "reason": "Error", "startedAt": running.get(
-                    "startedAt", now), "finishedAt": now, "containerID": cs.get("containerID", "")}}
+                cs["state"] = {
+                    "terminated": {
+                        "exitCode": 137,
+                        "reason": "Error",
+                        "startedAt": running.get("startedAt", now),
+                        "finishedAt": now,
+                        "containerID": cs.get("containerID", ""),
+                    }
+                }
                 cs.update(ready=False, started=False)
+
         updated = self.store.mutate("pods", ns, name, evict) or pod
         self.recorder.kubelet_event(updated, "Warning", "Evicted", message, host=node)
         worker = self.fleet.worker(ns, name) if self.fleet is not None else None
         for slot in (worker.mains + worker.inits) if worker is not None else []:
             if slot.current is not None and slot.current.running:
-                self.recorder.kubelet_event(updated, "Normal", "Killing", f"Stopping container {slot.name}",
-                                            field_path=f"spec.containers{{{slot.name}}}", host=node)
+                self.recorder.kubelet_event(
+                    updated,
+                    "Normal",
+                    "Killing",
+                    f"Stopping container {slot.name}",
+                    field_path=f"spec.containers{{{slot.name}}}",
+                    host=node,
+                )
                 slot.current.kill(137, "Error")
 
     def _usage(self, pod: dict[str, Any], container: str) -> str:
         """The container's working set: the image's need as the kubelet catalog records it."""
-        worker = self.fleet.worker(pod["metadata"]["namespace"], pod["metadata"]["name"]) if self.fleet else None
-        for slot in (worker.mains if worker is not None else []):
+        worker = (
+            self.fleet.worker(pod["metadata"]["namespace"], pod["metadata"]["name"]) if self.fleet else None
+        )
+        for slot in worker.mains if worker is not None else []:
             if slot.name == container and slot.current is not None:
                 need = slot.current.image.repo.get("memory")
                 if need:

@@ -66,7 +66,9 @@ def tolerates(tol: dict[str, Any], taint: dict[str, Any]) -> bool:
     return tol.get("key") == taint.get("key") and (tol.get("value") or "") == (taint.get("value") or "")
 
 
-def untolerated_taint(taints: list[dict[str, Any]], tolerations: list[dict[str, Any]]) -> dict[str, Any] | None:
+def untolerated_taint(
+    taints: list[dict[str, Any]], tolerations: list[dict[str, Any]]
+) -> dict[str, Any] | None:
     """The first NoSchedule/NoExecute taint no toleration covers."""
     for taint in taints:
         if taint.get("effect") not in ("NoSchedule", "NoExecute"):
@@ -101,8 +103,9 @@ def node_affinity_matches(pod: dict[str, Any], node: dict[str, Any]) -> bool:
     labels = node["metadata"].get("labels") or {}
     if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
         return False
-    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
-                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    required = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
     terms = required.get("nodeSelectorTerms") or []
     if not terms:
         return True
@@ -128,8 +131,10 @@ def host_ports(spec: dict[str, Any]) -> set[tuple[str, int]]:
 
 def affinity_terms(spec: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     """Required pod (anti-)affinity terms; ``kind`` is podAffinity or podAntiAffinity."""
-    return list((((spec.get("affinity") or {}).get(kind) or {})
-                 .get("requiredDuringSchedulingIgnoredDuringExecution")) or [])
+    return list(
+        (((spec.get("affinity") or {}).get(kind) or {}).get("requiredDuringSchedulingIgnoredDuringExecution"))
+        or []
+    )
 
 
 def _term_matches(term: dict[str, Any], owner_ns: str, namespace: str, labels: dict[str, str]) -> bool:
@@ -158,8 +163,8 @@ def fit_resources(pod_requests: dict[str, int], state: NodeState) -> list[str]:
     for placed in state.pods.values():
         for res, value in placed.requests.items():
             used[res] = used.get(res, 0) + value
-    ordered = ["cpu", "memory", "ephemeral-storage"] + sorted(r for r in pod_requests
-                                                              if r not in ("cpu", "memory", "ephemeral-storage"))
+    base = ("cpu", "memory", "ephemeral-storage")
+    ordered = [*base, *sorted(r for r in pod_requests if r not in base)]
     for res in ordered:
         want = pod_requests.get(res, 0)
         if want <= 0:
@@ -170,19 +175,23 @@ def fit_resources(pod_requests: dict[str, int], state: NodeState) -> list[str]:
     return reasons
 
 
-def filter_node(pod: dict[str, Any], requests: dict[str, int], state: NodeState,
-                all_nodes: list[NodeState]) -> Verdict | None:
+def filter_node(
+    pod: dict[str, Any], requests: dict[str, int], state: NodeState, all_nodes: list[NodeState]
+) -> Verdict | None:
     """Run the filter plugins in kube-scheduler's order; the first failing plugin decides."""
     spec = pod.get("spec") or {}
     node = state.node
     tolerations = spec.get("tolerations") or []
     node_spec = node.get("spec") or {}
     if node_spec.get("unschedulable") and not any(
-            tolerates(t, {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}) for t in tolerations):
+        tolerates(t, {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}) for t in tolerations
+    ):
         return Verdict((UNSCHEDULABLE,), True)
     taint = untolerated_taint(node_spec.get("taints") or [], tolerations)
     if taint is not None:
-        return Verdict((f"node(s) had untolerated taint {{{taint.get('key')}: {taint.get('value') or ''}}}",), True)
+        return Verdict(
+            (f"node(s) had untolerated taint {{{taint.get('key')}: {taint.get('value') or ''}}}",), True
+        )
     if not node_affinity_matches(pod, node):
         return Verdict((NODE_AFFINITY,), True)
     wanted_ports = host_ports(spec)
@@ -195,32 +204,42 @@ def filter_node(pod: dict[str, Any], requests: dict[str, int], state: NodeState,
 
 
 def _inter_pod(pod: dict[str, Any], state: NodeState, all_nodes: list[NodeState]) -> Verdict | None:
+    """InterPodAffinity Filter: the pod's affinity, its anti-affinity, then existing pods' anti-affinity."""
     spec = pod.get("spec") or {}
     ns = pod["metadata"].get("namespace") or "default"
     labels = pod["metadata"].get("labels") or {}
+    for term in affinity_terms(spec, "podAffinity"):
+        key = term.get("topologyKey", "")
+        if any(
+            _term_matches(term, ns, p.namespace, p.labels)
+            for p in _domain_pods(all_nodes, key, state.labels.get(key))
+        ):
+            continue
+        # the first pod of a group may land anywhere if it matches its own term and nothing else does
+        anywhere = any(
+            _term_matches(term, ns, p.namespace, p.labels) for n in all_nodes for p in n.pods.values()
+        )
+        if not anywhere and _term_matches(term, ns, ns, labels) and state.labels.get(key) is not None:
+            continue
+        return Verdict((AFFINITY,), True)
+    for term in affinity_terms(spec, "podAntiAffinity"):
+        key = term.get("topologyKey", "")
+        if any(
+            _term_matches(term, ns, p.namespace, p.labels)
+            for p in _domain_pods(all_nodes, key, state.labels.get(key))
+        ):
+            return Verdict((ANTI_AFFINITY,), False)
     # existing pods' anti-affinity against the incoming pod
     for other in all_nodes:
         for placed in other.pods.values():
             for term in placed.anti_affinity:
                 key = term.get("topologyKey", "")
-                if (other.labels.get(key) is not None and other.labels.get(key) == state.labels.get(key)
-                        and _term_matches(term, placed.namespace, ns, labels)):
+                if (
+                    other.labels.get(key) is not None
+                    and other.labels.get(key) == state.labels.get(key)
+                    and _term_matches(term, placed.namespace, ns, labels)
+                ):
                     return Verdict((EXISTING_ANTI_AFFINITY,), False)
-    for term in affinity_terms(spec, "podAntiAffinity"):
-        key = term.get("topologyKey", "")
-        if any(_term_matches(term, ns, p.namespace, p.labels) for p in _domain_pods(all_nodes, key,
-                                                                                     state.labels.get(key))):
-            return Verdict((ANTI_AFFINITY,), False)
-    for term in affinity_terms(spec, "podAffinity"):
-        key = term.get("topologyKey", "")
-        if any(_term_matches(term, ns, p.namespace, p.labels)
-               for p in _domain_pods(all_nodes, key, state.labels.get(key))):
-            continue
-        # the first pod of a group may land anywhere if it matches its own term and nothing else does
-        anywhere = any(_term_matches(term, ns, p.namespace, p.labels) for n in all_nodes for p in n.pods.values())
-        if not anywhere and _term_matches(term, ns, ns, labels) and state.labels.get(key) is not None:
-            continue
-        return Verdict((AFFINITY,), True)
     return None
 
 

@@ -7,6 +7,7 @@ finalizer is removed so the owner's deletion completes.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from ktui.sandbox import registry
@@ -43,7 +44,9 @@ class GarbageCollector(Controller):
                 keys.extend(self._finalize_keys(self._get(uid)))
         return list(dict.fromkeys(keys))
 
-    def keys_for(self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None) -> list[Key]:
+    def keys_for(
+        self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
+    ) -> list[Key]:
         """Track ownership; a deletion or a deletion with finalizers queues work."""
         uid = obj["metadata"]["uid"]
         if type_ == "DELETED":
@@ -57,7 +60,9 @@ class GarbageCollector(Controller):
         if obj is None or not obj["metadata"].get("deletionTimestamp"):
             return []
         finalizers = obj["metadata"].get("finalizers") or []
-        return [("finalize", obj["metadata"]["uid"])] if FOREGROUND in finalizers or ORPHAN in finalizers else []
+        return (
+            [("finalize", obj["metadata"]["uid"])] if FOREGROUND in finalizers or ORPHAN in finalizers else []
+        )
 
     def _index(self, resource: str, obj: dict[str, Any]) -> None:
         meta = obj["metadata"]
@@ -124,10 +129,8 @@ class GarbageCollector(Controller):
         current = self.store.get(where[0], where[1] or None, where[2])
         if current is None or current["metadata"].get("deletionTimestamp"):
             return
-        try:
+        with contextlib.suppress(ApiError):
             self.store.delete(where[0], where[1] or None, where[2])
-        except ApiError:
-            pass
 
     def _release(self, uid: str, owner: str) -> None:
         where = self._objects.get(uid)
@@ -139,6 +142,7 @@ class GarbageCollector(Controller):
             obj["metadata"]["ownerReferences"] = refs
             if not refs:
                 del obj["metadata"]["ownerReferences"]
+
         self.store.mutate(where[0], where[1] or None, where[2], drop)
 
     def _remove_finalizer(self, obj: dict[str, Any], finalizer: str) -> None:
@@ -146,4 +150,5 @@ class GarbageCollector(Controller):
 
         def drop(o: dict[str, Any]) -> None:
             o["metadata"]["finalizers"] = [f for f in o["metadata"].get("finalizers") or [] if f != finalizer]
+
         self.store.mutate(where[0], where[1] or None, where[2], drop)

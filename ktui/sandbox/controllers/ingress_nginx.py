@@ -35,8 +35,10 @@ Dial = Callable[[str, str, int, str], Awaitable[tuple[asyncio.StreamReader, asyn
 
 def error_page(status: int, reason: str) -> bytes:
     """nginx's built-in error page (server_tokens off, as ingress-nginx configures it)."""
-    return (f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}"
-            "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n").encode()
+    return (
+        f"<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}"
+        "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n"
+    ).encode()
 
 
 def _klog(level: str, source: str, message: str) -> str:
@@ -56,7 +58,8 @@ class IngressNginx:
     def start(self) -> None:
         """Register the program for the controller image."""
         self._unregister = register_program(
-            lambda c: c.image.ref.repository == IMAGE and _default_process(c), self.program)
+            lambda c: c.image.ref.repository == IMAGE and _default_process(c), self.program
+        )
 
     def stop(self) -> None:
         """Unregister the program."""
@@ -69,13 +72,15 @@ class IngressNginx:
     async def program(self, c: Container) -> int:
         """What the controller container runs."""
         version = c.image.version
-        c.err("-------------------------------------------------------------------------------\n"
-              "NGINX Ingress controller\n"
-              f"  Release:       {version}\n"
-              "  Build:         4d1d5a8aee7b3c9a8f6f4c1cde1a0a0e56c5d9a1\n"
-              "  Repository:    https://github.com/kubernetes/ingress-nginx\n"
-              "  nginx version: nginx/1.25.5\n\n"
-              "-------------------------------------------------------------------------------\n")
+        c.err(
+            "-------------------------------------------------------------------------------\n"
+            "NGINX Ingress controller\n"
+            f"  Release:       {version}\n"
+            "  Build:         4d1d5a8aee7b3c9a8f6f4c1cde1a0a0e56c5d9a1\n"
+            "  Repository:    https://github.com/kubernetes/ingress-nginx\n"
+            "  nginx version: nginx/1.25.5\n\n"
+            "-------------------------------------------------------------------------------\n"
+        )
         c.err(_klog("I", "main.go:205", '"Creating API client" host="https://10.96.0.1:443"'))
         c.err(_klog("I", "nginx.go:271", '"Starting NGINX Ingress controller"'))
         ns = c.pod["metadata"].get("namespace", "ingress-nginx")
@@ -87,7 +92,9 @@ class IngressNginx:
 
         async def health(req: Request) -> Response:
             if req.path == "/healthz":
-                return Response(200, b"ok", [("Content-Type", "text/plain; charset=utf-8"), ("Date", http_date())])
+                return Response(
+                    200, b"ok", [("Content-Type", "text/plain; charset=utf-8"), ("Date", http_date())]
+                )
             return Response(404, b"404 page not found\n", [("Content-Type", "text/plain; charset=utf-8")])
 
         c.listen(80, lambda r, w, peer: serve_http(r, w, handle, peer))
@@ -100,7 +107,13 @@ class IngressNginx:
 
         unsubscribe = self.store.subscribe(on_change)
         try:
-            c.err(_klog("I", "leaderelection.go:254", f'attempting to acquire leader lease {ns}/ingress-nginx-leader...'))
+            c.err(
+                _klog(
+                    "I",
+                    "leaderelection.go:254",
+                    f"attempting to acquire leader lease {ns}/ingress-nginx-leader...",
+                )
+            )
             c.err(_klog("I", "status.go:85", f'"New leader elected" identity="{pod_name}"'))
             for ing in self.store.list(INGRESSES)[0]:
                 self._sync(c, ing, ns, pod_name)
@@ -111,19 +124,32 @@ class IngressNginx:
     def _sync(self, c: Container, ing: dict[str, Any], ns: str, pod: str) -> None:
         """The informer's reaction to an Ingress change: a ``Sync`` event, then the status address."""
         classes, default = our_classes(self.store)
-        key = f'{ing["metadata"]["namespace"]}/{ing["metadata"]["name"]}'
+        key = f"{ing['metadata']['namespace']}/{ing['metadata']['name']}"
         if not is_ours(ing, classes, default):
             wanted = (ing.get("spec") or {}).get("ingressClassName")
             if wanted:
-                c.err(_klog("I", "store.go:432", f'"Ignoring ingress because of error while validating ingress '
-                            f'class" ingress="{key}" error="no object matching key \\"{wanted}\\" in local store"'))
+                c.err(
+                    _klog(
+                        "I",
+                        "store.go:432",
+                        f'"Ignoring ingress because of error while validating ingress '
+                        f'class" ingress="{key}" error="no object matching key '
+                        f'\\"{wanted}\\" in local store"',
+                    )
+                )
             return
         self.recorder.event(ing, "Normal", "Sync", "Scheduled for sync", component=COMPONENT)
         for tls in (ing.get("spec") or {}).get("tls") or []:
             secret = tls.get("secretName")
             if secret and self.store.get("secrets", ing["metadata"]["namespace"], secret) is None:
-                c.err(_klog("W", "backend_ssl.go:47", f'Error obtaining X.509 certificate: no object matching key '
-                            f'"{ing["metadata"]["namespace"]}/{secret}" in local store'))
+                c.err(
+                    _klog(
+                        "W",
+                        "backend_ssl.go:47",
+                        f"Error obtaining X.509 certificate: no object matching key "
+                        f'"{ing["metadata"]["namespace"]}/{secret}" in local store',
+                    )
+                )
         for path in _backends(ing):
             _, reason = upstreams(self.store, path)
             if reason:
@@ -138,8 +164,12 @@ class IngressNginx:
                 return False
             obj["status"] = wanted_status
             return None
+
         asyncio.get_running_loop().call_soon(
-            lambda: self.store.mutate(INGRESSES, ing["metadata"]["namespace"], ing["metadata"]["name"], update))
+            lambda: self.store.mutate(
+                INGRESSES, ing["metadata"]["namespace"], ing["metadata"]["name"], update
+            )
+        )
 
     def _address(self, c: Container) -> str | None:
         """The node's InternalIP: ingress-nginx publishes where it runs when no LoadBalancer fronts it."""
@@ -157,39 +187,61 @@ class IngressNginx:
         found = route(ours, req.headers.get("host", ""), req.path)
         request_id = secrets.token_hex(16)
         if found is None:
-            return self._log(c, req, _page(404, "Not Found"), "upstream-default-backend", "127.0.0.1:8181", request_id)
+            return self._log(
+                c, req, _page(404, "Not Found"), "upstream-default-backend", "127.0.0.1:8181", request_id
+            )
         upstream_name = f"{found.namespace}-{found.service}-{found.port}"
         targets, reason = upstreams(self.store, found)
         if not targets:
             if reason:
                 c.err(_klog("W", "controller.go:1214", reason))
-            return self._log(c, req, _page(503, "Service Temporarily Unavailable"), upstream_name, "-", request_id)
+            return self._log(
+                c, req, _page(503, "Service Temporarily Unavailable"), upstream_name, "-", request_id
+            )
         ns, pod, port = targets[next(counter) % len(targets)]
         target = self.store.get("pods", ns, pod)
-        addr = f'{((target or {}).get("status") or {}).get("podIP", "")}:{port}'
+        addr = f"{((target or {}).get('status') or {}).get('podIP', '')}:{port}"
         try:
-            response = await asyncio.wait_for(self._proxy(c, ns, pod, port, req, request_id),
-                                              c.clock.real_seconds(PROXY_TIMEOUT))
+            response = await asyncio.wait_for(
+                self._proxy(c, ns, pod, port, req, request_id), c.clock.real_seconds(PROXY_TIMEOUT)
+            )
         except TimeoutError:
-            c.err(f"{_nginx_time()} [error] 31#31: *1 upstream timed out (110: Operation timed out) while reading "
-                  f'response header from upstream, upstream: "http://{addr}{req.target}"')
+            c.err(
+                f"{_nginx_time()} [error] 31#31: *1 upstream timed out (110: Operation timed out) "
+                f"while reading "
+                f'response header from upstream, upstream: "http://{addr}{req.target}"'
+            )
             return self._log(c, req, _page(504, "Gateway Time-out"), upstream_name, addr, request_id)
         except (OSError, ConnectionError, Exception) as exc:  # refused / reset: nginx answers 502
-            c.err(f"{_nginx_time()} [error] 31#31: *1 connect() failed (111: Connection refused) while connecting to "
-                  f'upstream, client: {req.peer}, server: _, request: "{req.method} {req.target} {req.version}", '
-                  f'upstream: "http://{addr}{req.target}" ({type(exc).__name__})')
+            c.err(
+                f"{_nginx_time()} [error] 31#31: *1 connect() failed (111: Connection refused) "
+                f"while connecting to upstream, client: {req.peer}, server: _, "
+                f'request: "{req.method} {req.target} {req.version}", '
+                f'upstream: "http://{addr}{req.target}" ({type(exc).__name__})'
+            )
             return self._log(c, req, _page(502, "Bad Gateway"), upstream_name, addr, request_id)
         return self._log(c, req, response, upstream_name, addr, request_id)
 
-    async def _proxy(self, c: Container, ns: str, pod: str, port: int, req: Request, request_id: str) -> Response:
+    async def _proxy(
+        self, c: Container, ns: str, pod: str, port: int, req: Request, request_id: str
+    ) -> Response:
         reader, writer = await self.dial(ns, pod, port, c.ip)
         try:
             host = req.headers.get("host", "")
             headers = {k: v for k, v in req.headers.items() if k not in _HOP and k != "host"}
-            lines = [f"{req.method} {req.target} HTTP/1.1", f"Host: {host}", "Connection: close",
-                     f"X-Request-ID: {request_id}", f"X-Real-IP: {req.peer}", f"X-Forwarded-For: {req.peer}",
-                     f"X-Forwarded-Host: {host}", "X-Forwarded-Port: 80", "X-Forwarded-Proto: http",
-                     "X-Forwarded-Scheme: http", "X-Scheme: http"]
+            lines = [
+                f"{req.method} {req.target} HTTP/1.1",
+                f"Host: {host}",
+                "Connection: close",
+                f"X-Request-ID: {request_id}",
+                f"X-Real-IP: {req.peer}",
+                f"X-Forwarded-For: {req.peer}",
+                f"X-Forwarded-Host: {host}",
+                "X-Forwarded-Port: 80",
+                "X-Forwarded-Proto: http",
+                "X-Forwarded-Scheme: http",
+                "X-Scheme: http",
+            ]
             lines += [f"{k}: {v}" for k, v in headers.items() if not k.startswith("x-forwarded")]
             writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + req.body)
             await writer.drain()
@@ -208,19 +260,31 @@ class IngressNginx:
             name, _, value = line.partition(":")
             if name.strip().lower() not in _HOP and name.strip().lower() != "content-length":
                 out.append((name.strip(), value.strip()))
-        return Response(int(parts[1]), body, [("Server", "nginx"), *out], parts[2] if len(parts) > 2 else None)
+        return Response(
+            int(parts[1]), body, [("Server", "nginx"), *out], parts[2] if len(parts) > 2 else None
+        )
 
-    def _log(self, c: Container, req: Request, resp: Response, upstream: str, addr: str, request_id: str) -> Response:
+    def _log(
+        self, c: Container, req: Request, resp: Response, upstream: str, addr: str, request_id: str
+    ) -> Response:
         stamp = datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
-        c.out(f'{req.peer} - - [{stamp}] "{req.method} {req.target} {req.version}" {resp.status} {len(resp.body)} '
-              f'"{req.headers.get("referer", "-")}" "{req.headers.get("user-agent", "-")}" '
-              f"{len(req.body) + 80} 0.001 [{upstream}] [] {addr} {len(resp.body)} 0.001 {resp.status} {request_id}")
+        c.out(
+            f'{req.peer} - - [{stamp}] "{req.method} {req.target} {req.version}" '
+            f"{resp.status} {len(resp.body)} "
+            f'"{req.headers.get("referer", "-")}" "{req.headers.get("user-agent", "-")}" '
+            f"{len(req.body) + 80} 0.001 [{upstream}] [] {addr} {len(resp.body)} 0.001 {resp.status} "
+            f"{request_id}"
+        )
         return resp
 
 
 def _page(status: int, reason: str) -> Response:
-    return Response(status, error_page(status, reason), [("Server", "nginx"), ("Date", http_date()),
-                                                         ("Content-Type", "text/html")], reason)
+    return Response(
+        status,
+        error_page(status, reason),
+        [("Server", "nginx"), ("Date", http_date()), ("Content-Type", "text/html")],
+        reason,
+    )
 
 
 def _nginx_time() -> str:
@@ -236,9 +300,12 @@ def _changed(obj: dict[str, Any], old: dict[str, Any] | None) -> bool:
     if old is None:
         return True
     strip = ("resourceVersion", "managedFields")
-    return ({k: v for k, v in obj["metadata"].items() if k not in strip} !=
-            {k: v for k, v in old["metadata"].items() if k not in strip}
-            or obj.get("spec") != old.get("spec") or obj.get("status") != old.get("status"))
+    return (
+        {k: v for k, v in obj["metadata"].items() if k not in strip}
+        != {k: v for k, v in old["metadata"].items() if k not in strip}
+        or obj.get("spec") != old.get("spec")
+        or obj.get("status") != old.get("status")
+    )
 
 
 def _backends(ing: dict[str, Any]) -> list[Route]:
@@ -249,6 +316,12 @@ def _backends(ing: dict[str, Any]) -> list[Route]:
             svc = (p.get("backend") or {}).get("service") or {}
             port = svc.get("port") or {}
             if svc.get("name"):
-                out.append(Route(ns, name, svc["name"], port.get("number") if port.get("number") is not None
-                                 else port.get("name")))
+                out.append(
+                    Route(
+                        ns,
+                        name,
+                        svc["name"],
+                        port.get("number") if port.get("number") is not None else port.get("name"),
+                    )
+                )
     return out

@@ -44,7 +44,7 @@ def is_ours(ingress: dict[str, Any], classes: set[str], default: bool) -> bool:
     if name:
         return name in classes
     if legacy:
-        return legacy in classes or legacy == "nginx" and bool(classes)
+        return legacy in classes or (legacy == "nginx" and bool(classes))
     return default
 
 
@@ -69,8 +69,11 @@ def _host_matches(rule_host: str, host: str) -> bool:
 def route(ingresses: list[dict[str, Any]], host: str, path: str) -> Route | None:
     """The backend for ``host`` and ``path`` across our Ingresses, or None (nginx's 404 default backend)."""
     host = host.split(":", 1)[0].lower()
-    exact_host = [i for i in ingresses
-                  if any(r.get("host") and r["host"] == host for r in (i.get("spec") or {}).get("rules") or [])]
+    exact_host = [
+        i
+        for i in ingresses
+        if any(r.get("host") and r["host"] == host for r in (i.get("spec") or {}).get("rules") or [])
+    ]
     servers: list[tuple[dict[str, Any], dict[str, Any]]] = []
     for ing in ingresses:
         for rule in (ing.get("spec") or {}).get("rules") or []:
@@ -78,8 +81,12 @@ def route(ingresses: list[dict[str, Any]], host: str, path: str) -> Route | None
             if rule_host and _host_matches(rule_host, host) and (exact_host == [] or rule_host == host):
                 servers.append((ing, rule))
     if not servers:
-        servers = [(ing, rule) for ing in ingresses for rule in (ing.get("spec") or {}).get("rules") or []
-                   if not rule.get("host")]
+        servers = [
+            (ing, rule)
+            for ing in ingresses
+            for rule in (ing.get("spec") or {}).get("rules") or []
+            if not rule.get("host")
+        ]
     best: tuple[tuple[int, int], Route] | None = None
     for ing, rule in servers:
         for p in ((rule.get("http") or {}).get("paths")) or []:
@@ -89,8 +96,12 @@ def route(ingresses: list[dict[str, Any]], host: str, path: str) -> Route | None
             rank = (len(rule_path), 1 if kind == "Exact" else 0)
             svc = ((p.get("backend") or {}).get("service")) or {}
             port = svc.get("port") or {}
-            found = Route(ing["metadata"]["namespace"], ing["metadata"]["name"], svc.get("name", ""),
-                          port.get("number") if port.get("number") is not None else port.get("name"))
+            found = Route(
+                ing["metadata"]["namespace"],
+                ing["metadata"]["name"],
+                svc.get("name", ""),
+                port.get("number") if port.get("number") is not None else port.get("name"),
+            )
             if best is None or rank > best[0]:
                 best = (rank, found)
     if best is not None:
@@ -99,8 +110,12 @@ def route(ingresses: list[dict[str, Any]], host: str, path: str) -> Route | None
         svc = (((ing.get("spec") or {}).get("defaultBackend")) or {}).get("service")
         if svc:
             port = svc.get("port") or {}
-            return Route(ing["metadata"]["namespace"], ing["metadata"]["name"], svc.get("name", ""),
-                         port.get("number") if port.get("number") is not None else port.get("name"))
+            return Route(
+                ing["metadata"]["namespace"],
+                ing["metadata"]["name"],
+                svc.get("name", ""),
+                port.get("number") if port.get("number") is not None else port.get("name"),
+            )
     return None
 
 
@@ -109,15 +124,22 @@ def upstreams(store: Any, r: Route) -> tuple[list[tuple[str, str, int]], str | N
     svc = store.get("services", r.namespace, r.service)
     if svc is None:
         return [], f'no object matching key "{r.namespace}/{r.service}" in local store'
-    port = next((p for p in (svc.get("spec") or {}).get("ports") or []
-                 if (isinstance(r.port, int) and p.get("port") == r.port) or
-                 (isinstance(r.port, str) and p.get("name") == r.port)), None)
+    port = next(
+        (
+            p
+            for p in (svc.get("spec") or {}).get("ports") or []
+            if (isinstance(r.port, int) and p.get("port") == r.port)
+            or (isinstance(r.port, str) and p.get("name") == r.port)
+        ),
+        None,
+    )
     if port is None:
         return [], f'service "{r.namespace}/{r.service}" does not have a port {r.port}'
     wanted = port.get("name") or ""
     out = []
-    for s in store.list("endpointslices.discovery.k8s.io", r.namespace,
-                        label_selector=f"{SERVICE_NAME}={r.service}")[0]:
+    for s in store.list(
+        "endpointslices.discovery.k8s.io", r.namespace, label_selector=f"{SERVICE_NAME}={r.service}"
+    )[0]:
         number = next((p.get("port") for p in s.get("ports") or [] if (p.get("name") or "") == wanted), None)
         if number is None:
             continue

@@ -10,6 +10,7 @@ eviction (the kubelet's eviction manager) lives in ``eviction.py``.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Any
 
@@ -23,10 +24,12 @@ KUBELET_STATE = "sandbox.ktui.dev/kubelet"
 GRACE = 50.0  # --node-monitor-grace-period (v1.32 default)
 UNREACHABLE = "node.kubernetes.io/unreachable"
 NOT_READY = "node.kubernetes.io/not-ready"
-CONDITION_TAINTS = {"MemoryPressure": "node.kubernetes.io/memory-pressure",
-                    "DiskPressure": "node.kubernetes.io/disk-pressure",
-                    "PIDPressure": "node.kubernetes.io/pid-pressure",
-                    "NetworkUnavailable": "node.kubernetes.io/network-unavailable"}
+CONDITION_TAINTS = {
+    "MemoryPressure": "node.kubernetes.io/memory-pressure",
+    "DiskPressure": "node.kubernetes.io/disk-pressure",
+    "PIDPressure": "node.kubernetes.io/pid-pressure",
+    "NetworkUnavailable": "node.kubernetes.io/network-unavailable",
+}
 _MANAGED = {UNREACHABLE, NOT_READY, *CONDITION_TAINTS.values()}
 
 
@@ -45,12 +48,16 @@ class NodeLifecycleController(Controller):
         super().__init__(*args, **kwargs)
         self._silent_since: dict[str, datetime] = {}
 
-    def keys_for(self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None) -> list[Key]:
+    def keys_for(
+        self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
+    ) -> list[Key]:
         """Nodes are their own key; a pod bound to a node queues that node (taint eviction)."""
         if resource == "nodes":
             return [] if type_ == "DELETED" else [("", obj["metadata"]["name"])]
         node = (obj.get("spec") or {}).get("nodeName")
-        if type_ == "ADDED" and node or old is not None and not (old.get("spec") or {}).get("nodeName") and node:
+        if (type_ == "ADDED" and node) or (
+            old is not None and not (old.get("spec") or {}).get("nodeName") and node
+        ):
             return [("", node)]
         return []
 
@@ -88,11 +95,16 @@ class NodeLifecycleController(Controller):
                 if cond.get("type") in ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure"):
                     if cond.get("status") != "Unknown":
                         cond["lastTransitionTime"] = now
-                    cond.update(status="Unknown", reason="NodeStatusUnknown",
-                                message="Kubelet stopped posting node status.")
+                    cond.update(
+                        status="Unknown",
+                        reason="NodeStatusUnknown",
+                        message="Kubelet stopped posting node status.",
+                    )
+
         updated = self.store.mutate("nodes", None, name, unknown) or node
-        self.recorder.event(updated, "Normal", "NodeNotReady", f"Node {name} status is now: NodeNotReady",
-                            component=self.name)
+        self.recorder.event(
+            updated, "Normal", "NodeNotReady", f"Node {name} status is now: NodeNotReady", component=self.name
+        )
         for pod in self._pods_on(name):
             self._pod_not_ready(pod)
         return updated
@@ -107,6 +119,7 @@ class NodeLifecycleController(Controller):
                     cond.update(status="False", lastTransitionTime=now)
                     changed = True
             return None if changed else False
+
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         updated = self.store.mutate("pods", ns, name, not_ready)
         if updated is not None:
@@ -121,15 +134,17 @@ class NodeLifecycleController(Controller):
         if health:
             wanted.append({"key": health, "effect": "NoSchedule"})
             wanted.append({"key": health, "effect": "NoExecute", "timeAdded": now})
-        for cond_type, taint in CONDITION_TAINTS.items():
+        for cond_type, taint_key in CONDITION_TAINTS.items():
             if (condition(node, cond_type) or {}).get("status") == "True":
-                wanted.append({"key": taint, "effect": "NoSchedule"})
+                wanted.append({"key": taint_key, "effect": "NoSchedule"})
         current = (node.get("spec") or {}).get("taints") or []
         kept = [t for t in current if t.get("key") not in _MANAGED]
         merged = list(kept)
         for taint in wanted:
-            same = next((t for t in current if t.get("key") == taint["key"] and t.get("effect") == taint["effect"]),
-                        None)
+            same = next(
+                (t for t in current if t.get("key") == taint["key"] and t.get("effect") == taint["effect"]),
+                None,
+            )
             merged.append(same if same is not None else taint)
         if merged == current:
             return node
@@ -139,10 +154,16 @@ class NodeLifecycleController(Controller):
             obj.setdefault("spec", {})["taints"] = merged
             if not merged:
                 del obj["spec"]["taints"]
+
         updated = self.store.mutate("nodes", None, node["metadata"]["name"], retaint) or node
         if previous_health and not health:
-            self.recorder.event(updated, "Normal", "NodeReady",
-                                f"Node {node['metadata']['name']} status is now: NodeReady", component=self.name)
+            self.recorder.event(
+                updated,
+                "Normal",
+                "NodeReady",
+                f"Node {node['metadata']['name']} status is now: NodeReady",
+                component=self.name,
+            )
         return updated
 
     def _evict_by_taint(self, node: dict[str, Any]) -> None:
@@ -162,8 +183,9 @@ class NodeLifecycleController(Controller):
                 continue
             self._taint_evict(pod)
 
-    def _toleration_left(self, tolerations: list[dict[str, Any]], taints: list[dict[str, Any]],
-                         now: datetime) -> float | None:
+    def _toleration_left(
+        self, tolerations: list[dict[str, Any]], taints: list[dict[str, Any]], now: datetime
+    ) -> float | None:
         """Cluster seconds a pod may stay: None = forever, <= 0 = evict now."""
         result: float | None = None
         for taint in taints:
@@ -174,7 +196,10 @@ class NodeLifecycleController(Controller):
             if any(s is None for s in seconds):
                 continue
             added = parse_time(taint.get("timeAdded")) or now
-            left = min(int(s) for s in seconds if s is not None) - (now - added).total_seconds() * self.clock.speed
+            left = (
+                min(int(s) for s in seconds if s is not None)
+                - (now - added).total_seconds() * self.clock.speed
+            )
             result = left if result is None else min(result, left)
         return result
 
@@ -183,20 +208,37 @@ class NodeLifecycleController(Controller):
         now = self.clock.stamp()
 
         def disrupt(obj: dict[str, Any]) -> None:
-            conds = [c for c in (obj.get("status") or {}).get("conditions") or [] if c.get("type") !=
-                     "DisruptionTarget"]
-            conds.append({"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,
-                          "lastTransitionTime": now, "reason": "DeletionByTaintManager",
-                          "message": "Taint manager: deleting due to NoExecute taint"})
+            conds = [
+                c
+                for c in (obj.get("status") or {}).get("conditions") or []
+                if c.get("type") != "DisruptionTarget"
+            ]
+            conds.append(
+                {
+                    "type": "DisruptionTarget",
+                    "status": "True",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": now,
+                    "reason": "DeletionByTaintManager",
+                    "message": "Taint manager: deleting due to NoExecute taint",
+                }
+            )
             obj.setdefault("status", {})["conditions"] = conds
+
         updated = self.store.mutate("pods", ns, name, disrupt) or pod
-        self.recorder.event(updated, "Normal", "TaintManagerEviction", f"Marking for deletion Pod {ns}/{name}",
-                            component="taint-eviction-controller")
-        try:
+        self.recorder.event(
+            updated,
+            "Normal",
+            "TaintManagerEviction",
+            f"Marking for deletion Pod {ns}/{name}",
+            component="taint-eviction-controller",
+        )
+        with contextlib.suppress(ApiError):
             self.store.delete("pods", ns, name)
-        except ApiError:
-            pass
 
     def _pods_on(self, node: str) -> list[dict[str, Any]]:
-        return [p for p in self.store.list("pods", field_selector=f"spec.nodeName={node}")[0] if not is_terminal(p)]
-
+        return [
+            p
+            for p in self.store.list("pods", field_selector=f"spec.nodeName={node}")[0]
+            if not is_terminal(p)
+        ]

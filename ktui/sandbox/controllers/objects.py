@@ -9,11 +9,24 @@ from typing import Any
 
 from ktui.sandbox.selectors import labels_match, selector_from_match
 
-_SUFFIX = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "": Decimal(1),
-           "k": Decimal("1e3"), "M": Decimal("1e6"), "G": Decimal("1e9"), "T": Decimal("1e12"),
-           "P": Decimal("1e15"), "E": Decimal("1e18"),
-           "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40),
-           "Pi": Decimal(2**50), "Ei": Decimal(2**60)}
+_SUFFIX = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal("1e3"),
+    "M": Decimal("1e6"),
+    "G": Decimal("1e9"),
+    "T": Decimal("1e12"),
+    "P": Decimal("1e15"),
+    "E": Decimal("1e18"),
+    "Ki": Decimal(2**10),
+    "Mi": Decimal(2**20),
+    "Gi": Decimal(2**30),
+    "Ti": Decimal(2**40),
+    "Pi": Decimal(2**50),
+    "Ei": Decimal(2**60),
+}
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
 ALNUM = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand: no vowels, no confusables
 
@@ -107,8 +120,14 @@ def is_ready(pod: dict[str, Any]) -> bool:
     return cond is not None and cond.get("status") == "True"
 
 
-def set_condition(status: dict[str, Any], new: dict[str, Any], now: str, *, probe_time: bool = False,
-                  update_time: bool = False) -> bool:
+def set_condition(
+    status: dict[str, Any],
+    new: dict[str, Any],
+    now: str,
+    *,
+    probe_time: bool = False,
+    update_time: bool = False,
+) -> bool:
     """Upsert a condition keeping lastTransitionTime unless the status flips; True if anything changed."""
     conds = status.setdefault("conditions", [])
     for i, cond in enumerate(conds):
@@ -138,8 +157,14 @@ def set_condition(status: dict[str, Any], new: dict[str, Any], now: str, *, prob
 
 def owner_ref(owner: dict[str, Any]) -> dict[str, Any]:
     """A controller ownerReference to ``owner``."""
-    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": owner["metadata"]["name"],
-            "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
 def controller_uid(obj: dict[str, Any]) -> str | None:

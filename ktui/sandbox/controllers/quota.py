@@ -1,4 +1,4 @@
-"""ResourceQuota: the controller keeping ``status.used`` and the admission check refusing what exceeds ``hard``.
+"""ResourceQuota: the controller keeping ``status.used``, and admission refusing what exceeds ``hard``.
 
 Texts are the apiserver's (plugin/pkg/admission/resourcequota):
 ``pods "web-7d4b9c-x2k9p" is forbidden: exceeded quota: compute, requested: requests.cpu=500m,
@@ -15,13 +15,31 @@ from ktui.sandbox.controllers.objects import amount, format_quantity, is_termina
 from ktui.sandbox.errors import ApiError
 
 # object-count resources and the storage key they count
-COUNTED = {"pods": "pods", "services": "services", "configmaps": "configmaps", "secrets": "secrets",
-           "persistentvolumeclaims": "persistentvolumeclaims", "count/pods": "pods",
-           "count/services": "services", "count/configmaps": "configmaps", "count/secrets": "secrets",
-           "count/deployments.apps": "deployments.apps", "count/replicasets.apps": "replicasets.apps",
-           "count/persistentvolumeclaims": "persistentvolumeclaims"}
-_POD_COMPUTE = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "cpu", "memory",
-                "requests.ephemeral-storage", "limits.ephemeral-storage", "ephemeral-storage")
+COUNTED = {
+    "pods": "pods",
+    "services": "services",
+    "configmaps": "configmaps",
+    "secrets": "secrets",
+    "persistentvolumeclaims": "persistentvolumeclaims",
+    "count/pods": "pods",
+    "count/services": "services",
+    "count/configmaps": "configmaps",
+    "count/secrets": "secrets",
+    "count/deployments.apps": "deployments.apps",
+    "count/replicasets.apps": "replicasets.apps",
+    "count/persistentvolumeclaims": "persistentvolumeclaims",
+}
+_POD_COMPUTE = (
+    "requests.cpu",
+    "requests.memory",
+    "limits.cpu",
+    "limits.memory",
+    "cpu",
+    "memory",
+    "requests.ephemeral-storage",
+    "limits.ephemeral-storage",
+    "ephemeral-storage",
+)
 # resources every container must declare once a quota constrains them (podEvaluator.Constraints)
 _MUST_SPECIFY = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "cpu", "memory")
 
@@ -45,7 +63,9 @@ def _unit(resource: str) -> str:
 
 
 def _parse(resource: str, value: Any) -> int:
-    return amount(_unit(resource), value) if resource in _POD_COMPUTE or "storage" in resource else whole(value)
+    return (
+        amount(_unit(resource), value) if resource in _POD_COMPUTE or "storage" in resource else whole(value)
+    )
 
 
 def _format(resource: str, value: int) -> str:
@@ -74,17 +94,29 @@ def _missing(pod: dict[str, Any], constrained: set[str]) -> str | None:
                 missing.setdefault(name, []).append(c.get("name", ""))
     if not missing:
         return None
-    return "must specify " + "; ".join(f"{r} for: {','.join(sorted(set(n)))}" for r, n in sorted(missing.items()))
+    return "must specify " + "; ".join(
+        f"{r} for: {','.join(sorted(set(n)))}" for r, n in sorted(missing.items())
+    )
 
 
 class QuotaController(Controller):
     """Recomputes ``status.hard`` / ``status.used`` of every ResourceQuota in a touched namespace."""
 
     name = "resourcequota-controller"
-    watches = ("resourcequotas", "pods", "services", "configmaps", "secrets", "persistentvolumeclaims",
-               "deployments.apps", "replicasets.apps")
+    watches = (
+        "resourcequotas",
+        "pods",
+        "services",
+        "configmaps",
+        "secrets",
+        "persistentvolumeclaims",
+        "deployments.apps",
+        "replicasets.apps",
+    )
 
-    def keys_for(self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None) -> list[Key]:
+    def keys_for(
+        self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
+    ) -> list[Key]:
         """Any change in a namespace refreshes that namespace's quotas."""
         if resource == "resourcequotas":
             return [key_of(obj)]
@@ -104,6 +136,7 @@ class QuotaController(Controller):
 
         def write(obj: dict[str, Any]) -> None:
             obj["status"] = status
+
         self.store.mutate("resourcequotas", key[0], key[1], write)
 
     def usage(self, namespace: str, resources: list[str]) -> dict[str, int]:
@@ -114,13 +147,13 @@ class QuotaController(Controller):
             for res, value in pod_usage(pod).items():
                 used[res] = used.get(res, 0) + value
         for res in resources:
-            if res in COUNTED and not COUNTED[res] == "pods":
-                used[res] = self.store.count_in(COUNTED[res], namespace) if hasattr(
-                    self.store, "count_in") else len(self.store.list(COUNTED[res], namespace)[0])
+            if res in COUNTED and COUNTED[res] != "pods":
+                used[res] = len(self.store.list(COUNTED[res], namespace)[0])
             if res == "requests.storage":
-                used[res] = sum(whole(((p.get("spec") or {}).get("resources") or {}).get("requests", {})
-                                      .get("storage")) for p in self.store.list("persistentvolumeclaims",
-                                                                                namespace)[0])
+                used[res] = sum(
+                    whole(((p.get("spec") or {}).get("resources") or {}).get("requests", {}).get("storage"))
+                    for p in self.store.list("persistentvolumeclaims", namespace)[0]
+                )
         return used
 
     def admit(self, resource: str, obj: dict[str, Any]) -> None:
@@ -136,13 +169,22 @@ class QuotaController(Controller):
             missing = _missing(obj, constrained)
             qname = quota["metadata"]["name"]
             if missing:
-                raise ApiError(403, "Forbidden", f'pods "{name}" is forbidden: failed quota: {qname}: {missing}',
-                               {"name": name, "kind": "pods"})
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    f'pods "{name}" is forbidden: failed quota: {qname}: {missing}',
+                    {"name": name, "kind": "pods"},
+                )
             used = self.usage(ns, list(hard))
             exceeded = [k for k in hard if k in requested and used.get(k, 0) + requested[k] > hard[k]]
             if exceeded:
                 mask = sorted(exceeded)
-                raise ApiError(403, "Forbidden", f'pods "{name}" is forbidden: exceeded quota: {qname}, '
-                               f"requested: {_pretty({k: requested[k] for k in mask})}, "
-                               f"used: {_pretty({k: used.get(k, 0) for k in mask})}, "
-                               f"limited: {_pretty({k: hard[k] for k in mask})}", {"name": name, "kind": "pods"})
+                raise ApiError(
+                    403,
+                    "Forbidden",
+                    f'pods "{name}" is forbidden: exceeded quota: {qname}, '
+                    f"requested: {_pretty({k: requested[k] for k in mask})}, "
+                    f"used: {_pretty({k: used.get(k, 0) for k in mask})}, "
+                    f"limited: {_pretty({k: hard[k] for k in mask})}",
+                    {"name": name, "kind": "pods"},
+                )

@@ -1,4 +1,4 @@
-"""The ReplicaSet controller: keeps ``spec.replicas`` pods alive, named ``<rs>-<5 chars>``, and reports status.
+"""The ReplicaSet controller: keeps ``spec.replicas`` pods named ``<rs>-<5 chars>`` alive; reports status.
 
 Pod creation goes through quota admission; a refusal becomes a ``FailedCreate`` Warning event
 (``Error creating: pods "web-7d4b9c-x2k9p" is forbidden: exceeded quota: ...``) and the
@@ -7,6 +7,7 @@ Pod creation goes through quota admission; a refusal becomes a ``FailedCreate`` 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -51,13 +52,17 @@ class ReplicaSetController(Controller):
     name = COMPONENT
     watches = ("replicasets.apps", "pods")
 
-    def __init__(self, *args: Any, admit: Callable[[str, dict[str, Any]], None] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, admit: Callable[[str, dict[str, Any]], None] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.admit = admit  # quota admission, when the store has no admission chain of its own
         self._failures: dict[Key, int] = {}
+        self._retry_at: dict[Key, float] = {}  # loop time before which a failing ReplicaSet does not create
 
-    def keys_for(self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None) -> list[Key]:
+    def keys_for(
+        self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
+    ) -> list[Key]:
         """Pods map to their owning ReplicaSet."""
         if resource == "replicasets.apps":
             return [key_of(obj)]
@@ -78,6 +83,8 @@ class ReplicaSetController(Controller):
         want = int(rs["spec"].get("replicas", 1))
         error: str | None = None
         if len(active) < want:
+            if asyncio.get_running_loop().time() < self._retry_at.get(key, 0.0):
+                return  # rate-limited after a refusal; the timer brings it back
             error = self._create(rs, want - len(active))
         elif len(active) > want:
             self._delete(rs, active, len(active) - want)
@@ -93,39 +100,62 @@ class ReplicaSetController(Controller):
                 meta["name"] = f"{name}-{random_suffix()}"
             meta["namespace"] = ns
             meta["ownerReferences"] = [owner_ref(rs)]
-            pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": copy(template.get("spec") or {})}
+            pod = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": meta,
+                "spec": copy(template.get("spec") or {}),
+            }
             try:
                 if self.admit is not None:
                     self.admit("pods", pod)
                 created = self.store.create("pods", pod, namespace=ns)
             except ApiError as exc:
-                self.recorder.event(rs, "Warning", "FailedCreate", f"Error creating: {exc.message}",
-                                    component=COMPONENT)
-                failures = self._failures.get(key_of(rs), 0) + 1
-                self._failures[key_of(rs)] = failures
+                self.recorder.event(
+                    rs, "Warning", "FailedCreate", f"Error creating: {exc.message}", component=COMPONENT
+                )
+                key = key_of(rs)
+                failures = min(self._failures.get(key, 0) + 1, 16)
+                self._failures[key] = failures
                 # workqueue rate limiting: exponential back-off between attempts
-                self.enqueue_after(key_of(rs), min(5.0 * 2 ** (failures - 1), MAX_RETRY))
+                delay = min(5.0 * 2 ** (failures - 1), MAX_RETRY)
+                self._retry_at[key] = asyncio.get_running_loop().time() + self.clock.real_seconds(delay)
+                self.enqueue_after(key, delay)
                 return exc.message
             self._failures.pop(key_of(rs), None)
-            self.recorder.event(rs, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
-                                component=COMPONENT)
+            self._retry_at.pop(key_of(rs), None)
+            self.recorder.event(
+                rs,
+                "Normal",
+                "SuccessfulCreate",
+                f"Created pod: {created['metadata']['name']}",
+                component=COMPONENT,
+            )
         return None
 
     def _delete(self, rs: dict[str, Any], active: list[dict[str, Any]], count: int) -> None:
         # controller.ActivePods ordering: unscheduled, then pending, then not ready, then newest first
         def rank(p: dict[str, Any]) -> tuple[int, int, int, str]:
             status = p.get("status") or {}
-            return (0 if not p["spec"].get("nodeName") else 1,
-                    0 if status.get("phase") == "Pending" else 1,
-                    0 if not is_ready(p) else 1,
-                    _invert(p["metadata"].get("creationTimestamp", "")))
+            return (
+                0 if not p["spec"].get("nodeName") else 1,
+                0 if status.get("phase") == "Pending" else 1,
+                0 if not is_ready(p) else 1,
+                _invert(p["metadata"].get("creationTimestamp", "")),
+            )
+
         for pod in sorted(active, key=rank)[:count]:
             try:
                 self.store.delete("pods", pod["metadata"]["namespace"], pod["metadata"]["name"])
             except ApiError:
                 continue
-            self.recorder.event(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
-                                component=COMPONENT)
+            self.recorder.event(
+                rs,
+                "Normal",
+                "SuccessfulDelete",
+                f"Deleted pod: {pod['metadata']['name']}",
+                component=COMPONENT,
+            )
 
     def _write_status(self, rs: dict[str, Any], error: str | None) -> None:
         ns, name = rs["metadata"]["namespace"], rs["metadata"]["name"]
@@ -148,11 +178,17 @@ class ReplicaSetController(Controller):
                 wait = left if wait is None else min(wait, left)
         if wait is not None:
             self.enqueue_after(key_of(rs), wait + 0.5)
-        counts = {"replicas": len(active),
-                  "fullyLabeledReplicas": sum(1 for p in active if all(
-                      (p["metadata"].get("labels") or {}).get(k) == v for k, v in labels.items())),
-                  "readyReplicas": ready, "availableReplicas": available,
-                  "observedGeneration": rs["metadata"].get("generation", 1)}
+        counts = {
+            "replicas": len(active),
+            "fullyLabeledReplicas": sum(
+                1
+                for p in active
+                if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in labels.items())
+            ),
+            "readyReplicas": ready,
+            "availableReplicas": available,
+            "observedGeneration": rs["metadata"].get("generation", 1),
+        }
         stamp = self.clock.stamp()
 
         def update(obj: dict[str, Any]) -> bool | None:
@@ -163,12 +199,21 @@ class ReplicaSetController(Controller):
                     status[field] = counts[field]
             conds = [c for c in before.get("conditions") or [] if c.get("type") != "ReplicaFailure"]
             if error is not None:
-                old = next((c for c in before.get("conditions") or [] if c.get("type") == "ReplicaFailure"), None)
-                conds.append({"type": "ReplicaFailure", "status": "True",
-                              "lastTransitionTime": old["lastTransitionTime"] if old else stamp,
-                              "reason": "FailedCreate", "message": error})
+                old = next(
+                    (c for c in before.get("conditions") or [] if c.get("type") == "ReplicaFailure"), None
+                )
+                conds.append(
+                    {
+                        "type": "ReplicaFailure",
+                        "status": "True",
+                        "lastTransitionTime": old["lastTransitionTime"] if old else stamp,
+                        "reason": "FailedCreate",
+                        "message": error,
+                    }
+                )
             elif any(c.get("type") == "ReplicaFailure" for c in before.get("conditions") or []) and (
-                    counts["replicas"] < int(obj["spec"].get("replicas", 1))):
+                counts["replicas"] < int(obj["spec"].get("replicas", 1))
+            ):
                 conds = before.get("conditions") or []  # keep the failure until the pods exist
             if conds:
                 status["conditions"] = conds

@@ -28,12 +28,17 @@ class VolumeController(Controller):
     name = COMPONENT
     watches = ("persistentvolumeclaims", CLASSES)
 
-    def keys_for(self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None) -> list[Key]:
+    def keys_for(
+        self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
+    ) -> list[Key]:
         """A class change revisits every pending claim."""
         if resource == "persistentvolumeclaims":
             return [] if type_ == "DELETED" else [key_of(obj)]
-        return [key_of(c) for c in self.store.list("persistentvolumeclaims")[0]
-                if (c.get("status") or {}).get("phase") != "Bound"]
+        return [
+            key_of(c)
+            for c in self.store.list("persistentvolumeclaims")[0]
+            if (c.get("status") or {}).get("phase") != "Bound"
+        ]
 
     def reconcile(self, key: Key) -> None:
         """Provision and bind one claim, or record why it stays Pending."""
@@ -45,27 +50,47 @@ class VolumeController(Controller):
         spec = pvc.get("spec") or {}
         class_name = spec.get("storageClassName")
         if class_name is None:
-            default = next((c for c in self.store.list(CLASSES)[0]
-                            if (c["metadata"].get("annotations") or {}).get(DEFAULT_CLASS) == "true"), None)
+            default = next(
+                (
+                    c
+                    for c in self.store.list(CLASSES)[0]
+                    if (c["metadata"].get("annotations") or {}).get(DEFAULT_CLASS) == "true"
+                ),
+                None,
+            )
             class_name = default["metadata"]["name"] if default else None
         if spec.get("volumeName"):
             return  # pre-bound to a volume the user manages
         if not class_name:
-            self.recorder.event(pvc, "Normal", "FailedBinding",
-                                "no persistent volumes available for this claim and no storage class is set",
-                                component=COMPONENT)
+            self.recorder.event(
+                pvc,
+                "Normal",
+                "FailedBinding",
+                "no persistent volumes available for this claim and no storage class is set",
+                component=COMPONENT,
+            )
             self.enqueue_after(key, RESYNC)
             return
         cls = self.store.get(CLASSES, None, class_name)
         if cls is None:
-            self.recorder.event(pvc, "Warning", "ProvisioningFailed",
-                                f'storageclass.storage.k8s.io "{class_name}" not found', component=COMPONENT)
+            self.recorder.event(
+                pvc,
+                "Warning",
+                "ProvisioningFailed",
+                f'storageclass.storage.k8s.io "{class_name}" not found',
+                component=COMPONENT,
+            )
             self.enqueue_after(key, RESYNC)
             return
         selected = (pvc["metadata"].get("annotations") or {}).get(SELECTED_NODE)
         if cls.get("volumeBindingMode") == "WaitForFirstConsumer" and not selected:
-            self.recorder.event(pvc, "Normal", "WaitForFirstConsumer",
-                                "waiting for first consumer to be created before binding", component=COMPONENT)
+            self.recorder.event(
+                pvc,
+                "Normal",
+                "WaitForFirstConsumer",
+                "waiting for first consumer to be created before binding",
+                component=COMPONENT,
+            )
             self.enqueue_after(key, RESYNC)
             return
         self._provision(pvc, cls, selected)
@@ -77,40 +102,81 @@ class VolumeController(Controller):
         spec = pvc.get("spec") or {}
         storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
         modes = spec.get("accessModes") or ["ReadWriteOnce"]
-        self.recorder.event(pvc, "Normal", "ExternalProvisioning",
-                            f"Waiting for a volume to be created either by the external provisioner '{provisioner}' "
-                            "or manually by the system administrator. If volume creation is delayed, please verify "
-                            "that the provisioner is running and correctly registered.", component=COMPONENT)
+        self.recorder.event(
+            pvc,
+            "Normal",
+            "ExternalProvisioning",
+            f"Waiting for a volume to be created either by the external provisioner '{provisioner}' "
+            "or manually by the system administrator. If volume creation is delayed, please verify "
+            "that the provisioner is running and correctly registered.",
+            component=COMPONENT,
+        )
         pv: dict[str, Any] = {
-            "apiVersion": "v1", "kind": "PersistentVolume",
-            "metadata": {"name": pv_name, "annotations": {"pv.kubernetes.io/provisioned-by": provisioner},
-                         "finalizers": ["kubernetes.io/pv-protection"]},
-            "spec": {"capacity": {"storage": storage}, "accessModes": modes,
-                     "persistentVolumeReclaimPolicy": cls.get("reclaimPolicy", "Delete"),
-                     "storageClassName": cls["metadata"]["name"], "volumeMode": spec.get("volumeMode", "Filesystem"),
-                     "claimRef": {"kind": "PersistentVolumeClaim", "namespace": ns, "name": name, "apiVersion": "v1",
-                                  "uid": pvc["metadata"]["uid"], "resourceVersion": pvc["metadata"]["resourceVersion"]},
-                     "hostPath": {"path": f"/var/local-path-provisioner/{pv_name}_{ns}_{name}",
-                                  "type": "DirectoryOrCreate"}},
-            "status": {"phase": "Bound"}}
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {
+                "name": pv_name,
+                "annotations": {"pv.kubernetes.io/provisioned-by": provisioner},
+                "finalizers": ["kubernetes.io/pv-protection"],
+            },
+            "spec": {
+                "capacity": {"storage": storage},
+                "accessModes": modes,
+                "persistentVolumeReclaimPolicy": cls.get("reclaimPolicy", "Delete"),
+                "storageClassName": cls["metadata"]["name"],
+                "volumeMode": spec.get("volumeMode", "Filesystem"),
+                "claimRef": {
+                    "kind": "PersistentVolumeClaim",
+                    "namespace": ns,
+                    "name": name,
+                    "apiVersion": "v1",
+                    "uid": pvc["metadata"]["uid"],
+                    "resourceVersion": pvc["metadata"]["resourceVersion"],
+                },
+                "hostPath": {
+                    "path": f"/var/local-path-provisioner/{pv_name}_{ns}_{name}",
+                    "type": "DirectoryOrCreate",
+                },
+            },
+            "status": {"phase": "Bound"},
+        }
         if node:
-            pv["spec"]["nodeAffinity"] = {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}]}]}}
+            pv["spec"]["nodeAffinity"] = {
+                "required": {
+                    "nodeSelectorTerms": [
+                        {
+                            "matchExpressions": [
+                                {"key": "kubernetes.io/hostname", "operator": "In", "values": [node]}
+                            ]
+                        }
+                    ]
+                }
+            }
         try:
             self.store.create("persistentvolumes", pv)
         except ApiError as exc:
             if exc.code != 409:
                 raise
-        self.recorder.event(pvc, "Normal", "ProvisioningSucceeded", f"Successfully provisioned volume {pv_name}",
-                            component=f"{provisioner}_local-path-provisioner")
+        self.recorder.event(
+            pvc,
+            "Normal",
+            "ProvisioningSucceeded",
+            f"Successfully provisioned volume {pv_name}",
+            component=f"{provisioner}_local-path-provisioner",
+        )
 
         def bind(obj: dict[str, Any]) -> None:
             obj["spec"]["volumeName"] = pv_name
             obj["spec"].setdefault("storageClassName", cls["metadata"]["name"])
             annotations = obj["metadata"].setdefault("annotations", {})
-            annotations.update({"pv.kubernetes.io/bind-completed": "yes",
-                                "pv.kubernetes.io/bound-by-controller": "yes",
-                                "volume.beta.kubernetes.io/storage-provisioner": provisioner,
-                                "volume.kubernetes.io/storage-provisioner": provisioner})
+            annotations.update(
+                {
+                    "pv.kubernetes.io/bind-completed": "yes",
+                    "pv.kubernetes.io/bound-by-controller": "yes",
+                    "volume.beta.kubernetes.io/storage-provisioner": provisioner,
+                    "volume.kubernetes.io/storage-provisioner": provisioner,
+                }
+            )
             obj["status"] = {"phase": "Bound", "accessModes": modes, "capacity": {"storage": storage}}
+
         self.store.mutate("persistentvolumeclaims", ns, name, bind)

@@ -38,7 +38,9 @@ class DetailScreen(ModalScreen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#detail-scroll").border_title = f"pod/{self.pod.metadata.name} (YAML, from the server)"
+        self.query_one(
+            "#detail-scroll"
+        ).border_title = f"pod/{self.pod.metadata.name} (YAML, from the server)"
         self.query_one("#detail-scroll").focus()
         self._fetch()
 

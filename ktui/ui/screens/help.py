@@ -20,7 +20,8 @@ INTRO = (
 def _key_label(binding: Binding) -> str:
     return binding.key_display or ", ".join(
         {"slash": "/", "exclamation_mark": "!", "question_mark": "?", "colon": ":"}.get(k, k)
-        for k in binding.key.split(","))
+        for k in binding.key.split(",")
+    )
 
 
 def bindings_table(groups: list[tuple[str, list[Binding]]]) -> Table:

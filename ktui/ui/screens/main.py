@@ -32,8 +32,13 @@ class MainScreen(Screen[None]):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [
         Binding("l", "show_logs(False)", "Logs", id="main.logs", tooltip="Logs of the selected pod"),
-        Binding("p", "show_logs(True)", "Prev", id="main.previous_logs",
-                tooltip="Logs of the previous (crashed) container"),
+        Binding(
+            "p",
+            "show_logs(True)",
+            "Prev",
+            id="main.previous_logs",
+            tooltip="Logs of the previous (crashed) container",
+        ),
         Binding("e", "show_events", "Events", id="main.events"),
         Binding("i", "show_diagnosis", "Diagnosis", id="main.diagnosis", show=False),
         Binding("enter", "show_diagnosis", "Diagnosis", id="main.enter", show=False),
@@ -56,8 +61,9 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
-        yield Input(placeholder="filter: text, or a label selector (app=web, -l tier!=db); esc clears",
-                    id="filter")
+        yield Input(
+            placeholder="filter: text, or a label selector (app=web, -l tier!=db); esc clears", id="filter"
+        )
         with Horizontal(id="body"):
             yield PodTable(id="pods")
             with Vertical(id="side"):
@@ -103,17 +109,24 @@ class MainScreen(Screen[None]):
             table.empty_message = "No pods in any namespace."
         else:
             table.empty_message = f'No pods in namespace "{self.status.namespace}".'
-        if table.query and not rows:
+        if table.filter_query and not rows:
             table.empty_message = "No pods match the filter."
         table.set_rows(rows)
         if table.total and not table.rows:
-            table.empty_message = "No pods match the filter (esc clears it)." if table.query else (
-                "No problems: every pod is healthy (! shows all).")
+            table.empty_message = (
+                "No pods match the filter (esc clears it)."
+                if table.filter_query
+                else ("No problems: every pod is healthy (! shows all).")
+            )
             table.refresh()
         self._row = table.cursor_row
         self._update_side()
         self._show_status()
-        self.query_one("#banner").display = False
+        if snapshot.synced:
+            self.query_one("#banner").display = False
+        else:
+            table.empty_message = "Waiting for the cluster…"
+            table.refresh()
 
     def apply_connection(self, state: str, message: str, forbidden: dict[str, str]) -> None:
         """Show the feed's connection state; before any data, an unreachable cluster fills the screen."""
@@ -121,7 +134,8 @@ class MainScreen(Screen[None]):
         self.status.message = message
         self.status.forbidden = len(forbidden)
         banner = self.query_one("#banner", Static)
-        if state in ("unreachable", "reconnecting", "connecting") and self.snapshot is None:
+        never_listed = self.snapshot is None or not self.snapshot.synced
+        if state in ("unreachable", "reconnecting", "connecting") and never_listed:
             app: Any = self.app
             text = Text()
             if state == "unreachable":
@@ -134,8 +148,11 @@ class MainScreen(Screen[None]):
             text.append(f"{app.source.server}\n\n")
             if message:
                 text.append(message + "\n\n", "yellow")
-            text.append("Retrying on its own; this screen goes away as soon as the cluster answers.\n"
-                        "q quits, : or ctrl+p opens the command palette (switch context).", "dim")
+            text.append(
+                "Retrying on its own; this screen goes away as soon as the cluster answers.\n"
+                "q quits, : or ctrl+p opens the command palette (switch context).",
+                "dim",
+            )
             banner.update(text)
             banner.display = True
         else:
@@ -150,7 +167,7 @@ class MainScreen(Screen[None]):
         info.readonly = bool(getattr(app, "readonly", False))
         table = self.table
         info.pods, info.shown = table.total, len(table.rows)
-        info.query, info.problems_only = table.query, table.problems_only
+        info.query, info.problems_only = table.filter_query, table.problems_only
         counts: dict[str, int] = {}
         for row in table._rows:
             counts[row.severity] = counts.get(row.severity, 0) + 1
@@ -181,8 +198,11 @@ class MainScreen(Screen[None]):
         title.append(f"  {row.status}", _SEVERITY_STYLE.get(row.severity, ""))
         title.append(f"  {row.ready} ready  {row.restarts} restarts  on {row.node}\n", "dim")
         diagnosis_view.show(title, findings)
-        events_view.show(scoped_events(snapshot, pod), subject=f"pod {row.name}",
-                         forbidden=_forbidden(snapshot.forbidden, "list events"))
+        events_view.show(
+            scoped_events(snapshot, pod),
+            subject=f"pod {row.name}",
+            forbidden=_forbidden(snapshot.forbidden, "list events"),
+        )
         self.log_pane.set_pod(pod)
 
     @property
@@ -298,9 +318,9 @@ class MainScreen(Screen[None]):
         """Choose a namespace (or all) from the cluster's namespaces."""
         from ktui.ui.screens.pickers import NamespacePicker
 
+        app: Any = self.app
         names = sorted({n.metadata.name for n in (self.snapshot.namespaces if self.snapshot else ())})
-        self.app.push_screen(NamespacePicker(names, self.app.source.namespace),  # type: ignore[attr-defined]
-                             self.app.switch_namespace)  # type: ignore[attr-defined]
+        app.push_screen(NamespacePicker(names, app.source.namespace), app.switch_namespace)
 
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "unknown": "bold magenta", "info": "green"}

@@ -35,8 +35,11 @@ class Picker(ModalScreen[str | None]):
 
     def _options(self, query: str) -> list[Option]:
         query = query.lower()
-        return [Option(Text(label), id=str(index)) for index, (label, _) in enumerate(self.options)
-                if query in label.lower()]
+        return [
+            Option(Text(label), id=str(index))
+            for index, (label, _) in enumerate(self.options)
+            if query in label.lower()
+        ]
 
     def on_mount(self) -> None:
         options = self.query_one(OptionList)

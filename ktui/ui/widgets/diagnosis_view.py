@@ -11,8 +11,12 @@ from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "unknown": "bold magenta",
-                  "info": "bold green"}
+SEVERITY_STYLE = {
+    "error": "bold red",
+    "warning": "bold yellow",
+    "unknown": "bold magenta",
+    "info": "bold green",
+}
 """How each severity is drawn (rich styles; all text from the cluster goes in as Text, never markup)."""
 
 SEVERITY_LABEL = {"error": "✖ ERROR", "warning": "▲ WARNING", "unknown": "? CANNOT TELL", "info": "✔ OK"}
@@ -30,8 +34,11 @@ def finding_text(finding: Any) -> Text:
     text.append("\n")
     if finding.detail:
         text.append(finding.detail.strip() + "\n")
-    for title, items, bullet in (("Evidence", finding.evidence, "•"), ("Next steps", finding.next_steps, "#"),
-                                 ("Commands", finding.commands, "$")):
+    for title, items, bullet in (
+        ("Evidence", finding.evidence, "•"),
+        ("Next steps", finding.next_steps, "#"),
+        ("Commands", finding.commands, "$"),
+    ):
         if items:
             text.append(title + "\n", "bold underline")
             for number, item in enumerate(items, 1):
@@ -51,8 +58,11 @@ def finding_renderable(finding: Any) -> Group:
     parts: list[Any] = [head]
     if finding.detail:
         parts.append(Text(finding.detail.strip()))
-    sections = (("Evidence", finding.evidence, "•"), ("Next steps", finding.next_steps, "#"),
-                ("Commands  (y copies)", finding.commands, "$"))
+    sections = (
+        ("Evidence", finding.evidence, "•"),
+        ("Next steps", finding.next_steps, "#"),
+        ("Commands  (y copies)", finding.commands, "$"),
+    )
     for title, items, bullet in sections:
         if not items:
             continue
@@ -61,7 +71,9 @@ def finding_renderable(finding: Any) -> Group:
         grid.add_column(width=3, justify="right", style="dim")
         grid.add_column(ratio=1)
         for number, item in enumerate(items, 1):
-            grid.add_row(f"{number}." if bullet == "#" else bullet, Text(item, "cyan" if bullet == "$" else ""))
+            grid.add_row(
+                f"{number}." if bullet == "#" else bullet, Text(item, "cyan" if bullet == "$" else "")
+            )
         parts.append(grid)
     parts.append(Text(""))
     return Group(*parts)

@@ -24,8 +24,12 @@ def events_table(rows: Sequence[EventRow]) -> Table:
         message = Text(row.message)
         if row.object:
             message = Text.assemble((f"{row.object}: ", "italic"), message)
-        table.add_row(Text(row.type, style), Text(row.reason, "bold" if row.type == "Warning" else ""),
-                      Text(row.age), message)
+        table.add_row(
+            Text(row.type, style),
+            Text(row.reason, "bold" if row.type == "Warning" else ""),
+            Text(row.age),
+            message,
+        )
     return table
 
 
@@ -50,8 +54,13 @@ class EventsView(VerticalScroll, can_focus=True):
         self.rows = tuple(rows)
         body = self.query_one("#events-body", Static)
         if forbidden:
-            body.update(Text.assemble(("Cannot read events: ", "bold yellow"), forbidden,
-                                      ("\nAsk for RBAC permission to list events in this namespace.", "dim")))
+            body.update(
+                Text.assemble(
+                    ("Cannot read events: ", "bold yellow"),
+                    forbidden,
+                    ("\nAsk for RBAC permission to list events in this namespace.", "dim"),
+                )
+            )
         elif not rows:
             body.update(Text(f"No events for {subject}. (Events expire after an hour by default.)", "dim"))
         else:

@@ -79,7 +79,7 @@ class LogPane(Vertical):
 
     def set_pod(self, pod: Pod | None) -> None:
         """Follow the cursor: another pod resets the container; the same pod keeps the settings."""
-        same = (pod is not None and self.pod is not None and pod.metadata.uid == self.pod.metadata.uid)
+        same = pod is not None and self.pod is not None and pod.metadata.uid == self.pod.metadata.uid
         self.pod = pod
         if not same:
             names = container_names(pod) if pod is not None else []
@@ -91,8 +91,16 @@ class LogPane(Vertical):
         pod = self.pod
         if pod is None:
             return ()
-        return (pod.metadata.uid, pod.metadata.namespace, pod.metadata.name, self.container,
-                str(self.previous), str(self.tail), str(self.timestamps), str(self.follow))
+        return (
+            pod.metadata.uid,
+            pod.metadata.namespace,
+            pod.metadata.name,
+            self.container,
+            str(self.previous),
+            str(self.tail),
+            str(self.timestamps),
+            str(self.follow),
+        )
 
     def reload(self, force: bool = True) -> None:
         """Read the log again if the target changed (or always, with force) and the pane is visible."""
@@ -112,16 +120,18 @@ class LogPane(Vertical):
         self._read(key, self.source, self.pod, self.container, self._stop)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="logs")
-    def _read(self, key: tuple[str, ...], source: Source, pod: Pod, container: str,
-              stop: threading.Event) -> None:
+    def _read(
+        self, key: tuple[str, ...], source: Source, pod: Pod, container: str, stop: threading.Event
+    ) -> None:
         """Fetch (or follow) the log; only posts messages."""
         worker = get_current_worker()
         namespace, name = pod.metadata.namespace, pod.metadata.name
         try:
             if self.follow and not self.previous:
                 first = True
-                for batch in source.follow_logs(namespace, name, container, tail_lines=self.tail,
-                                                timestamps=self.timestamps, stop=stop):
+                for batch in source.follow_logs(
+                    namespace, name, container, tail_lines=self.tail, timestamps=self.timestamps, stop=stop
+                ):
                     if worker.is_cancelled or stop.is_set():
                         return
                     while self.message_queue_size > BATCH_QUEUE_LIMIT and not stop.is_set():
@@ -131,8 +141,14 @@ class LogPane(Vertical):
                 if first:
                     self.post_message(LogsLoaded(key, []))
                 return
-            text = source.logs(namespace, name, container, previous=self.previous,
-                               tail_lines=self.tail, timestamps=self.timestamps)
+            text = source.logs(
+                namespace,
+                name,
+                container,
+                previous=self.previous,
+                tail_lines=self.tail,
+                timestamps=self.timestamps,
+            )
         except KubeError as exc:
             if not worker.is_cancelled:
                 self.post_message(LogsUnavailable(key, exc.message))
@@ -189,11 +205,18 @@ class LogPane(Vertical):
             text.append(self.container or "-", "bold")
             names = container_names(pod)
             if len(names) > 1:
-                text.append(f" ({names.index(self.container) + 1 if self.container in names else 0}"
-                            f"/{len(names)}, c switches)", "dim")
+                text.append(
+                    f" ({names.index(self.container) + 1 if self.container in names else 0}"
+                    f"/{len(names)}, c switches)",
+                    "dim",
+                )
             text.append("  ")
-            text.append("PREVIOUS" if self.previous else "current", "bold magenta" if self.previous else "dim")
-            text.append("  follow " + ("on" if self.follow else "off"), "bold green" if self.follow else "dim")
+            text.append(
+                "PREVIOUS" if self.previous else "current", "bold magenta" if self.previous else "dim"
+            )
+            text.append(
+                "  follow " + ("on" if self.follow else "off"), "bold green" if self.follow else "dim"
+            )
             text.append(f"  tail {self.tail or 'all'}", "dim")
             text.append("  ts " + ("on" if self.timestamps else "off"), "dim")
             text.append("  wrap " + ("on" if self.view.wrap else "off"), "dim")

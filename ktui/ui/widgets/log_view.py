@@ -205,20 +205,23 @@ class LogView(ScrollView, can_focus=True):
         key = (index, start, end, index == current, self._pattern)
         strip = None if selection is not None else self._cache.get(key)
         if strip is None:
-            strip = self._render(index, start, end, index == current, selection)
+            strip = self._render_log_line(index, start, end, index == current, selection)
             if selection is None:
                 self._cache[key] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, self.rich_style).apply_offsets(
-            scroll_x + start, index)
+            scroll_x + start, index
+        )
 
-    def _render(self, index: int, start: int, end: int, is_current: bool,
-                selection: Selection | None) -> Strip:
+    def _render_log_line(
+        self, index: int, start: int, end: int, is_current: bool, selection: Selection | None
+    ) -> Strip:
         line = self._lines[index]
         text = Text(line[start:end], no_wrap=True, end="")
         text.stylize(self.rich_style)
         if self._pattern is not None:
             style = self.get_component_rich_style(
-                "log-view--current-match" if is_current else "log-view--match")
+                "log-view--current-match" if is_current else "log-view--match"
+            )
             for match in self._pattern.finditer(line):
                 a, b = max(match.start(), start) - start, min(match.end(), end) - start
                 if a < b:
@@ -243,7 +246,7 @@ class LogView(ScrollView, can_focus=True):
         """The lines currently on screen (what `y` copies when nothing is selected)."""
         top = int(self.scroll_y)
         if self._wrap:
-            indexes = sorted({i for i, _, _ in self._visual[top: top + self.size.height]})
+            indexes = sorted({i for i, _, _ in self._visual[top : top + self.size.height]})
         else:
             indexes = list(range(top, min(top + self.size.height, len(self._lines))))
         return "\n".join(self._lines[i] for i in indexes)

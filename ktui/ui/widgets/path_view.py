@@ -80,8 +80,14 @@ def render_path(path: ConnectionPath | None, results: Sequence[ProbeResult] = ()
     title = Text()
     title.append(f"{path.subject.kind} {path.subject.namespace}/{path.subject.name}", style="bold")
     title.append(f"  {MARK[path.state]} ", style=STYLE[path.state])
-    title.append({HopState.OK: "traffic path ok", HopState.BROKEN: "traffic path broken",
-                  HopState.UNKNOWN: "traffic path not fully known"}[path.state], style=STYLE[path.state])
+    title.append(
+        {
+            HopState.OK: "traffic path ok",
+            HopState.BROKEN: "traffic path broken",
+            HopState.UNKNOWN: "traffic path not fully known",
+        }[path.state],
+        style=STYLE[path.state],
+    )
     tree = Tree(title, guide_style="dim")
     placed = _placement(path, results)
 

@@ -51,15 +51,26 @@ class PodTable(ScrollView, can_focus=True):
         Binding("home,g", "edge(0)", "First", show=False, id="pods.first"),
         Binding("end,G", "edge(1)", "Last", show=False, id="pods.last"),
         Binding("slash", "open_filter", "Filter", id="pods.filter", tooltip="Filter by text or -l selector"),
-        Binding("exclamation_mark", "toggle_problems", "Problems", id="pods.problems",
-                tooltip="Show only pods with a problem"),
+        Binding(
+            "exclamation_mark",
+            "toggle_problems",
+            "Problems",
+            id="pods.problems",
+            tooltip="Show only pods with a problem",
+        ),
         Binding("s", "cycle_sort", "Sort", show=False, id="pods.sort", tooltip="Cycle the sort column"),
         Binding("S", "reverse_sort", "Reverse", show=False, id="pods.reverse"),
     ]
 
     COMPONENT_CLASSES = {
-        "pod-table--header", "pod-table--cursor", "pod-table--error", "pod-table--warning",
-        "pod-table--unknown", "pod-table--info", "pod-table--dim", "pod-table--message",
+        "pod-table--header",
+        "pod-table--cursor",
+        "pod-table--error",
+        "pod-table--warning",
+        "pod-table--unknown",
+        "pod-table--info",
+        "pod-table--dim",
+        "pod-table--message",
     }
 
     DEFAULT_CSS = """
@@ -94,7 +105,7 @@ class PodTable(ScrollView, can_focus=True):
         self._cursor_uid: str | None = None
         self._pinned = False
         self._filter = RowFilter()
-        self._query = ""
+        self._filter_query = ""
         self._layout = _Layout(9, 4, 6, 8, 4)
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self.empty_message = "Loading pods…"
@@ -115,9 +126,9 @@ class PodTable(ScrollView, can_focus=True):
         return len(self._rows)
 
     @property
-    def query(self) -> str:
+    def filter_query(self) -> str:
         """The filter bar's text."""
-        return self._query
+        return self._filter_query
 
     @property
     def cursor_row(self) -> PodRow | None:
@@ -131,7 +142,7 @@ class PodTable(ScrollView, can_focus=True):
 
     def set_query(self, query: str) -> None:
         """Filter by a filter-bar query (text, or a ``-l`` / ``k=v`` label selector)."""
-        self._query = query
+        self._filter_query = query
         self._rebuild()
 
     def watch_problems_only(self) -> None:
@@ -147,7 +158,7 @@ class PodTable(ScrollView, can_focus=True):
         self._rebuild()
 
     def _rebuild(self) -> None:
-        self._filter = RowFilter.parse(self._query, self.problems_only)
+        self._filter = RowFilter.parse(self._filter_query, self.problems_only)
         try:
             shown = self._filter.apply(self._rows)
             self.filter_error = ""
@@ -273,9 +284,11 @@ class PodTable(ScrollView, can_focus=True):
         cols.append(("NAME", lay.name))
         cols.extend(fixed)
         cols.append(("NODE", lay.node))
+
         # Each column takes a separating space; the mark takes 2 cells.
         def total() -> int:
             return 2 + sum(w + 1 for _, w in cols)
+
         if total() > width:
             cols = [c for c in cols if c[0] != "NODE"]
         if total() > width and self.show_namespace:
@@ -302,8 +315,10 @@ class PodTable(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y - 1
         if not self._view:
             if y == 2:
-                text = Text("  " + (self.filter_error or self.empty_message),
-                            style=self.get_component_rich_style("pod-table--message"))
+                text = Text(
+                    "  " + (self.filter_error or self.empty_message),
+                    style=self.get_component_rich_style("pod-table--message"),
+                )
                 return Strip(text.render(self.app.console), text.cell_len).crop_extend(0, width, base)
             return Strip.blank(width, base)
         if index >= len(self._view):
@@ -321,21 +336,34 @@ class PodTable(ScrollView, can_focus=True):
         style = self.get_component_rich_style("pod-table--header")
         text = Text("  ", style=style)
         arrow = "↓" if not self.sort_reverse else "↑"
-        sort_col = {"name": "NAME", "status": "STATUS", "restarts": "RESTARTS", "age": "AGE",
-                    "node": "NODE"}.get(self.sort_key, "")
+        sort_col = {
+            "name": "NAME",
+            "status": "STATUS",
+            "restarts": "RESTARTS",
+            "age": "AGE",
+            "node": "NODE",
+        }.get(self.sort_key, "")
         for name, w in cols:
             label = f"{name}{arrow}" if name == sort_col else name
             text.append(label[:w].ljust(w) + " ", style)
         return Strip(text.render(self.app.console), text.cell_len).crop_extend(0, width, style)
 
     def _render_row(self, row: PodRow, cols: list[tuple[str, int]], width: int, selected: bool) -> Strip:
-        severity_style = self.get_component_rich_style(f"pod-table--{row.severity}"
-                                                       if row.severity in MARKS else "pod-table--unknown")
+        severity_style = self.get_component_rich_style(
+            f"pod-table--{row.severity}" if row.severity in MARKS else "pod-table--unknown"
+        )
         base = self.rich_style
         text = Text(no_wrap=True, end="")
         text.append(MARKS.get(row.severity, "?") + " ", severity_style)
-        values = {"NAMESPACE": row.namespace, "NAME": row.name, "READY": row.ready, "STATUS": row.status,
-                  "RESTARTS": row.restarts, "AGE": row.age, "NODE": row.node}
+        values = {
+            "NAMESPACE": row.namespace,
+            "NAME": row.name,
+            "READY": row.ready,
+            "STATUS": row.status,
+            "RESTARTS": row.restarts,
+            "AGE": row.age,
+            "NODE": row.node,
+        }
         dim = self.get_component_rich_style("pod-table--dim")
         for name, w in cols:
             value = values[name]

@@ -7,8 +7,12 @@ from dataclasses import dataclass, field
 from rich.text import Text
 from textual.widgets import Static
 
-STATE_STYLE = {"live": ("● live", "bold green"), "connecting": ("◌ connecting", "bold cyan"),
-               "reconnecting": ("◌ reconnecting", "bold yellow"), "unreachable": ("✖ unreachable", "bold red")}
+STATE_STYLE = {
+    "live": ("● live", "bold green"),
+    "connecting": ("◌ connecting", "bold cyan"),
+    "reconnecting": ("◌ reconnecting", "bold yellow"),
+    "unreachable": ("✖ unreachable", "bold red"),
+}
 """How each connection state reads."""
 
 
