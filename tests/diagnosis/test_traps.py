@@ -121,7 +121,9 @@ def test_one_old_oom_kill_on_a_healthy_pod_is_not_an_alarm() -> None:
 
 def test_docker_era_and_containerd_wordings_classify_alike() -> None:
     d = diagnose(snapshot_of("bad_command.yaml"))
-    assert root(d, "Pod", "api-typo").category == root(d, "Pod", "legacy").category == "bad_command"
+    assert root(d, "Pod", "api-typo").category == root(d, "Pod", "api-typo-docker").category == "bad_command"
+    assert '"pythn"' in root(d, "Pod", "api-typo-docker").summary
+    assert root(d, "Pod", "legacy").category == "container_runtime_error"  # docker-era missing absolute path
     tags = diagnose(snapshot_of("image_tag_not_found-docker.yaml"))
     assert root(tags, "Pod", "shop-7d9f8b6c5d-x2x9q").category == "image_tag_not_found"
 

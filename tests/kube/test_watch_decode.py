@@ -82,3 +82,18 @@ def test_feed_summary() -> None:
     state, msg = summarize({"Pod": ("reconnecting", "connection lost"), "Node": ("live", "")})
     assert state == "reconnecting" and "pods" in msg and "connection lost" in msg
     assert summarize({"Pod": ("unreachable", "cannot reach x"), "Node": ("unreachable", "y")})[0] == "unreachable"
+
+
+def test_null_lists_from_the_server_fall_back_to_defaults() -> None:
+    # A real apiserver sends "endpoints": null for a slice without endpoints.
+    line = (b'{"type":"ADDED","object":{"kind":"EndpointSlice","apiVersion":"discovery.k8s.io/v1",'
+            b'"metadata":{"name":"web-x","namespace":"default","uid":"e1","resourceVersion":"9",'
+            b'"labels":{"kubernetes.io/service-name":"web"}},"addressType":"IPv4","endpoints":null,'
+            b'"ports":null}}')
+    etype, rec = reflector._slow_decode("EndpointSlice", line)
+    assert etype == "ADDED" and isinstance(rec, r.EndpointSlice)
+    assert rec.endpoints == () and rec.service_name == "web"
+    page = (b'{"kind":"EndpointSliceList","metadata":{"resourceVersion":"12","continue":"abc"},"items":['
+            + line[line.index(b'{"kind"'):-1] + b']}')
+    items, rv, token = api.decode_list_lenient(api.RESOURCES["EndpointSlice"], page)
+    assert [i.metadata.name for i in items] == ["web-x"] and (rv, token) == ("12", "abc")
