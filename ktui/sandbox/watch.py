@@ -178,6 +178,8 @@ async def serve(
         else:
             try:
                 for change in store.changes_since(start_rv):
+                    if change.resource != storage:
+                        continue  # the history holds every resource's changes
                     typ = translate(change, flt)
                     if typ:
                         head.append(render.line(typ, change.obj, change))

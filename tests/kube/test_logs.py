@@ -6,12 +6,11 @@ import threading
 import time
 
 import pytest
+from kube_helpers import eventually
 
 from ktui.kube import logs
 from ktui.kube.client import KubeError, connect
 from ktui.sandbox.runner import Sandbox
-
-from kube_helpers import eventually
 
 
 def _restarts(sb: Sandbox, name: str) -> int:

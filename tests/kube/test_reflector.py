@@ -6,12 +6,12 @@ import threading
 import time
 from typing import Any
 
+from kube_helpers import eventually
+
 from ktui.kube import reflector as rf
 from ktui.kube.client import connect
 from ktui.model.store import ClusterStore
 from ktui.sandbox.runner import Sandbox
-
-from kube_helpers import eventually
 
 
 class Recorder:

@@ -13,7 +13,8 @@ POD_LINE = (b'{"type":"MODIFIED","object":{"apiVersion":"v1","kind":"Pod","metad
             b'"spec":{"containers":[{"name":"web","image":"nginx:1.27"}]},'
             b'"status":{"phase":"Running","containerStatuses":[{"name":"web","image":"nginx:1.27",'
             b'"imageID":"","ready":true,"restartCount":"3"}]}}}')
-BOOKMARK = b'{"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1","metadata":{"resourceVersion":"1013"}}}'
+BOOKMARK = (b'{"type":"BOOKMARK","object":{"kind":"Pod","apiVersion":"v1",'
+            b'"metadata":{"resourceVersion":"1013"}}}')
 GONE = (b'{"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
         b'"message":"too old resource version: 5 (1013)","reason":"Expired","code":410}}')
 
@@ -52,7 +53,8 @@ def test_status_error_uses_the_server_message() -> None:
                            b'\\"pull-1\\" is waiting to start: trying and failing to pull image",'
                            b'"reason":"BadRequest","code":400}')
     assert err.code == 400
-    assert err.message == 'container "web" in pod "pull-1" is waiting to start: trying and failing to pull image'
+    assert err.message == ('container "web" in pod "pull-1" is waiting to start: '
+                           "trying and failing to pull image")
     plain = api.status_error(500, "Internal Server Error", b"boom\n")
     assert plain.message == '500 Internal Server Error: an error on the server ("boom")'
 
@@ -78,10 +80,12 @@ def test_splitter_keeps_utf8_and_partial_lines() -> None:
 
 def test_feed_summary() -> None:
     assert summarize({"Pod": ("connecting", ""), "Node": ("live", "")})[0] == "connecting"
-    assert summarize({"Pod": ("live", ""), "Node": ("forbidden", "no"), "Job": ("absent", "")}) == ("live", "")
+    done = {"Pod": ("live", ""), "Node": ("forbidden", "no"), "Job": ("absent", "")}
+    assert summarize(done) == ("live", "")
     state, msg = summarize({"Pod": ("reconnecting", "connection lost"), "Node": ("live", "")})
     assert state == "reconnecting" and "pods" in msg and "connection lost" in msg
-    assert summarize({"Pod": ("unreachable", "cannot reach x"), "Node": ("unreachable", "y")})[0] == "unreachable"
+    down = {"Pod": ("unreachable", "cannot reach x"), "Node": ("unreachable", "y"), "Job": ("absent", "")}
+    assert summarize(down) == ("unreachable", "cannot reach x")
 
 
 def test_null_lists_from_the_server_fall_back_to_defaults() -> None:

@@ -178,3 +178,27 @@ def test_unreachable_server_is_reported(tmp_path: Any) -> None:
         assert "cannot reach" in cap.statuses[-1].message
     finally:
         assert feed.stop(3)
+
+
+def test_server_restart_recovers_and_misses_nothing(sb: Sandbox) -> None:
+    cap = Capture()
+    feed = _feed(sb, cap, "default", max_hz=50)
+    try:
+        eventually(lambda: cap.state() == "live")
+        n = len(cap.statuses)
+        sb.faults.restart()  # every connection drops; the store (and its resourceVersions) survive
+
+        def relabel() -> None:
+            sb.store.mutate("pods", "default", "pending",
+                            lambda o: o["metadata"].setdefault("labels", {}).update(restart="seen"))
+
+        sb.call(relabel)
+        eventually(lambda: cap.state() == "live" and len(cap.statuses) > n)
+        assert {"reconnecting", "unreachable"} & {s.state for s in cap.statuses[n:]}
+        eventually(lambda: any((p.metadata.labels or {}).get("restart") == "seen"
+                               for p in cap.last.pods if p.metadata.name == "pending"), 5)
+        eventually(lambda: {p.metadata.uid: p.metadata.resource_version for p in cap.last.pods}
+                   == {o["metadata"]["uid"]: o["metadata"]["resourceVersion"]
+                       for o in sb.call(lambda: sb.store.list("pods", "default"))[0]}, 5)
+    finally:
+        assert feed.stop(3)

@@ -211,6 +211,25 @@ def test_watch_from_resource_version_sees_added_modified_deleted_in_order(
     ]
 
 
+def test_watch_from_resource_version_replays_only_its_own_resource(
+    api: tuple[Sandbox, client.ApiClient],
+) -> None:
+    sb, c = api
+    core = client.CoreV1Api(c)
+    rv = core.list_namespaced_config_map("default").metadata.resource_version
+    sb.apply_yaml(
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: other}\nspec: {containers: [{name: c, image: busybox}]}\n"
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {k: v}"
+    )
+    seen = [
+        (event["type"], type(event["object"]).__name__, event["object"].metadata.name)
+        for event in watch.Watch().stream(
+            core.list_namespaced_config_map, "default", resource_version=rv, timeout_seconds=1
+        )
+    ]
+    assert seen == [("ADDED", "V1ConfigMap", "cfg")]
+
+
 def test_watch_live_changes_and_bookmarks(api: tuple[Sandbox, client.ApiClient]) -> None:
     sb, c = api
     sb.server.bookmark_interval = 0.2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 import websocket  # websocket-client, the Python client's own WebSocket library
 from kubernetes import client
 from kubernetes.stream import portforward
-from test_portforward_support import POD_UID, PortForwardApp, portforward_app
+from test_portforward_support import POD_UID, PortForwardApp, poll, portforward_app
 
 BODY = b"<html><title>Welcome to nginx!</title></html>\n"
 PATH = "/api/v1/namespaces/default/pods/web/portforward"
@@ -150,3 +151,19 @@ async def test_repeated_ports_parameters(tmp_path: Path) -> None:
         # The 3-byte announcements, binary opcode (2), port little-endian: 80 = 0x0050, 81 = 0x0051.
         assert frames == [(2, b"\x00\x50\x00"), (2, b"\x01\x50\x00"),
                           (2, b"\x02\x51\x00"), (2, b"\x03\x51\x00")]
+
+
+async def test_server_shutdown_closes_the_websocket(tmp_path: Path) -> None:
+    async with portforward_app(tmp_path, {80: BODY}) as app:
+        pf = await asyncio.to_thread(portforward, _api(app).connect_get_namespaced_pod_portforward,
+                                     "web", "default", ports="80")
+        try:
+            await poll(lambda: app.backends[80].open_connections == 1, what="the backend to be dialed")
+            started = time.monotonic()
+            await app.stop()  # shutdown_portforwards closes the WebSocket instead of aiohttp waiting 60 s
+            assert time.monotonic() - started < 5
+            sock = pf.socket(80)
+            sock.settimeout(5)
+            assert await asyncio.to_thread(sock.recv, 10) == b""
+        finally:
+            pf.close()

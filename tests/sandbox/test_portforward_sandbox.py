@@ -85,3 +85,4 @@ def test_python_client_port_nothing_listens_on_gets_error(seed: Any) -> None:
         pf.close()
     assert error is not None
     assert error.startswith("error forwarding port 81 to pod "), error
+    assert "connection refused" in error

@@ -9,7 +9,7 @@ from ktui.diagnosis.findings import Severity
 from ktui.diagnosis.index import Index
 from ktui.diagnosis.rules.base import Hit, plural, q
 from ktui.diagnosis.rules.config import config_hit
-from ktui.diagnosis.rules.events import age, event_line
+from ktui.diagnosis.rules.events import age, event_line, human_duration
 from ktui.diagnosis.rules.images import PULL_REASONS, image_hit
 from ktui.resources import Container, ContainerStateTerminated, ContainerStatus, Event, Pod
 
@@ -65,9 +65,7 @@ def runtime_why(message: str) -> str:
     m = _MOUNT.search(text)
     if m:
         hint = " (a directory mounted onto a file path? use subPath)" if "directory" in m.group(2) else ""
-        return (
-            f"mounting {m.group(1)} failed: {m.group(2).strip()}{hint}"
-        )
+        return f"mounting {m.group(1)} failed: {m.group(2).strip()}{hint}"
     if "exec format error" in text:
         return f"{text} (the image is built for another CPU architecture)"
     return text[:200]
@@ -127,6 +125,18 @@ def _commands(pod: Pod, name: str, previous: bool) -> list[str]:
     c = f" -c {q(name)}" if len(pod.spec.containers) + len(pod.spec.init_containers) > 1 else ""
     prev = " --previous" if previous else ""
     return [f"kubectl logs {q(meta.name)} -n {q(meta.namespace)}{c}{prev}"]
+
+
+def warmup_time(spec: Container) -> timedelta:
+    """How long a fresh container may stay unready: the readiness probe's initial delay and first
+    failures, and never less than two minutes."""
+    probe = spec.readiness_probe or spec.startup_probe
+    if probe is None:
+        return timedelta(minutes=2)
+    seconds = (probe.initial_delay_seconds or 0) + (probe.period_seconds or 10) * (
+        probe.failure_threshold or 3
+    )
+    return max(timedelta(seconds=seconds + 30), timedelta(minutes=2))
 
 
 def _probe_hit(ix: Index, pod: Pod, spec: Container, events: list[Event], kind: str) -> Hit | None:
@@ -287,31 +297,38 @@ def _running_hit(
             if not recent:
                 hit.severity = Severity.WARNING
             return hit
-    if not status.ready and spec.readiness_probe is not None and (status.started is not False):
+    if status.ready:
+        return None
+    started = status.state.running.started_at if status.state and status.state.running else None
+    warmup = warmup_time(spec)
+    unhealthy = [e for e in events if e.type == "Warning"][:2]
+    if started is not None and ix.now - started < warmup:
+        # a fresh container failing its first probes is normal start-up, not a verdict yet
+        state = f"container {spec.name} warming up, ready expected within {human_duration(warmup)}"
+        return Hit(
+            "pod_starting",
+            {"state": state, "age": age(ix.now, started)},
+            [event_line(e, ix.now) for e in unhealthy],
+        )
+    if spec.readiness_probe is not None and status.started is not False:
         probe = _probe_hit(ix, pod, spec, events, "Readiness")
         if probe is not None:
             probe.evidence.insert(0, f"container {spec.name}: running, not ready")
             return probe
-    if not status.ready:
-        started = status.state.running.started_at if status.state and status.state.running else None
-        young = started is not None and ix.now - started < timedelta(minutes=2)
-        if young:
-            return None
-        recent_events = [e for e in events if e.type == "Warning"]
-        why = (
-            f": {recent_events[0].message}"
-            if recent_events
-            else (" (readiness probe not passing yet)" if spec.readiness_probe else "")
-        )
-        category = "readiness_probe_failure" if spec.readiness_probe is not None else "pod_not_ready"
-        params = {"container": spec.name, "why": why.lstrip(": ") or "no Unhealthy events recorded"}
-        if category == "pod_not_ready":
-            params["why"] = why
+    if spec.readiness_probe is not None:
+        why = unhealthy[0].message if unhealthy else "not passing; no Unhealthy events recorded"
         return Hit(
-            category,
-            params,
+            "readiness_probe_failure",
+            {"container": spec.name, "why": " ".join((why or "").split())[:200]},
             [f"container {spec.name}: running {age(ix.now, started)}, not ready"]
-            + [event_line(e, ix.now) for e in recent_events[:2]],
+            + [event_line(e, ix.now) for e in unhealthy],
             _commands(pod, spec.name, False),
         )
-    return None
+    why = f": {unhealthy[0].message}" if unhealthy else ""
+    return Hit(
+        "pod_not_ready",
+        {"container": spec.name, "why": why},
+        [f"container {spec.name}: running {age(ix.now, started)}, not ready"]
+        + [event_line(e, ix.now) for e in unhealthy],
+        _commands(pod, spec.name, False),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from ktui.diagnosis.index import Index
@@ -119,14 +120,7 @@ def _problems(ix: Index, pod: Pod, events: list[Event]) -> list[Hit]:
     ):
         return [_starting(ix, pod, events)]
     if st.phase == "Running" and not is_ready(pod):
-        gate = next((c for c in st.conditions if c.type == "Ready" and c.message), None)
-        return [
-            Hit(
-                "pod_not_ready",
-                {"container": "(pod)", "why": f": {gate.message}" if gate else ""},
-                [event_line(e, ix.now) for e in events if e.type == "Warning"][:2],
-            )
-        ]
+        return [_not_ready(ix, pod, events)]
     if st.phase == "Unknown":
         return [
             Hit(
@@ -196,3 +190,21 @@ def _waiting(ix: Index, pod: Pod, state: str, events: list[Event]) -> Hit:
     if pod.spec.node_name:
         return Hit("container_creating_slow", {"age": age(ix.now, since), "why": f"{state}{why}"}, lines)
     return Hit("pod_pending", {"state": state, "age": age(ix.now, since), "why": why}, lines)
+
+
+def _not_ready(ix: Index, pod: Pod, events: list[Event]) -> Hit:
+    """Running, containers fine one by one, yet the pod is not Ready (readiness gates, a late status)."""
+    gate = next((c for c in pod.status.conditions if c.type == "Ready" and c.status != "True"), None)
+    since = (gate.last_transition_time if gate else None) or pod.status.start_time
+    if since is not None and ix.now - since < STARTUP_GRACE:
+        return Hit(
+            "pod_starting",
+            {"state": "Running, not ready yet", "age": age(ix.now, pod.metadata.creation_timestamp)},
+        )
+    names = re.search(r"\[([^\]]+)\]", gate.message or "") if gate else None
+    why = f": {gate.reason}: {gate.message}" if gate and gate.message else " (Ready condition is not True)"
+    return Hit(
+        "pod_not_ready",
+        {"container": names.group(1) if names else "(pod)", "why": why},
+        [event_line(e, ix.now) for e in events if e.type == "Warning"][:2],
+    )

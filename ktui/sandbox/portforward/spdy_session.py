@@ -46,7 +46,8 @@ class _Pair:
     error: _Stream | None = None
     data: _Stream | None = None
     backend: asyncio.StreamWriter | None = None
-    pending: list[bytes] = field(default_factory=list)
+    pending: list[bytes] = field(default_factory=list)  # client bytes that arrived before the dial finished
+    ended: bool = False  # the backend connection is over (or never came): client bytes are dropped
     client_eof: bool = False
     task: asyncio.Task[None] | None = None
     timer: asyncio.TimerHandle | None = None
@@ -171,7 +172,7 @@ class SpdySession:
         if stream.kind != "data":
             self._forget_if_done(stream)
             return  # the client never writes the error stream, beyond closing it
-        if frame.payload:
+        if frame.payload and not pair.ended:
             if pair.backend is None:
                 pair.pending.append(frame.payload)
             else:
@@ -180,7 +181,7 @@ class SpdySession:
                     await pair.backend.drain()
         if frame.fin:
             pair.client_eof = True
-            if pair.backend is not None and pair.backend.can_write_eof():
+            if pair.backend is not None and not pair.ended and pair.backend.can_write_eof():
                 with contextlib.suppress(OSError):
                     pair.backend.write_eof()
             self._forget_if_done(stream)
@@ -215,11 +216,14 @@ class SpdySession:
         except (ConnectionError, OSError) as exc:
             log.debug("port-forward: backend connection on port %s failed: %s", port, exc)
         finally:
+            pair.ended = True
             writer.close()
         await self._finish(pair)
 
     async def _fail(self, pair: _Pair, text: str) -> None:
         assert pair.error is not None
+        pair.ended = True
+        pair.pending.clear()
         if not pair.error.reset:
             await self._send(spdy.data_frame(pair.error.id, text.encode()))
         await self._finish(pair)

@@ -1,0 +1,407 @@
+"""ktui under measurement, in its own process: JSON-lines timestamps out, JSON commands in.
+
+``app`` mode runs the real ``KtuiApp`` headless (``App.run_test``) on a ``ClusterSource``; ``feed``
+mode runs the same pipeline without the UI (``ClusterFeed`` -> diagnose -> pod rows, exactly the
+app's snapshot callback). Instrumentation stays outside ktui's code: a Source wrapper times the
+snapshot callback (diagnosis + rows), a MainScreen subclass notes which snapshot was applied, and an
+App subclass stamps every composed frame (``_display``, which headless mode still calls).
+
+Events (stdout, one JSON object per line, ``t`` = CLOCK_MONOTONIC seconds):
+``first_rows`` first frame with a screenful of pod rows; ``sync`` the snapshot holding all pods
+arrived; ``diagnosis`` its diagnosis and rows were done; ``full_paint`` the frame after it was
+applied; ``ready`` with memory figures. Then commands: ``mark``, ``report``, ``wait_digest``,
+``keys``, ``filter``, ``gc``, ``quit``.
+"""
+
+from __future__ import annotations
+
+import time
+
+T_START = time.monotonic()
+
+import argparse  # noqa: E402 - the start stamp comes first, before imports cost anything
+import asyncio  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+import tracemalloc  # noqa: E402
+from typing import Any  # noqa: E402
+
+from bench.sandbox_proc import SENT_KEY, digest  # noqa: E402
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def emit(ev: str, **kw: Any) -> None:
+    """One event line on stdout."""
+    sys.stdout.write(json.dumps({"ev": ev, "t": time.monotonic(), **kw}) + "\n")
+    sys.stdout.flush()
+
+
+def rss() -> int:
+    """Resident set size now, in bytes."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * _PAGE
+
+
+def peak_rss() -> int:
+    """Peak resident set size of this process, in bytes."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def traced() -> int | None:
+    """Bytes tracemalloc holds now (None when it is off)."""
+    return tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else None
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    """count / p50 / p99 / max of a list of seconds."""
+    if not values:
+        return {"n": 0}
+    s = sorted(values)
+
+    def q(p: float) -> float:
+        return s[max(0, min(len(s) - 1, round(p * (len(s) - 1))))]
+
+    return {"n": len(s), "p50": q(0.5), "p99": q(0.99), "max": s[-1], "mean": sum(s) / len(s)}
+
+
+class Tracker:
+    """What the measured pipeline did, gathered from the feed thread and the UI loop."""
+
+    def __init__(self, expect: int) -> None:
+        self.expect = expect
+        self.lock = threading.Lock()
+        self.latest: Any = None
+        self.max_stamp = 0
+        self.synced_version: int | None = None
+        self.stamps_by_version: dict[int, list[int]] = {}
+        self.reset()
+        self.gc_pauses: list[tuple[int, float]] = []
+        self._gc_start = 0.0
+        gc.callbacks.append(self._gc)
+
+    def reset(self) -> None:
+        """Start a measurement window (``mark``)."""
+        with self.lock:
+            self.diag_lags: list[float] = []
+            self.paint_lags: list[float] = []
+            self.diag_times: list[float] = []
+            self.frames: list[float] = []
+            self.stalls: list[float] = []
+            self.snapshots = 0
+            self.gc_pauses = []
+            self.cpu0 = time.process_time()
+            self.t0 = time.monotonic()
+
+    def _gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            self.gc_pauses.append((int(info.get("generation", -1)), time.perf_counter() - self._gc_start))
+
+    def snapshot_done(self, snap: Any, t_in: float, t_out: float) -> None:
+        """On the feed thread, after the measured callback: lags of the storm events it carries."""
+        pods = snap.pods
+        fresh: list[int] = []
+        top = self.max_stamp
+        for p in pods:
+            ann = p.metadata.annotations
+            if ann:
+                s = ann.get(SENT_KEY)
+                if s is not None:
+                    v = int(s)
+                    if v > self.max_stamp:
+                        fresh.append(v)
+                        top = max(top, v)
+        self.max_stamp = top
+        with self.lock:
+            self.latest = snap
+            self.snapshots += 1
+            self.diag_times.append(t_out - t_in)
+            t_ns = t_out * 1e9
+            self.diag_lags.extend((t_ns - v) / 1e9 for v in fresh)
+            if fresh:
+                self.stamps_by_version[snap.version] = fresh
+        if self.synced_version is None and len(pods) >= self.expect and "Pod" in snap.synced:
+            self.synced_version = snap.version
+            emit("sync", t_snap=t_in, pods=len(pods))
+            emit("diagnosis", t_diag=t_out, seconds=t_out - t_in)
+
+    def painted(self, version: int, t: float) -> None:
+        """A frame showing the snapshot of this version was composed at t."""
+        stamps = self.stamps_by_version.pop(version, None)
+        if stamps:
+            with self.lock:
+                self.paint_lags.extend((t * 1e9 - v) / 1e9 for v in stamps)
+
+    def digest(self) -> tuple[int, str]:
+        """(pod count, digest) of the latest snapshot."""
+        snap = self.latest
+        if snap is None:
+            return 0, ""
+        return len(snap.pods), digest([(p.metadata.uid, p.metadata.resource_version) for p in snap.pods])
+
+    def report(self, **extra: Any) -> dict[str, Any]:
+        """The window's figures."""
+        with self.lock:
+            gaps = [b - a for a, b in zip(self.frames, self.frames[1:], strict=False)]
+            return {
+                "seconds": time.monotonic() - self.t0, "cpu": time.process_time() - self.cpu0,
+                "diag_lag": summary(self.diag_lags), "paint_lag": summary(self.paint_lags),
+                "diag_time": summary(self.diag_times), "snapshots": self.snapshots,
+                "frames": len(self.frames), "frame_gap_max": max(gaps, default=0.0),
+                "stall_max": max(self.stalls, default=0.0),
+                "gc_max": max((d for _, d in self.gc_pauses), default=0.0),
+                "gc_count": len(self.gc_pauses), "rss": rss(), "peak_rss": peak_rss(), **extra,
+            }
+
+
+class Commands:
+    """JSON commands from stdin, queued onto an asyncio loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.loop = loop
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in sys.stdin:
+            if line.strip():
+                self.loop.call_soon_threadsafe(self.queue.put_nowait, json.loads(line))
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, {"cmd": "quit"})
+
+
+async def wait_digest(tracker: Tracker, cmd: dict[str, Any], table: Any = None) -> None:
+    """Poll until ktui's latest snapshot equals the server's state; then report duplicates."""
+    deadline = time.monotonic() + float(cmd.get("timeout", 60))
+    want = cmd["digest"]
+    while time.monotonic() < deadline:
+        n, d = tracker.digest()
+        if d == want:
+            extra: dict[str, Any] = {}
+            if table is not None:
+                uids = [row.uid for row in table._rows]
+                extra = {"rows": len(uids), "duplicates": len(uids) - len(set(uids))}
+            emit("consistent", n=n, ok=True, **extra)
+            return
+        await asyncio.sleep(0.01)
+    n, d = tracker.digest()
+    emit("consistent", n=n, ok=False, digest=d)
+
+
+async def stall_monitor(tracker: Tracker) -> None:
+    """The event loop's lag: how late a 2 ms sleep wakes up (a stall blocks keys and frames alike)."""
+    while True:
+        t = time.perf_counter()
+        await asyncio.sleep(0.002)
+        late = time.perf_counter() - t - 0.002
+        if late > 0.004:
+            tracker.stalls.append(late)
+
+
+def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
+    """KtuiApp on a ClusterSource, with frame and snapshot stamps added by subclassing."""
+    from ktui.ui.app import KtuiApp
+    from ktui.ui.screens.main import MainScreen
+    from ktui.ui.source import ClusterSource
+
+    class TimedSource:
+        """The real source; its snapshot callback (diagnosis + rows + post) is timed."""
+
+        def __init__(self, inner: ClusterSource) -> None:
+            self.__dict__["inner"] = inner
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inner, name)
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            setattr(self.inner, name, value)
+
+        def start(self, on_snapshot: Any, on_status: Any) -> None:
+            def timed(snap: Any) -> None:
+                t_in = time.monotonic()
+                on_snapshot(snap)
+                tracker.snapshot_done(snap, t_in, time.monotonic())
+
+            emit("source_start", rss=rss(), traced=traced())
+            self.inner.start(timed, on_status)
+
+    class TimedScreen(MainScreen):
+        def apply_snapshot(self, snapshot: Any, diagnosis: Any, rows: Any) -> None:
+            super().apply_snapshot(snapshot, diagnosis, rows)
+            app.applied.append(snapshot.version)
+
+    class TimedApp(KtuiApp):
+        def __init__(self, *a: Any, **kw: Any) -> None:
+            super().__init__(*a, **kw)
+            self.applied: list[int] = []
+            self.first_rows = False
+            self.full_painted = False
+            self.expect_fn: Any = None
+            self.expect_fut: asyncio.Future[float] | None = None
+
+        def _display(self, screen: Any, renderable: Any) -> None:
+            super()._display(screen, renderable)
+            if renderable is None:
+                return
+            t = time.monotonic()
+            tracker.frames.append(t)
+            applied, self.applied = self.applied, []
+            for version in applied:
+                tracker.painted(version, t)
+                if not self.full_painted and version == tracker.synced_version:
+                    self.full_painted = True
+                    emit("full_paint", t_frame=t)
+            if not self.first_rows:
+                shown = len(self.main_screen.table.rows)
+                if shown >= min(tracker.expect, 30):
+                    self.first_rows = True
+                    emit("first_rows", t_frame=t, rows=shown)
+            if self.expect_fut is not None and not self.expect_fut.done() and self.expect_fn():
+                self.expect_fut.set_result(t)
+
+    app = TimedApp(TimedSource(ClusterSource(conn, namespace)))  # type: ignore[arg-type]
+    app.main_screen = TimedScreen()
+    return app
+
+
+async def key_to_frame(app: Any, pilot: Any, key: str, done: Any) -> float:
+    """Seconds from pressing ``key`` to the first frame in which ``done()`` holds."""
+    loop = asyncio.get_running_loop()
+    app.expect_fn, app.expect_fut = done, loop.create_future()
+    t0 = time.monotonic()
+    press = asyncio.ensure_future(pilot.press(key))
+    try:
+        t_frame = await asyncio.wait_for(asyncio.shield(app.expect_fut), 5)
+    except TimeoutError:
+        t_frame = float("nan")
+    await press
+    app.expect_fut = None
+    return t_frame - t0
+
+
+async def run_app(args: argparse.Namespace, conn: Any, tracker: Tracker) -> None:
+    """The TUI headless at 160x50 until ``quit``."""
+    app = build_app(conn, args.namespace, tracker)
+    async with app.run_test(size=(160, 50)) as pilot:
+        monitor = asyncio.ensure_future(stall_monitor(tracker))
+        commands = Commands(asyncio.get_running_loop())
+        deadline = time.monotonic() + args.sync_timeout
+        while not app.full_painted and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        gc.collect()
+        emit("ready", rss=rss(), peak_rss=peak_rss(), synced=app.full_painted,
+             traced=traced())
+        table = app.main_screen.table
+        while True:
+            cmd = await commands.queue.get()
+            op = cmd.get("cmd")
+            if op == "quit":
+                break
+            if op == "mark":
+                tracker.reset()
+                emit("marked")
+            elif op == "report":
+                n, d = tracker.digest()
+                emit("report", **tracker.report(n=n, digest=d))
+            elif op == "wait_digest":
+                await wait_digest(tracker, cmd, table)
+            elif op == "keys":
+                lat = []
+                for key in cmd["keys"]:
+                    before = table._cursor_uid
+                    lat.append(await key_to_frame(app, pilot, key, lambda b=before: table._cursor_uid != b))
+                emit("keys", lat=lat)
+            elif op == "filter":
+                lat, rebuild = [], []
+                await key_to_frame(app, pilot, "slash", lambda: app.focused is not table)
+                typed = ""
+                for ch in cmd["text"]:
+                    typed += ch
+                    lat.append(await key_to_frame(app, pilot, ch, lambda q=typed: table.filter_query == q))
+                    t0 = time.perf_counter()
+                    table.set_query(typed)  # the rebuild alone, for the per-keystroke cost
+                    rebuild.append(time.perf_counter() - t0)
+                await key_to_frame(app, pilot, "escape", lambda: table.filter_query == "")
+                emit("filter", lat=lat, rebuild=rebuild, rows=table.total)
+            elif op == "gc":
+                t0 = time.perf_counter()
+                gc.collect()
+                emit("gc", seconds=time.perf_counter() - t0, frozen=gc.get_freeze_count())
+        monitor.cancel()
+
+
+async def run_feed(args: argparse.Namespace, conn: Any, tracker: Tracker) -> None:
+    """The pipeline without the UI: ClusterFeed -> diagnose -> pod rows, as the app's callback does."""
+    from ktui.model.feed import ClusterFeed
+    from ktui.model.tables import pod_rows
+    from ktui.ui.app import run_diagnosis
+
+    def on_snapshot(snap: Any) -> None:
+        t_in = time.monotonic()
+        _diagnosis, verdicts, _error = run_diagnosis(snap)
+        pod_rows(snap.pods, snap.now, verdicts)
+        tracker.snapshot_done(snap, t_in, time.monotonic())
+
+    feed = ClusterFeed(conn, args.namespace, on_snapshot=on_snapshot,
+                       on_status=lambda _s: None, max_hz=args.max_hz)
+    emit("source_start", rss=rss(), traced=traced())
+    feed.start()
+    commands = Commands(asyncio.get_running_loop())
+    deadline = time.monotonic() + args.sync_timeout
+    while tracker.synced_version is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+    gc.collect()
+    emit("ready", rss=rss(), peak_rss=peak_rss(), synced=tracker.synced_version is not None)
+    try:
+        while True:
+            cmd = await commands.queue.get()
+            op = cmd.get("cmd")
+            if op == "quit":
+                break
+            if op == "mark":
+                tracker.reset()
+                emit("marked")
+            elif op == "report":
+                n, d = tracker.digest()
+                emit("report", **tracker.report(n=n, digest=d))
+            elif op == "wait_digest":
+                await wait_digest(tracker, cmd)
+    finally:
+        feed.stop()
+
+
+def main() -> int:
+    """Parse, import ktui, connect, run the mode."""
+    parser = argparse.ArgumentParser(prog="python -m bench.ktui_child")
+    parser.add_argument("mode", choices=("app", "feed"))
+    parser.add_argument("--kubeconfig", required=True)
+    parser.add_argument("--expect", type=int, default=1, help="pods that make the first sync complete")
+    parser.add_argument("-n", "--namespace", default=None, help="one namespace (default: all)")
+    parser.add_argument("--max-hz", type=float, default=10.0)
+    parser.add_argument("--sync-timeout", type=float, default=300.0)
+    parser.add_argument("--tracemalloc", action="store_true")
+    args = parser.parse_args()
+    if args.tracemalloc:
+        tracemalloc.start()
+    from ktui.kube.client import connect
+
+    tracker = Tracker(args.expect)
+    emit("imported", t_start=T_START, rss=rss(),
+         traced=traced())
+    conn = connect(args.kubeconfig)
+    if args.mode == "app":
+        import ktui.ui.app  # noqa: F401 - imported before the clock of the UI starts, as the CLI does
+
+        asyncio.run(run_app(args, conn, tracker))
+    else:
+        asyncio.run(run_feed(args, conn, tracker))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
