@@ -377,3 +377,54 @@ def calibrate() -> float:
         best = min(best, time.perf_counter() - t0)
         gc.enable()
     return best
+
+
+WATCH_COLUMNS = (
+    "custom-columns=NAME:.metadata.name,SENT:.metadata.annotations.sandbox\\.ktui\\.dev/sent-at"
+)
+"""kubectl -w output: one line per event, with the storm's send stamp (ns, CLOCK_MONOTONIC)."""
+
+
+class KubectlWatch:
+    """``kubectl get pods -A -w`` printing each event's send stamp; lags measured on arrival."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.since = float("inf")  # stamps older than this (the initial list) are not storm events
+        self.lags: list[float] = []
+        self.arrivals: list[float] = []
+        self.count = 0
+        self.last = 0.0
+        self.child = Child([KUBECTL, "get", "pods", "-A", "-w", "-o", WATCH_COLUMNS], env, on_line=self._line)
+
+    def _line(self, t: float, line: str) -> None:
+        self.count += 1
+        self.last = t
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            sent = int(parts[1]) / 1e9
+            if sent >= self.since:
+                self.lags.append(t - sent)
+                self.arrivals.append(t)
+
+    def mark(self) -> None:
+        """Count only events sent from now on."""
+        self.since = time.monotonic()
+        self.lags, self.arrivals = [], []
+
+    def wait_lines(self, n: int, timeout: float) -> None:
+        """Until ``n`` lines were printed (the initial list), else BenchError."""
+        deadline = time.monotonic() + timeout
+        while self.count < n:
+            if time.monotonic() > deadline or self.child.proc.poll() is not None:
+                raise BenchError(f"kubectl -w printed {self.count} of {n} lines")
+            time.sleep(0.02)
+
+    def wait_quiet(self, idle: float, timeout: float) -> None:
+        """Until nothing arrived for ``idle`` seconds (it has caught up), bounded by ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and time.monotonic() - self.last < idle:
+            time.sleep(0.05)
+
+    def stop(self) -> Timed:
+        """End kubectl (by its pid) and return its rusage."""
+        return self.child.kill()

@@ -243,6 +243,7 @@ def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
             self.full_painted = False
             self.expect_fn: Any = None
             self.expect_fut: asyncio.Future[float] | None = None
+            self.frame_hook: Any = None
 
         def _display(self, screen: Any, renderable: Any) -> None:
             super()._display(screen, renderable)
@@ -250,6 +251,8 @@ def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
                 return
             t = time.monotonic()
             tracker.frames.append(t)
+            if self.frame_hook is not None:
+                self.frame_hook(t)
             applied, self.applied = self.applied, []
             for version in applied:
                 tracker.painted(version, t)
@@ -328,11 +331,41 @@ async def run_app(args: argparse.Namespace, conn: Any, tracker: Tracker) -> None
                     rebuild.append(time.perf_counter() - t0)
                 await key_to_frame(app, pilot, "escape", lambda: table.filter_query == "")
                 emit("filter", lat=lat, rebuild=rebuild, rows=table.total)
+            elif op == "logs":
+                await follow_in_pane(app, pilot, tracker, float(cmd["seconds"]))
             elif op == "gc":
                 t0 = time.perf_counter()
                 gc.collect()
                 emit("gc", seconds=time.perf_counter() - t0, frozen=gc.get_freeze_count())
         monitor.cancel()
+
+
+def _last_seq(view: Any) -> int:
+    """The flood's sequence number of the newest line in the log view (-1 if none)."""
+    lines = view._lines
+    if not lines:
+        return -1
+    head = lines[-1][:10]
+    return int(head) if head.isdigit() else -1
+
+
+async def follow_in_pane(app: Any, pilot: Any, tracker: Tracker, seconds: float) -> None:
+    """Open the logs pane on the selected pod and sample, frame by frame, how far the view got."""
+    view = app.main_screen.log_pane.view
+    samples: list[tuple[float, int]] = []
+    app.frame_hook = lambda t: samples.append((t, _last_seq(view)))
+    tracker.reset()
+    rss0 = rss()
+    t0 = time.monotonic()
+    await pilot.press("l")
+    await asyncio.sleep(seconds)
+    app.frame_hook = None
+    report = tracker.report()
+    shown = [(t, n) for t, n in samples if n >= 0]
+    first = shown[0] if shown else (t0, 0)
+    last = shown[-1] if shown else (t0, 0)
+    emit("logs", t_open=t0, first_line=first[0] - t0, first_seq=first[1], last_seq=last[1],
+         span=last[0] - first[0], held=view.line_count, rss0=rss0, **report)
 
 
 async def run_feed(args: argparse.Namespace, conn: Any, tracker: Tracker) -> None:
@@ -375,10 +408,35 @@ async def run_feed(args: argparse.Namespace, conn: Any, tracker: Tracker) -> Non
         feed.stop()
 
 
+def run_forward(args: argparse.Namespace, conn: Any) -> None:
+    """B7: a ktui port-forward (the probes' ForwardManager) to pod:port; report ready and death."""
+    from ktui.probes.forwards import ForwardManager
+
+    manager = ForwardManager(conn, interval=0.2)
+    ns, pod = args.namespace or "default", args.pod
+    t0 = time.monotonic()
+    fwd = manager.forward_pod(ns, pod, args.port)
+    emit("forward_ready", port=fwd.session.local_port, ready=time.monotonic() - t0)
+    try:
+        for line in sys.stdin:
+            cmd = json.loads(line)
+            if cmd.get("cmd") == "watch_dead":
+                deadline = time.monotonic() + float(cmd.get("timeout", 10))
+                while fwd.dead is None and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                emit("dead", cause=fwd.dead)
+            elif cmd.get("cmd") == "quit":
+                break
+    finally:
+        manager.close_all()
+
+
 def main() -> int:
     """Parse, import ktui, connect, run the mode."""
     parser = argparse.ArgumentParser(prog="python -m bench.ktui_child")
-    parser.add_argument("mode", choices=("app", "feed"))
+    parser.add_argument("mode", choices=("app", "feed", "forward"))
+    parser.add_argument("--pod", default="")
+    parser.add_argument("--port", type=int, default=80)
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--expect", type=int, default=1, help="pods that make the first sync complete")
     parser.add_argument("-n", "--namespace", default=None, help="one namespace (default: all)")
@@ -394,7 +452,9 @@ def main() -> int:
     emit("imported", t_start=T_START, rss=rss(),
          traced=traced())
     conn = connect(args.kubeconfig)
-    if args.mode == "app":
+    if args.mode == "forward":
+        run_forward(args, conn)
+    elif args.mode == "app":
         import ktui.ui.app  # noqa: F401 - imported before the clock of the UI starts, as the CLI does
 
         asyncio.run(run_app(args, conn, tracker))

@@ -154,5 +154,24 @@ class Index:
         return labels_ok
 
     def multi_namespace_view(self) -> bool:
-        """Whether pods of several namespaces are visible (a cluster-wide snapshot, not one namespace)."""
-        return len(self.pod_namespaces) > 1
+        """Whether objects of several namespaces are visible (a cluster-wide snapshot, not one namespace)."""
+        if len(self.pod_namespaces) > 1:
+            return True
+        seen = {
+            o.metadata.namespace
+            for kind in (self.snap.services, self.snap.deployments, self.snap.config_maps)
+            for o in kind
+        }
+        return len(seen | self.pod_namespaces) > 1
+
+    def workloads_matching(self, namespace: str | None, selector: dict[str, str]) -> list[Any]:
+        """Deployments, StatefulSets and DaemonSets whose pod template carries every label of ``selector``."""
+        out = []
+        for kind in (self.snap.deployments, self.snap.stateful_sets, self.snap.daemon_sets):
+            for w in kind:
+                if namespace is not None and w.metadata.namespace != namespace:
+                    continue
+                labels = w.spec.template.metadata.labels or {}
+                if selector and all(labels.get(k) == v for k, v in selector.items()):
+                    out.append(w)
+        return out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from typing import Any, Final, Protocol
 
 import msgspec
@@ -179,8 +180,10 @@ class Reflector:
                 if self.resource_version is None:
                     self._list()
                     backoff.reset()
-                self._watch()
-                backoff.reset()
+                if self._watch():
+                    backoff.reset()
+                else:  # ended at once with nothing: do not spin against a server that does that
+                    wait(backoff.next())
             except _Expired:
                 self.resource_version = None
                 self.relists += 1
@@ -243,7 +246,11 @@ class Reflector:
         self._synced = True
         self._set_state(LIVE)
 
-    def _watch(self) -> None:
+    def _watch(self) -> bool:
+        """One watch request until it ends; False if it ended at once without a line."""
+        started = time.monotonic()
+        events = self.events
+        rv = self.resource_version
         timeout = self.watch_timeout + random.randint(0, self.watch_timeout // 4)
         query: list[tuple[str, Any]] = [
             ("watch", "true"), ("allowWatchBookmarks", "true"), ("timeoutSeconds", timeout),
@@ -262,6 +269,8 @@ class Reflector:
         finally:
             self.ctl.attach(None)
             api.finish(resp, reusable=clean)
+        return (self.events != events or self.resource_version != rv
+                or time.monotonic() - started > 1.0)
 
     def _consume(self, resp: Any) -> None:
         """The hot path: lines -> typed events -> one sink.apply per read."""

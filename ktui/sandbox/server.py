@@ -21,6 +21,7 @@ from ktui.sandbox.errors import ApiError, internal, method_not_allowed, not_foun
 from ktui.sandbox.faults import Faults
 from ktui.sandbox.handlers import Handlers
 from ktui.sandbox.podio import NullAgent, serve_logs, serve_portforward
+from ktui.sandbox.portforward import shutdown_portforwards
 from ktui.sandbox.registry import ResourceType
 from ktui.sandbox.selectors import parse_fields, parse_labels
 from ktui.sandbox.store import Store, encode
@@ -87,6 +88,9 @@ class ApiServer:
         """A fresh aiohttp application (one per listen, so a restart starts clean)."""
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        # aiohttp waits for running handlers on shutdown: end open port-forwards first, or a stop
+        # with a forward still open hangs for the whole shutdown timeout.
+        app.on_shutdown.append(shutdown_portforwards)
         return app
 
     def drop_watches(self, abort: bool = False) -> int:

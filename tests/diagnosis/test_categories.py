@@ -219,3 +219,10 @@ def test_ingress_names_the_deeper_cause_after_its_own_hop() -> None:
         for f in diagnose(snapshot_of("network.yaml")).for_uid("e0000001-0000-4000-8000-000000000021")
     ]
     assert found == ["ingress_backend_no_endpoints", "service_selector_mismatch"]
+
+
+def test_controller_scaled_to_zero_is_not_running() -> None:
+    found = diagnose(snapshot_of("scaled_to_zero.yaml")).for_uid("z0000001-0000-4000-8000-000000000003")
+    ctrl = next(f for f in found if f.category == "ingress_controller_not_running")
+    assert "Deployment ingress-nginx/ingress-nginx-controller is scaled to 0" in ctrl.summary
+    assert found[0].category == "ingress_backend_no_endpoints"  # the Ingress's own hop comes first

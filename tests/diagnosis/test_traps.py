@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import msgspec
+
 from ktui.diagnosis import Severity, diagnose
 from ktui.diagnosis.rules.events import EventIndex, event_line, human_duration
 from ktui.diagnosis.rules.scheduling import parse_reasons
@@ -131,3 +133,11 @@ def test_docker_era_and_containerd_wordings_classify_alike() -> None:
 def test_service_gets_its_own_hop_first_then_the_pods_fault() -> None:
     cats = [f.category for f in findings(diagnose(snapshot_of("probes.yaml")), "Service", "web-ready")]
     assert cats == ["service_no_ready_endpoints", "readiness_probe_failure"]
+
+
+def test_fresh_container_failing_its_first_probes_is_starting_not_failing() -> None:
+    snap = snapshot_of("probes.yaml")
+    young = msgspec.structs.replace(snap, now=datetime(2026, 11, 27, 11, 30, 40, tzinfo=UTC))
+    f = root(diagnose(young), "Pod", "web-ready")
+    assert (f.category, f.severity) == ("pod_starting", Severity.INFO)
+    assert root(diagnose(snap), "Pod", "web-ready").category == "readiness_probe_failure"

@@ -10,6 +10,7 @@ from ktui.diagnosis.index import Index
 from ktui.diagnosis.labels import format_selector
 from ktui.diagnosis.rules.base import Hit, describe, q
 from ktui.diagnosis.rules.pods import is_ready
+from ktui.diagnosis.rules.services import workload_state
 from ktui.resources import Ingress, IngressBackend, Pod, Service
 
 ServiceRoot = Callable[[Service], tuple[Finding, ...]]
@@ -103,6 +104,18 @@ def controller_hits(ix: Index, cls: str, controller: str, pod_root: PodRoot) -> 
         return []
     cmds = [f"kubectl get pods -A -l {q(selector)}"]
     if not pods:
+        idle = ix.workloads_matching(None, labels)
+        if idle:
+            w = idle[0]
+            why = f"{w.kind} {w.metadata.namespace}/{w.metadata.name} {workload_state(w)}"
+            return [
+                Hit(
+                    "ingress_controller_not_running",
+                    {"ingress_class": cls, "selector": selector, "why": why},
+                    [],
+                    [*cmds, f"kubectl get {w.kind.lower()} -n {q(w.metadata.namespace)}"],
+                )
+            ]
         if not ix.multi_namespace_view():
             return []  # a one-namespace view cannot see the controller's namespace: no verdict
         return [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from difflib import get_close_matches
+from typing import Any
 
 from ktui.diagnosis.catalog import SERVICE_CAUSE, render
 from ktui.diagnosis.findings import Finding
@@ -171,6 +172,17 @@ def service_hits(ix: Index, svc: Service, pod_root: PodRoot) -> list[Hit]:
         ]
     pods = ix.selected_pods(ns, spec.selector)
     if not pods:
+        idle = ix.workloads_matching(ns, spec.selector)
+        if idle:  # the selector is right: the workload behind it runs no pods
+            w = idle[0]
+            return [
+                Hit(
+                    "service_no_ready_endpoints",
+                    {"why": f"{w.kind} {w.metadata.name} (selected by {selector}) {workload_state(w)}"},
+                    [f"selector {selector}: 0 pods in namespace {ns}"],
+                    [*cmds, f"kubectl get {w.kind.lower()} {q(w.metadata.name)} -n {q(ns)}"],
+                )
+            ]
         return [
             Hit(
                 "service_selector_mismatch",
@@ -237,3 +249,16 @@ def _selectorless(ix: Index, svc: Service, cmds: list[str]) -> list[Hit]:
             )
         ]
     return [Hit("healthy", {"state": f"no selector; {plural(addresses, 'manual endpoint')}"}, [], cmds)]
+
+
+def workload_state(w: Any) -> str:
+    """'is scaled to 0' / 'has no pods (3 desired)' for a workload that runs no pods."""
+    replicas = w.spec.replicas
+    if w.kind != "DaemonSet" and replicas == 0:
+        return "is scaled to 0"
+    desired = (
+        w.status.desired_number_scheduled
+        if w.kind == "DaemonSet"
+        else (replicas if replicas is not None else 1)
+    )
+    return f"has no pods ({desired} desired)"

@@ -109,8 +109,12 @@ class DeploymentController(Controller):
         uid = d["metadata"]["uid"]
         all_rs = [rs for rs in self.store.list("replicasets.apps", key[0])[0] if controller_uid(rs) == uid]
         template = d["spec"]["template"]
+        # the new ReplicaSet carries the hash of the current template (the store does not re-default
+        # templates on update, so comparing whole templates would miss it)
+        wanted = template_hash(template, int((d.get("status") or {}).get("collisionCount") or 0))
         new_rs = next(
-            (rs for rs in all_rs if _strip_hash(rs["spec"]["template"]) == _strip_hash(template)), None
+            (rs for rs in all_rs if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == wanted),
+            next((rs for rs in all_rs if _strip_hash(rs["spec"]["template"]) == _strip_hash(template)), None),
         )
         olds = [rs for rs in all_rs if rs is not new_rs]
         conds = list((d.get("status") or {}).get("conditions") or [])

@@ -80,24 +80,26 @@ def amount(resource: str, value: Any) -> int:
     return milli(value) if is_milli(resource) else whole(value)
 
 
+def _container_resources(c: dict[str, Any], kind: str) -> dict[str, Any]:
+    res = c.get("resources") or {}
+    values = dict(res.get(kind) or {})
+    if kind == "requests":  # a limit without a request defaults the request to the limit (apiserver)
+        for name, value in (res.get("limits") or {}).items():
+            values.setdefault(name, value)
+    return values
+
+
 def pod_resources(spec: dict[str, Any], kind: str = "requests") -> dict[str, int]:
     """Effective pod requests or limits: sum of containers, at least each init container, plus overhead."""
     total: dict[str, int] = {}
     for c in spec.get("containers") or []:
-        for res, value in ((c.get("resources") or {}).get(kind) or {}).items():
+        for res, value in _container_resources(c, kind).items():
             total[res] = total.get(res, 0) + amount(res, value)
     for c in spec.get("initContainers") or []:
-        for res, value in ((c.get("resources") or {}).get(kind) or {}).items():
+        for res, value in _container_resources(c, kind).items():
             total[res] = max(total.get(res, 0), amount(res, value))
     for res, value in (spec.get("overhead") or {}).items():
         total[res] = total.get(res, 0) + amount(res, value)
-    if kind == "requests":
-        # a limit without a request defaults the request to the limit (apiserver defaulting)
-        for c in spec.get("containers") or []:
-            res_spec = c.get("resources") or {}
-            for res, value in (res_spec.get("limits") or {}).items():
-                if res not in (res_spec.get("requests") or {}):
-                    total[res] = total.get(res, 0) + amount(res, value)
     return total
 
 

@@ -19,6 +19,7 @@ from ktui.sandbox.portforward.spdy_session import Dial, SpdySession
 SUBPROTOCOL = "SPDY/3.1+portforward.k8s.io"
 
 _BUFFER_LIMIT = 256 * 1024
+_GOING_AWAY_WAIT = 0.2
 
 
 class _Gate(asyncio.ReadTransport):
@@ -77,16 +78,34 @@ class WebSocketByteStream:
         await self._ws.send_bytes(data)
 
 
+async def close_websocket(ws: web.WebSocketResponse, *, going_away: bool) -> None:
+    """Close with 1000, or with 1001 when the server shuts down.
+
+    On shutdown aiohttp already ignores incoming bytes, so the client's answering close frame can
+    never arrive: send ours and drop the connection instead of waiting for it.
+    """
+    if ws.closed:
+        return
+    if not going_away:
+        await ws.close(code=WSCloseCode.OK)
+        return
+    with contextlib.suppress(TimeoutError, ConnectionError):
+        await asyncio.wait_for(ws.close(code=WSCloseCode.GOING_AWAY), _GOING_AWAY_WAIT)
+
+
 async def serve_spdy_tunnel(ws: web.WebSocketResponse, dial: Dial) -> None:
     """Run a SPDY/3.1 port-forward session inside a prepared WebSocket, then close it (1000)."""
     stream = WebSocketByteStream(ws)
     pump = asyncio.create_task(stream.pump())
+    going_away = False
     try:
         await SpdySession(stream.reader, stream.write, dial).run()
+    except asyncio.CancelledError:
+        going_away = True
+        raise
     finally:
         # close() also wakes a pump blocked in receive(); one paused by backpressure is cancelled.
-        if not ws.closed:
-            await ws.close(code=WSCloseCode.OK)
+        await close_websocket(ws, going_away=going_away)
         pump.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await pump

@@ -18,9 +18,10 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSMsgType, web
 
 from ktui.sandbox.portforward.spdy_session import Dial
+from ktui.sandbox.portforward.tunnel import close_websocket
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class ChannelForwarder:
     async def run(self) -> None:
         """Announce the ports, forward them, then close the WebSocket."""
         tasks: list[asyncio.Task[None]] = []
+        going_away = False
         try:
             for port in self._ports:
                 announcement = port.number.to_bytes(2, "little")
@@ -73,6 +75,9 @@ class ChannelForwarder:
             pending: set[asyncio.Task[None]] = set(tasks)
             while client in pending and len(pending) > 1:
                 _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            going_away = True  # the server is shutting down
+            raise
         finally:
             for port in self._ports:
                 if port.backend is not None:
@@ -80,8 +85,7 @@ class ChannelForwarder:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            if not self._ws.closed:
-                await self._ws.close(code=WSCloseCode.OK)
+            await close_websocket(self._ws, going_away=going_away)
 
     async def _send(self, channel: int, payload: bytes) -> None:
         async with self._lock:
