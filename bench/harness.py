@@ -106,6 +106,7 @@ class SandboxProc:
 
     def __init__(self, *, simulate: bool = False, workdir: Path | None = None) -> None:
         self.dir = workdir or Path(tempfile.mkdtemp(prefix="ktui-bench-"))
+        self.dir.mkdir(parents=True, exist_ok=True)
         self.kubeconfig = self.dir / "kubeconfig"
         self.stderr = open(self.dir / "sandbox.log", "wb")  # noqa: SIM115 - closed in close()
         cmd = [PYTHON, "-m", "bench.sandbox_proc", "--kubeconfig-out", str(self.kubeconfig)]

@@ -296,8 +296,9 @@ async def run_app(args: argparse.Namespace, conn: Any, tracker: Tracker) -> None
         deadline = time.monotonic() + args.sync_timeout
         while not app.full_painted and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
+        auto = max((d for _, d in tracker.gc_pauses), default=0.0)  # before our own collect below
         gc.collect()
-        emit("ready", rss=rss(), peak_rss=peak_rss(), synced=app.full_painted,
+        emit("ready", rss=rss(), peak_rss=peak_rss(), synced=app.full_painted, gc_auto=auto,
              traced=traced())
         table = app.main_screen.table
         while True:

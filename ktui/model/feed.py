@@ -200,6 +200,12 @@ class ClusterFeed:
     def _run(self) -> None:
         last_emit = 0.0
         last_version = -1
+        # Say "connecting" first, even if every list finishes before this thread gets to run.
+        self._last_status = FeedStatus("connecting", f"connecting to {self.conn.server}")
+        try:
+            self.on_status(self._last_status)
+        except Exception:
+            log.exception("feed callback failed")
         while not self._stop.is_set():
             self._wake.wait()
             if self._stop.is_set():

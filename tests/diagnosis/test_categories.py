@@ -173,6 +173,15 @@ CASES = [
         E,
         ["checkout-5f6b7c8d9", "timed out"],
     ),
+    (
+        "scaled_to_zero.yaml",
+        "Service",
+        "shop",
+        "service_no_ready_endpoints",
+        E,
+        ["Deployment shop", "scaled to 0"],
+    ),
+    ("scaled_to_zero.yaml", "Ingress", "shop", "ingress_backend_no_endpoints", E, ["shop", "scaled to 0"]),
     ("workloads.yaml", "Job", "nightly-report", "job_failed", E, ["BackoffLimitExceeded"]),
 ]
 

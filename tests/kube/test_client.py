@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import http.server
 import socket
+import sys
 import threading
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ktui.kube import api
 from ktui.kube.client import KubeError, connect
@@ -110,3 +112,26 @@ def test_unauthorized_names_the_context(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_exec_auth_plugin_token_reaches_the_server(sb: Sandbox, tmp_path: Path) -> None:
+    plugin = tmp_path / "cred.py"
+    plugin.write_text(
+        "import json\n"
+        "print(json.dumps({'apiVersion': 'client.authentication.k8s.io/v1beta1', 'kind': 'ExecCredential',"
+        " 'status': {'token': 'exec-user'}}))\n"
+    )
+    cfg = tmp_path / "exec.yaml"
+    cfg.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "x",
+        "clusters": [{"name": "x", "cluster": {"server": sb.url}}],
+        "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
+        "users": [{"name": "x", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": sys.executable,
+            "args": [str(plugin)], "interactiveMode": "Never"}}}],
+    }))
+    sb.faults.deny("exec-user", "get", "namespaces")  # only a request carrying the plugin's token is refused
+    conn = connect(str(cfg))
+    with pytest.raises(api.ApiStatusError, match='User "exec-user" cannot get resource "namespaces"'):
+        api.get_json(conn, "/api/v1/namespaces/default")
+    assert api.get_json(conn, "/api/v1/nodes/node-1")["metadata"]["name"] == "node-1"

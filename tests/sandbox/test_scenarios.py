@@ -24,8 +24,9 @@ class Cluster:
 
     def get(self, path: str) -> Any:
         """GET ``path`` and decode the JSON body."""
-        method, url, headers, body, _ = self.api.param_serialize("GET", path, header_params={
-            "Accept": "application/json"}, auth_settings=["BearerToken"])
+        method, url, headers, body, _ = self.api.param_serialize(
+            "GET", path, header_params={"Accept": "application/json"}, auth_settings=["BearerToken"]
+        )
         resp = self.api.call_api(method, url, header_params=headers, body=body, _request_timeout=5)
         resp.read()
         if resp.status >= 400:
@@ -85,7 +86,9 @@ def through_ingress(c: Cluster, host: str) -> int | None:
     async def get() -> int | None:
         for pod in sb.store.list("pods", "ingress-nginx")[0]:
             try:
-                reader, writer = await sb.simulation.node_agent.dial("ingress-nginx", pod["metadata"]["name"], 80)
+                reader, writer = await sb.simulation.node_agent.dial(
+                    "ingress-nginx", pod["metadata"]["name"], 80
+                )
             except ConnectionError:
                 continue
             writer.write(f"GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
@@ -131,8 +134,11 @@ CHECKS: dict[str, Callable[[Cluster], Any]] = {
         any_pod(lambda p: waiting(p) == "CrashLoopBackOff" and last_terminated(p).get("exitCode") == 1),
         lambda c: c.has_event("BackOff", "Back-off restarting failed container api"),
     ),
-    "oom-killed": any_pod(lambda p: last_terminated(p).get("reason") == "OOMKilled"
-                          and last_terminated(p).get("exitCode") == 137),
+    "oom-killed": any_pod(
+        lambda p: (
+            last_terminated(p).get("reason") == "OOMKilled" and last_terminated(p).get("exitCode") == 137
+        )
+    ),
     "bad-command": both(
         any_pod(lambda p: waiting(p) in ("RunContainerError", "CrashLoopBackOff")),
         lambda c: c.has_event("Failed", 'exec: "nginx-start": executable file not found in $PATH'),
@@ -146,38 +152,58 @@ CHECKS: dict[str, Callable[[Cluster], Any]] = {
         lambda c: c.has_event("Failed", 'Error: configmap "checkout-config" not found'),
     ),
     "readiness-probe-failure": both(
-        any_pod(lambda p: p["status"].get("phase") == "Running" and condition(p, "Ready").get("status") == "False"),
+        any_pod(
+            lambda p: p["status"].get("phase") == "Running" and condition(p, "Ready").get("status") == "False"
+        ),
         lambda c: c.has_event("Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 404"),
-        lambda c: c.get("/api/v1/namespaces/default/endpoints/catalog")["subsets"][0].get("notReadyAddresses"),
+        lambda c: c.get("/api/v1/namespaces/default/endpoints/catalog")["subsets"][0].get(
+            "notReadyAddresses"
+        ),
     ),
     "liveness-probe-failure": both(
-        lambda c: c.has_event("Unhealthy", "Liveness probe failed: Get \"http://10.244."),
+        lambda c: c.has_event("Unhealthy", 'Liveness probe failed: Get "http://10.244.'),
         lambda c: c.has_event("Killing", "failed liveness probe, will be restarted"),
         any_pod(lambda p: p["status"]["containerStatuses"][0]["restartCount"] >= 1),
     ),
     "unschedulable-insufficient-resources": both(
         any_pod(lambda p: condition(p, "PodScheduled").get("reason") == "Unschedulable"),
-        lambda c: c.has_event("FailedScheduling", "0/2 nodes are available: 1 Insufficient cpu, 1 Insufficient "
-                              "memory, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }."),
+        lambda c: c.has_event(
+            "FailedScheduling",
+            "0/2 nodes are available: 1 Insufficient cpu, 1 Insufficient "
+            "memory, 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }.",
+        ),
     ),
     "unschedulable-node-selector": lambda c: c.has_event(
-        "FailedScheduling", "1 node(s) didn't match Pod's node affinity/selector"),
-    "unschedulable-taint": lambda c: c.has_event("FailedScheduling", "had untolerated taint {dedicated: gpu}"),
+        "FailedScheduling", "1 node(s) didn't match Pod's node affinity/selector"
+    ),
+    "unschedulable-taint": lambda c: c.has_event(
+        "FailedScheduling", "had untolerated taint {dedicated: gpu}"
+    ),
     "unschedulable-pod-affinity": both(
         lambda c: sum(1 for p in c.pods() if p["spec"].get("nodeName")) == 2,
         lambda c: c.has_event("FailedScheduling", "2 node(s) didn't match pod anti-affinity rules"),
     ),
     "pvc-unbound": both(
-        lambda c: c.get("/api/v1/namespaces/default/persistentvolumeclaims/data")["status"]["phase"] == "Pending",
+        lambda c: (
+            c.get("/api/v1/namespaces/default/persistentvolumeclaims/data")["status"]["phase"] == "Pending"
+        ),
         lambda c: c.has_event("ProvisioningFailed", 'storageclass.storage.k8s.io "fast" not found'),
         lambda c: c.has_event("FailedScheduling", "pod has unbound immediate PersistentVolumeClaims"),
-        lambda c: c.get("/api/v1/namespaces/default/persistentvolumeclaims/cache")["status"]["phase"] == "Bound",
+        lambda c: (
+            c.get("/api/v1/namespaces/default/persistentvolumeclaims/cache")["status"]["phase"] == "Bound"
+        ),
     ),
     "quota-exceeded": both(
-        lambda c: c.has_event("FailedCreate", "is forbidden: exceeded quota: compute, requested: "
-                              "requests.cpu=500m, used: requests.cpu=1, limited: requests.cpu=1"),
+        lambda c: c.has_event(
+            "FailedCreate",
+            "is forbidden: exceeded quota: compute, requested: "
+            "requests.cpu=500m, used: requests.cpu=1, limited: requests.cpu=1",
+        ),
         lambda c: len(c.pods()) == 2,
-        lambda c: c.get("/api/v1/namespaces/default/resourcequotas/compute")["status"]["used"]["requests.cpu"] == "1",
+        lambda c: (
+            c.get("/api/v1/namespaces/default/resourcequotas/compute")["status"]["used"]["requests.cpu"]
+            == "1"
+        ),
         lambda c: condition(deployment(c, "web"), "ReplicaFailure").get("reason") == "FailedCreate",
     ),
     "pod-evicted": both(
@@ -185,10 +211,14 @@ CHECKS: dict[str, Callable[[Cluster], Any]] = {
         lambda c: c.has_event("Evicted", "The node was low on resource: memory."),
     ),
     "node-not-ready": both(
-        lambda c: condition(c.get("/api/v1/nodes/node-2"), "Ready").get("message")
-        == "Kubelet stopped posting node status.",
-        lambda c: any(t["key"] == "node.kubernetes.io/unreachable"
-                      for t in c.get("/api/v1/nodes/node-2")["spec"].get("taints", [])),
+        lambda c: (
+            condition(c.get("/api/v1/nodes/node-2"), "Ready").get("message")
+            == "Kubelet stopped posting node status."
+        ),
+        lambda c: any(
+            t["key"] == "node.kubernetes.io/unreachable"
+            for t in c.get("/api/v1/nodes/node-2")["spec"].get("taints", [])
+        ),
         lambda c: c.has_event("NodeNotReady", "Node is not ready"),
         any_pod(lambda p: bool(p["metadata"].get("deletionTimestamp"))),  # toleration ran out: Terminating
     ),
@@ -196,13 +226,20 @@ CHECKS: dict[str, Callable[[Cluster], Any]] = {
         lambda c: len([p for p in c.pods() if condition(p, "Ready").get("status") == "True"]) == 2,
         lambda c: "subsets" not in c.get("/api/v1/namespaces/default/endpoints/storefront"),
     ),
-    "service-target-port-mismatch": lambda c: [
-        p["port"] for s in c.get("/api/v1/namespaces/default/endpoints/ledger").get("subsets", [])
-        for p in s["ports"]] == [8080] and len(c.get("/api/v1/namespaces/default/endpoints/ledger")["subsets"][0]
-                                               .get("addresses", [])) == 2,
+    "service-target-port-mismatch": lambda c: (
+        [
+            p["port"]
+            for s in c.get("/api/v1/namespaces/default/endpoints/ledger").get("subsets", [])
+            for p in s["ports"]
+        ]
+        == [8080]
+        and len(c.get("/api/v1/namespaces/default/endpoints/ledger")["subsets"][0].get("addresses", [])) == 2
+    ),
     "service-no-ready-endpoints": lambda c: (
-        len(c.get("/api/v1/namespaces/default/endpoints/search")["subsets"][0].get("notReadyAddresses", [])) == 2
-        and not c.get("/api/v1/namespaces/default/endpoints/search")["subsets"][0].get("addresses")),
+        len(c.get("/api/v1/namespaces/default/endpoints/search")["subsets"][0].get("notReadyAddresses", []))
+        == 2
+        and not c.get("/api/v1/namespaces/default/endpoints/search")["subsets"][0].get("addresses")
+    ),
     "ingress-backend-service-missing": both(
         lambda c: c.has_event("Sync", "Scheduled for sync"),
         lambda c: through_ingress(c, "shop.example.test") == 503,
@@ -218,15 +255,23 @@ CHECKS: dict[str, Callable[[Cluster], Any]] = {
     ),
     "ingress-tls-secret-missing": both(
         lambda c: c.has_event("Sync", "Scheduled for sync"),
-        lambda c: c.get("/apis/networking.k8s.io/v1/namespaces/default/ingresses/shop")["status"]["loadBalancer"],
+        lambda c: c.get("/apis/networking.k8s.io/v1/namespaces/default/ingresses/shop")["status"][
+            "loadBalancer"
+        ],
     ),
     "ingress-controller-not-running": both(
-        lambda c: not c.pods("ingress-nginx") and any(p["status"].get("phase") == "Running" for p in c.pods()),
-        lambda c: not (c.get("/apis/networking.k8s.io/v1/namespaces/default/ingresses/shop").get("status") or {})
-        .get("loadBalancer", {}).get("ingress"),
+        lambda c: (
+            not c.pods("ingress-nginx") and any(p["status"].get("phase") == "Running" for p in c.pods())
+        ),
+        lambda c: (
+            not (c.get("/apis/networking.k8s.io/v1/namespaces/default/ingresses/shop").get("status") or {})
+            .get("loadBalancer", {})
+            .get("ingress")
+        ),
     ),
-    "deployment-rollout-stuck": lambda c: condition(deployment(c, "ledger-api"), "Progressing").get("reason")
-    == "ProgressDeadlineExceeded",
+    "deployment-rollout-stuck": lambda c: (
+        condition(deployment(c, "ledger-api"), "Progressing").get("reason") == "ProgressDeadlineExceeded"
+    ),
 }
 
 

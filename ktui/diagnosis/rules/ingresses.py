@@ -10,7 +10,7 @@ from ktui.diagnosis.index import Index
 from ktui.diagnosis.labels import format_selector
 from ktui.diagnosis.rules.base import Hit, describe, q
 from ktui.diagnosis.rules.pods import is_ready
-from ktui.diagnosis.rules.services import workload_state
+from ktui.diagnosis.rules.services import available, workload_state
 from ktui.resources import Ingress, IngressBackend, Pod, Service
 
 ServiceRoot = Callable[[Service], tuple[Finding, ...]]
@@ -96,7 +96,7 @@ def class_hits(ix: Index, ing: Ingress, pod_root: PodRoot) -> tuple[list[Hit], l
 def controller_hits(ix: Index, cls: str, controller: str, pod_root: PodRoot) -> list[Hit]:
     """Whether any pod of the class's controller is running and ready."""
     labels = CONTROLLER_PODS.get(controller)
-    if labels is None or not ix.known("Pod"):
+    if labels is None:
         return []
     selector = format_selector(labels)
     pods = [p for ns in sorted(ix.pod_namespaces) for p in ix.selected_pods(ns, labels)]
@@ -104,7 +104,7 @@ def controller_hits(ix: Index, cls: str, controller: str, pod_root: PodRoot) -> 
         return []
     cmds = [f"kubectl get pods -A -l {q(selector)}"]
     if not pods:
-        idle = ix.workloads_matching(None, labels)
+        idle = [w for w in ix.workloads_matching(None, labels) if available(w) == 0]
         if idle:
             w = idle[0]
             why = f"{w.kind} {w.metadata.namespace}/{w.metadata.name} {workload_state(w)}"
@@ -116,8 +116,8 @@ def controller_hits(ix: Index, cls: str, controller: str, pod_root: PodRoot) -> 
                     [*cmds, f"kubectl get {w.kind.lower()} -n {q(w.metadata.namespace)}"],
                 )
             ]
-        if not ix.multi_namespace_view():
-            return []  # a one-namespace view cannot see the controller's namespace: no verdict
+        if not ix.known("Pod") or not ix.multi_namespace_view():
+            return []  # pods unread, or a one-namespace view that cannot see the controller's: no verdict
         return [
             Hit(
                 "ingress_controller_not_running",

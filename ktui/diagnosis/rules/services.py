@@ -155,34 +155,25 @@ def service_hits(ix: Index, svc: Service, pod_root: PodRoot) -> list[Hit]:
         return _selectorless(ix, svc, cmds)
     selector = format_selector(spec.selector)
     cmds.append(f"kubectl get pods -n {q(ns)} -l {q(selector)} --show-labels")
-    if not ix.known("Pod"):
-        why = ix.forbidden("Pod") or "pods were not loaded"
+    idle = [w for w in ix.workloads_matching(ns, spec.selector) if available(w) == 0]
+    pods = ix.selected_pods(ns, spec.selector) if ix.known("Pod") else []
+    if idle and not pods:  # the selector is right: the workload behind it runs no pods
+        w = idle[0]
         return [
             Hit(
-                "cannot_verify",
-                {
-                    "what": f"which pods selector {selector} matches",
-                    "why": why,
-                    "verb": "list",
-                    "resource": "pods",
-                },
-                [],
-                cmds,
+                "service_no_ready_endpoints",
+                {"why": f"{w.kind} {w.metadata.name} (selected by {selector}) {workload_state(w)}"},
+                [f"selector {selector}: 0 pods in namespace {ns}"],
+                [*cmds, f"kubectl get {w.kind.lower()} {q(w.metadata.name)} -n {q(ns)}"],
             )
         ]
-    pods = ix.selected_pods(ns, spec.selector)
+    if not ix.known("Pod"):
+        why = ix.forbidden("Pod") or "pods were not loaded"
+        what = f"which pods selector {selector} matches"
+        return [
+            Hit("cannot_verify", {"what": what, "why": why, "verb": "list", "resource": "pods"}, [], cmds)
+        ]
     if not pods:
-        idle = ix.workloads_matching(ns, spec.selector)
-        if idle:  # the selector is right: the workload behind it runs no pods
-            w = idle[0]
-            return [
-                Hit(
-                    "service_no_ready_endpoints",
-                    {"why": f"{w.kind} {w.metadata.name} (selected by {selector}) {workload_state(w)}"},
-                    [f"selector {selector}: 0 pods in namespace {ns}"],
-                    [*cmds, f"kubectl get {w.kind.lower()} {q(w.metadata.name)} -n {q(ns)}"],
-                )
-            ]
         return [
             Hit(
                 "service_selector_mismatch",
@@ -251,14 +242,19 @@ def _selectorless(ix: Index, svc: Service, cmds: list[str]) -> list[Hit]:
     return [Hit("healthy", {"state": f"no selector; {plural(addresses, 'manual endpoint')}"}, [], cmds)]
 
 
+def available(w: Any) -> int:
+    """How many pods of a Deployment / StatefulSet / DaemonSet are available, per its status."""
+    s = w.status
+    return (s.number_ready if w.kind == "DaemonSet" else (s.available_replicas or s.ready_replicas)) or 0
+
+
 def workload_state(w: Any) -> str:
-    """'is scaled to 0' / 'has no pods (3 desired)' for a workload that runs no pods."""
+    """'is scaled to 0' / 'has 0 of 3 pods available' for a workload that serves nothing."""
     replicas = w.spec.replicas
     if w.kind != "DaemonSet" and replicas == 0:
         return "is scaled to 0"
-    desired = (
-        w.status.desired_number_scheduled
-        if w.kind == "DaemonSet"
-        else (replicas if replicas is not None else 1)
-    )
-    return f"has no pods ({desired} desired)"
+    if w.kind == "DaemonSet":
+        desired = w.status.desired_number_scheduled or 0
+    else:
+        desired = replicas if replicas is not None else 1
+    return f"has {available(w)} of {desired} pods available"

@@ -375,7 +375,7 @@ class DeploymentController(Controller):
         now: str,
     ) -> list[dict[str, Any]]:
         """``syncRolloutStatus``: complete, progressing, or timed out."""
-        deadline = d["spec"].get("progressDeadlineSeconds")
+        deadline = d["spec"].get("progressDeadlineSeconds", 600)  # the apiserver default
         if deadline is None:
             return conds
         rs_name = new_rs["metadata"]["name"] if new_rs else None

@@ -285,6 +285,10 @@ class KubeletFleet:
             raise ApiError(
                 400, "BadRequest", f'container "{container}" in pod "{pod}" is waiting to start: {text}'
             )
+        if follow:
+            # Validation passed: an empty first chunk lets the server send its headers now, as a
+            # real apiserver does, instead of only with the first log line of a quiet container.
+            yield b""
         async for chunk in run.log.read(
             follow=follow,
             tail_lines=tail_lines,

@@ -1,0 +1,87 @@
+"""B4: watch saturation: the highest storm rate ktui keeps up with (p99 sent->diagnosis < 1 s) and CPU per event.
+
+ktui runs without the UI (``bench.ktui_child feed``: reflectors -> store -> snapshot -> diagnose ->
+pod rows, the app's callback minus painting). The rate steps up; each step must end consistent
+(store == server). CPU per event = the ktui process's CPU over the step / events sent. kubectl -w
+then watches a storm at the top rate alone: its consumption rate and lag.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.harness import BenchError, KubectlWatch, Report, fmt, ktui_child, percentile
+
+
+def step(ctx: Any, c: Any, rate: float, seconds: float) -> dict[str, Any]:
+    """One rate step on the running feed child."""
+    c.send({"cmd": "mark"})
+    c.wait_event("marked", 30)
+    ctx.sandbox.request("storm", rate=rate, seconds=seconds)
+    storm = ctx.sandbox.request("storm_wait", timeout=seconds + 120)
+    server = ctx.sandbox.request("digest")
+    c.send({"cmd": "wait_digest", "digest": server["digest"], "timeout": 30})
+    ok = c.wait_event("consistent", 60)["ok"]
+    c.send({"cmd": "report"})
+    r = c.wait_event("report", 30)
+    return {"rate": rate, "sent": storm["sent"], "achieved": storm["achieved"], "ok": ok,
+            "p99": r["diag_lag"].get("p99", float("nan")), "cpu": r["cpu"],
+            "us_per_event": r["cpu"] / max(storm["sent"], 1) * 1e6,
+            "sandbox_cpu": storm["sandbox_cpu"] / storm["seconds"]}
+
+
+def kubectl_rate(ctx: Any, rate: float, seconds: float) -> tuple[float, float, int, int]:
+    """kubectl -w alone on a storm: (events/s it printed, lag p99, received, sent)."""
+    watch = KubectlWatch(ctx.kenv)
+    try:
+        watch.wait_lines(ctx.pods + 1, ctx.timeout)
+        watch.mark()
+        start = watch.since
+        ctx.sandbox.request("storm", rate=rate, seconds=seconds)
+        storm = ctx.sandbox.request("storm_wait", timeout=seconds + 120)
+        watch.wait_quiet(2.0, 120)
+    finally:
+        watch.stop()
+    got = len(watch.arrivals)
+    span = (max(watch.arrivals) - start) if watch.arrivals else float("nan")
+    return got / span, percentile(watch.lags, 99), got, storm["sent"]
+
+
+def run(ctx: Any) -> Report:
+    """Ramp until ktui falls behind or the sandbox cannot send faster."""
+    rep = Report("B4")
+    seconds = 4.0 if ctx.quick else 8.0
+    rates = [1000, 2000, 5000, 10000] if ctx.quick else [1000, 2000, 5000, 10000, 20000]
+    c = ktui_child("feed", ctx.sandbox.kubeconfig, "--expect", str(ctx.pods))
+    steps = []
+    try:
+        c.wait_event("ready", ctx.timeout)
+        for rate in rates:
+            s = step(ctx, c, rate, seconds)
+            steps.append(s)
+            rep.note(f"asked {rate}/s: sent {s['achieved']:.0f}/s (sandbox CPU {s['sandbox_cpu'] * 100:.0f}%), "
+                     f"ktui p99 {fmt(s['p99'], 's')}, {fmt(s['us_per_event'], 'us')} CPU/event, "
+                     f"consistent={'yes' if s['ok'] else 'NO'}")
+            if not s["ok"] or s["p99"] > 1.0:
+                break
+        c.send({"cmd": "quit"})
+    finally:
+        c.finish(30)
+    good = [s for s in steps if s["ok"] and s["p99"] < 1.0]
+    if not steps:
+        raise BenchError("no step ran")
+    best = max(good, key=lambda s: s["achieved"]) if good else None
+    sustained = best["achieved"] if best else 0.0
+    cost = min(s["us_per_event"] for s in steps)
+    top = max(s["achieved"] for s in steps)
+    k_rate, k_p99, got, sent = kubectl_rate(ctx, max(rates[: len(steps)]), seconds)
+    rep.note(f"kubectl -w alone at {max(rates[: len(steps)])}/s asked: printed {got} of {sent} events, "
+             f"{k_rate:.0f}/s, lag p99 {fmt(k_p99, 's')}")
+    bound = "ktui" if steps[-1]["achieved"] >= 0.9 * steps[-1]["rate"] else "the sandbox's send rate"
+    rep.note(f"highest rate reached {top:.0f}/s; what stopped the ramp: {bound}")
+    rep.figure("sustained events/s", sustained, k_rate, "/s", ">= 10,000/s and >= 3.5x kubectl")
+    rep.note(f"CPU per event (best step) {fmt(cost, 'us')} [target <= 60 us]")
+    ctx.data["b4_cost"] = cost
+    rep.final(f"{sustained:,.0f} ev/s sustained, {cost:.0f} us CPU/event", f"{k_rate:,.0f} ev/s",
+              f"{sustained / k_rate:.2f}" if k_rate == k_rate and k_rate else "n/a")
+    return rep

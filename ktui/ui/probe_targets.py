@@ -1,0 +1,107 @@
+"""What each probe key can test for a selected pod: its ports, the Services and Ingresses in front of it.
+
+Pure (snapshot in, choices out), so the keys, the picker, the palette and the tests agree on one list.
+A ``Choice`` is one probe the user can run; the picker offers them, plus "all of them" when there
+are several.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ktui import resources as r
+from ktui.model.paths import find_service_port, ingress_routes, selects
+from ktui.probes.pod import declared_ports
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One probe: its target, and the port, path and Host header to use (None: the probe decides)."""
+
+    label: str
+    target: r.Ref
+    port: int | str | None = None
+    path: str | None = None
+    host: str | None = None
+
+
+def pod_choices(pod: r.Pod) -> list[Choice]:
+    """One choice per declared TCP port (none declared: one choice, the probe explains)."""
+    ref = r.ref_of(pod)
+    ports = declared_ports(pod)
+    if not ports:
+        return [Choice(f"pod {pod.metadata.name}", ref)]
+    return [
+        Choice(
+            f"pod {pod.metadata.name} port {cp.container_port}" + (f" ({cp.name})" if cp.name else ""),
+            ref,
+            cp.container_port,
+        )
+        for cp in ports
+    ]
+
+
+def services_in_front(snapshot: r.ClusterSnapshot, pod: r.Pod) -> list[r.Service]:
+    """Services in the pod's namespace whose selector matches its labels (kube-proxy's view)."""
+    labels = pod.metadata.labels or {}
+    return sorted(
+        (
+            s
+            for s in snapshot.services
+            if s.metadata.namespace == pod.metadata.namespace and selects(s.spec.selector, labels)
+        ),
+        key=lambda s: s.metadata.name,
+    )
+
+
+def service_choices(snapshot: r.ClusterSnapshot, pod: r.Pod) -> list[Choice]:
+    """One choice per port of every Service in front of the pod."""
+    out = []
+    for svc in services_in_front(snapshot, pod):
+        for sp in svc.spec.ports:
+            name = f" ({sp.name})" if sp.name else ""
+            out.append(
+                Choice(
+                    f"service {svc.metadata.name}:{sp.port}{name} -> targetPort {sp.target_port or sp.port}",
+                    r.ref_of(svc),
+                    sp.port,
+                )
+            )
+    return out
+
+
+def ingress_choices(snapshot: r.ClusterSnapshot, pod: r.Pod) -> list[Choice]:
+    """One choice per Ingress rule (host, path) whose backend is a Service in front of the pod."""
+    services = {s.metadata.name: s for s in services_in_front(snapshot, pod)}
+    out = []
+    for ing in sorted(snapshot.ingresses, key=lambda i: i.metadata.name):
+        if ing.metadata.namespace != pod.metadata.namespace:
+            continue
+        for host, path, _, backend in ingress_routes(ing):
+            svc = services.get(backend.service.name) if backend.service else None
+            if svc is None or backend.service is None:
+                continue
+            port = backend.service.port.number or backend.service.port.name
+            if port is not None and find_service_port(svc, port) is None:
+                port_text = f"{port} (no such port)"
+            else:
+                port_text = str(port)
+            where = f"{host or '*'}{path}" if path else "default backend"
+            out.append(
+                Choice(
+                    f"ingress {ing.metadata.name}: {where} -> {svc.metadata.name}:{port_text}",
+                    r.ref_of(ing),
+                    None,
+                    path or None,
+                    host or None,
+                )
+            )
+    return out
+
+
+def nothing_in_front(kind: str, pod: r.Pod) -> str:
+    """Why a Service or Ingress probe has nothing to test for this pod."""
+    labels = ",".join(f"{k}={v}" for k, v in sorted((pod.metadata.labels or {}).items())) or "no labels"
+    if kind == "Service":
+        return f"no Service selects pod {pod.metadata.name} ({labels})"
+    return f"no Ingress routes to a Service in front of pod {pod.metadata.name}"
