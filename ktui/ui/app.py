@@ -1,7 +1,9 @@
 """KtuiApp: wiring only. The source feeds snapshots from its thread; the main screen shows them.
 
-Data flow (design.md): the source's thread calls ``_on_snapshot``, which runs the diagnosis and
-builds the pod rows there, off the event loop, then posts one coalescing ``SnapshotUpdated``.
+Data flow (design.md): the source's thread calls ``_on_snapshot``, which merges the probe results
+kept in ``ProbeBook`` into the snapshot, runs the diagnosis and builds the pod rows there, off the
+event loop, then posts one coalescing ``SnapshotUpdated``. A finished probe re-runs the diagnosis
+on the last snapshot (``rediagnose``) so its evidence shows without waiting for the next watch event.
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 
-from ktui.kube.client import KubeError
+from ktui.kube.client import Connection, KubeError
 from ktui.model.tables import pod_rows
 from ktui.resources import ClusterSnapshot
 from ktui.ui.messages import ConnectionChanged, SnapshotUpdated
 from ktui.ui.palette import KtuiCommands
+from ktui.ui.probe_book import ProbeBook
 from ktui.ui.screens.main import MainScreen
 from ktui.ui.screens.pickers import ALL_NAMESPACES
 from ktui.ui.source import Source
@@ -61,12 +64,34 @@ class KtuiApp(App[None]):
         """The main screen."""
         self.clipboard_method = ""
         """How the last copy reached the clipboard: "system" or "osc52"."""
+        self.book = ProbeBook()
+        """Probe results, merged into every snapshot before diagnosis."""
+        self._applied_seq = 0
         self._generation = 0
         self._lock = threading.Lock()
 
     def on_mount(self) -> None:
         self.push_screen(self.main_screen)
         self._start_source()
+
+    def connection(self) -> Connection | None:
+        """The live cluster connection probes and forwards use (None for a static source)."""
+        conn = getattr(self.source, "conn", None)
+        return conn if isinstance(conn, Connection) else None
+
+    def _post_diagnosed(self, seq: int, snapshot: ClusterSnapshot) -> None:
+        # Off the event loop (feed thread or worker): diagnose, build rows, post.
+        diagnosis, verdicts, error = run_diagnosis(snapshot)
+        self.diagnosis_error = error
+        rows = pod_rows(snapshot.pods, snapshot.now, verdicts)
+        self.post_message(SnapshotUpdated(snapshot, diagnosis, rows, seq))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="rediagnose")
+    def rediagnose(self) -> None:
+        """Diagnose the last snapshot again with the probe results now known."""
+        seq, snapshot = self.book.merge()
+        if snapshot is not None:
+            self._post_diagnosed(seq, snapshot)
 
     def _start_source(self) -> None:
         with self._lock:
@@ -78,10 +103,9 @@ class KtuiApp(App[None]):
             # Runs on the source's thread: the expensive work happens here, not on the event loop.
             if generation != self._generation:
                 return
-            diagnosis, verdicts, error = run_diagnosis(snapshot)
-            self.diagnosis_error = error
-            rows = pod_rows(snapshot.pods, snapshot.now, verdicts)
-            self.post_message(SnapshotUpdated(snapshot, diagnosis, rows))
+            seq, merged = self.book.merge(snapshot)
+            if merged is not None:
+                self._post_diagnosed(seq, merged)
 
         def on_status(state: str, message: str, forbidden: Mapping[str, str]) -> None:
             if generation == self._generation:
@@ -95,6 +119,9 @@ class KtuiApp(App[None]):
 
     @on(SnapshotUpdated)
     def _snapshot(self, message: SnapshotUpdated) -> None:
+        if message.seq < self._applied_seq:
+            return  # merged before a snapshot already shown: it would drop a probe result
+        self._applied_seq = message.seq
         self.main_screen.apply_snapshot(message.snapshot, message.diagnosis, message.rows)
         if self.diagnosis_error:
             self.notify(f"Diagnosis failed: {self.diagnosis_error}", severity="error", timeout=8)
@@ -134,6 +161,10 @@ class KtuiApp(App[None]):
             return
         old, self.source = self.source, new_source
         screen = self.main_screen
+        # Results and forwards belong to the old cluster.
+        self.book.clear()
+        screen.runner.reset()
+        screen.path_pane.show_forwards(())
         screen.snapshot = None
         screen.table.empty_message = "Loading pods…"
         screen.table.set_rows(())
@@ -173,9 +204,13 @@ class KtuiApp(App[None]):
         from ktui.ui.widgets.log_pane import LogPane
         from ktui.ui.widgets.pod_table import PodTable
 
+        from ktui.ui.screens.main import PANE_BINDINGS, PROBE_BINDINGS
+
         groups = [
             ("Pod list", [*PodTable.BINDINGS]),
-            ("Panes", [*MainScreen.BINDINGS]),
+            ("Panes", [*PANE_BINDINGS]),
+            ("Probes: test the pod under the cursor (a picker when there are several; off in --readonly)",
+             [*PROBE_BINDINGS]),
             ("Logs pane (when focused)", [*LogPane.BINDINGS]),
             (
                 "Everywhere",

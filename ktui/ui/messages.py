@@ -23,10 +23,12 @@ class SnapshotUpdated(Message):
     snapshot: ClusterSnapshot
     diagnosis: Any
     rows: tuple[PodRow, ...]
+    seq: int = 0
+    """Merge order (``ProbeBook.merge``): a lower one is older and is never applied after a higher one."""
 
     def can_replace(self, message: Message) -> bool:
-        """Only the latest snapshot matters."""
-        return isinstance(message, SnapshotUpdated)
+        """A pending snapshot merged later supersedes this one."""
+        return isinstance(message, SnapshotUpdated) and message.seq >= self.seq
 
 
 @dataclass

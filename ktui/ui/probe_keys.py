@@ -14,6 +14,7 @@ Wiring (in the app or a screen)::
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -51,12 +52,16 @@ class ProbeRunner(Widget):
 
         target: Ref
         what: str
+        key: int = 0
+        """Matches the Finished message of the same probe."""
 
     @dataclass
     class Finished(Message):
         """A probe ended; ``result`` goes into ``snapshot.probes`` and the path view."""
 
         result: ProbeResult
+        key: int = 0
+        """The key of the Started message of the same probe."""
 
     @dataclass
     class ForwardChanged(Message):
@@ -80,6 +85,7 @@ class ProbeRunner(Widget):
         self.readonly = readonly
         self._watch_interval = watch_interval
         self._manager: ForwardManager | None = None
+        self._keys = itertools.count(1)
 
     @property
     def enabled(self) -> bool:
@@ -96,18 +102,22 @@ class ProbeRunner(Widget):
         port: int | str | None = None,
         path: str | None = None,
         host: str | None = None,
-    ) -> None:
-        """Probe a Pod, Service or Ingress in a worker; Started now, Finished later."""
+    ) -> int:
+        """Probe a Pod, Service or Ingress in a worker; Started now, Finished later; returns their key."""
+        key = next(self._keys)
         if self.readonly:
-            self.post_message(self.Finished(failed(target, "probes are off (--readonly)")))
-            return
+            self.post_message(self.Finished(failed(target, "probes are off (--readonly)"), key))
+            return key
         what = f"probing {target.kind.lower()} {target.name}" + (f":{port}" if port is not None else "")
-        self.post_message(self.Started(target, what))
-        self._probe_worker(target, snapshot, port, path, host)
+        what += f" {host or ''}{path or ''}".rstrip() if target.kind == "Ingress" else ""
+        self.post_message(self.Started(target, what, key))
+        self._probe_worker(key, target, snapshot, port, path, host)
+        return key
 
     @work(thread=True, exit_on_error=False, group="probes", description="probe")
     def _probe_worker(
         self,
+        key: int,
         target: Ref,
         snapshot: ClusterSnapshot,
         port: int | str | None,
@@ -124,7 +134,7 @@ class ProbeRunner(Widget):
                 result = failed(target, str(exc))
             except Exception as exc:  # a probe must never take the app down; say what broke
                 result = failed(target, f"{type(exc).__name__}: {exc}")
-        self.post_message(self.Finished(result))
+        self.post_message(self.Finished(result, key))
 
     # ----------------------------------------------------------------- forwards
 
@@ -178,6 +188,12 @@ class ProbeRunner(Widget):
         """Close every forward (bounded)."""
         if self._manager is not None:
             self._manager.close_all()
+
+    def reset(self) -> None:
+        """Close every forward and forget the connection's manager (the context changed)."""
+        manager, self._manager = self._manager, None
+        if manager is not None:
+            manager.close_all()
 
     def on_unmount(self) -> None:
         """The app quits: no forward outlives it."""

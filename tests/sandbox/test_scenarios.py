@@ -1,4 +1,4 @@
-"""Each failure-class scenario reaches its state with its characteristic events, read through the real client."""
+"""Each failure-class scenario reaches its state with its characteristic events (via the real client)."""
 
 from __future__ import annotations
 

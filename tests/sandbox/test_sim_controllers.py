@@ -51,12 +51,12 @@ def test_fit_error_reads_like_kube_scheduler() -> None:
     }
     assert fit_error(3, verdicts, None, pod) == (
         "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
-        "2 Insufficient cpu. preemption: 0/3 nodes are available: 1 Preemption is not helpful for scheduling, "
-        "2 No preemption victims found for incoming pod."
+        "2 Insufficient cpu. preemption: 0/3 nodes are available: "
+        "1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod."
     )
     assert fit_error(1, {"n": Verdict((), True)}, 'persistentvolumeclaim "data" not found', pod) == (
-        '0/1 nodes are available: persistentvolumeclaim "data" not found. preemption: 0/1 nodes are available: '
-        "1 Preemption is not helpful for scheduling."
+        '0/1 nodes are available: persistentvolumeclaim "data" not found. '
+        "preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling."
     )
 
 

@@ -319,7 +319,7 @@ class PodWorker:
         elif kind == "Readiness":
             if ok or reached:
                 slot.ready = ok
-        elif reached and kind in ("Liveness", "Startup"):
+        elif reached and not ok and kind in ("Liveness", "Startup"):
             self.event(
                 "Normal",
                 "Killing",

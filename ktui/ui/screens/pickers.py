@@ -1,4 +1,4 @@
-"""Small modal choosers: namespace, context, and what to copy."""
+"""Small modal choosers: namespace, context, what to copy, and which probe to run."""
 
 from __future__ import annotations
 
@@ -98,3 +98,15 @@ class CopyPicker(Picker):
 
     def __init__(self, choices: list[tuple[str, str]]) -> None:
         super().__init__("Copy to the clipboard", choices)
+
+
+ALL_CHOICES = "\x00all"
+"""The ProbePicker value meaning "every choice"."""
+
+
+class ProbePicker(Picker):
+    """Pick one probe (a port, a Service port, an Ingress rule) or all of them; the value is its index."""
+
+    def __init__(self, title: str, labels: list[str], *, everything: str = "all of them") -> None:
+        options = [(label, str(index)) for index, label in enumerate(labels)]
+        super().__init__(title, [*options, (everything, ALL_CHOICES)])

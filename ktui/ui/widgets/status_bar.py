@@ -31,6 +31,8 @@ class StatusInfo:
     query: str = ""
     problems_only: bool = False
     readonly: bool = False
+    forwards: int = 0
+    """Port-forwards alive."""
 
 
 def status_text(info: StatusInfo) -> Text:
@@ -63,6 +65,8 @@ def status_text(info: StatusInfo) -> Text:
     if info.query:
         text.append("  filter: ", "dim")
         text.append(info.query, "italic")
+    if info.forwards:
+        text.append(f"  ⇄ {info.forwards} forward{'s' if info.forwards > 1 else ''}", "bold cyan")
     if info.readonly:
         text.append("  readonly", "dim")
     if info.state != "live" and info.message:
