@@ -201,17 +201,18 @@ class KtuiApp(App[None]):
     def action_help(self) -> None:
         """Show every key, grouped by pane."""
         from ktui.ui.screens.help import HelpScreen
+        from ktui.ui.screens.main import PANE_BINDINGS, PROBE_BINDINGS
         from ktui.ui.widgets.log_pane import LogPane
         from ktui.ui.widgets.pod_table import PodTable
 
-        from ktui.ui.screens.main import PANE_BINDINGS, PROBE_BINDINGS
-
-        groups = [
+        groups: list[tuple[str, list[Any]]] = [
             ("Pod list", [*PodTable.BINDINGS]),
             ("Panes", [*PANE_BINDINGS]),
-            ("Probes: test the pod under the cursor (a picker when there are several; off in --readonly)",
-             [*PROBE_BINDINGS]),
-            ("Logs pane (when focused)", [*LogPane.BINDINGS]),
+            (
+                "Probes: test the pod under the cursor (a picker when there are several; off in --readonly)",
+                [*PROBE_BINDINGS],
+            ),
+            ("Logs pane (when focused its keys win: esc leaves it for the probe keys)", [*LogPane.BINDINGS]),
             (
                 "Everywhere",
                 [*self.BINDINGS, Binding("ctrl+p", "", "Command palette"), Binding("tab", "", "Next pane")],

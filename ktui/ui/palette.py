@@ -1,4 +1,4 @@
-"""Command palette entries (`:` or ctrl+p): contexts, namespaces, sort, panes, copy, help."""
+"""Command palette entries (`:` or ctrl+p): contexts, namespaces, sort, panes, probes, copy, help."""
 
 from __future__ import annotations
 
@@ -54,11 +54,36 @@ class KtuiCommands(Provider):
                 partial(screen.action_show_logs, True),
             ),
             ("Show events", "Events of the selected pod (e)", screen.action_show_events),
+            ("Show connection path", "Ingress -> Service -> endpoints -> pod (c)", screen.action_show_path),
             ("Show detail (YAML)", "The selected pod from the server (d)", screen.action_detail),
             ("Copy…", "Copy the diagnosis, a command or log lines (y)", screen.action_copy),
             ("Filter pods", "Text or label selector (/)", screen.table.action_open_filter),
             ("Keys", "Every key (?)", app.action_help),
         ]
+        if screen.runner.enabled and screen.selected_pod is not None:
+            name = screen.selected_pod.metadata.name
+            commands += [
+                (
+                    f"Probe pod {name}",
+                    "Port-forward, connect, HTTP GET (t)",
+                    partial(screen.action_probe, "Pod"),
+                ),
+                (
+                    f"Probe the Service(s) in front of {name}",
+                    "Service port -> targetPort -> endpoint, as kube-proxy maps it (T)",
+                    partial(screen.action_probe, "Service"),
+                ),
+                (
+                    f"Probe the Ingress(es) routing to {name}",
+                    "Through the ingress controller with the rule's host and path (i)",
+                    partial(screen.action_probe, "Ingress"),
+                ),
+                (f"Port-forward to {name}", "127.0.0.1:PORT -> pod port (F)", screen.action_forward),
+            ]
+        if screen.runner.forwards:
+            commands.append(
+                ("Close all port-forwards", "Stop every forward ktui opened", screen.action_close_forwards)
+            )
         return commands
 
     async def discover(self) -> Hits:

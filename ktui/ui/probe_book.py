@@ -67,7 +67,9 @@ class ProbeBook:
             self._seq += 1
             if raw is None:
                 return self._seq, None
-            return self._seq, msgspec.structs.replace(raw, probes=_combined(raw.probes, self._results.values()))
+            return self._seq, msgspec.structs.replace(
+                raw, probes=_combined(raw.probes, self._results.values())
+            )
 
 
 def _combined(existing: Iterable[ProbeResult], ours: Iterable[ProbeResult]) -> tuple[ProbeResult, ...]:

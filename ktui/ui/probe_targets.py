@@ -105,3 +105,16 @@ def nothing_in_front(kind: str, pod: r.Pod) -> str:
     if kind == "Service":
         return f"no Service selects pod {pod.metadata.name} ({labels})"
     return f"no Ingress routes to a Service in front of pod {pod.metadata.name}"
+
+
+def ingresses_routing_to(snapshot: r.ClusterSnapshot, services: list[r.Service]) -> list[r.Ingress]:
+    """Ingresses with a rule (or default backend) whose backend is one of these Services."""
+    names = {(s.metadata.namespace, s.metadata.name) for s in services}
+    return [
+        ing
+        for ing in snapshot.ingresses
+        if any(
+            b.service is not None and (ing.metadata.namespace, b.service.name) in names
+            for _, _, _, b in ingress_routes(ing)
+        )
+    ]

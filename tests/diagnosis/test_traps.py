@@ -137,7 +137,13 @@ def test_service_gets_its_own_hop_first_then_the_pods_fault() -> None:
 
 def test_fresh_container_failing_its_first_probes_is_starting_not_failing() -> None:
     snap = snapshot_of("probes.yaml")
-    young = msgspec.structs.replace(snap, now=datetime(2026, 11, 27, 11, 30, 40, tzinfo=UTC))
+    first = next(e for e in snap.events if e.involved_object.name == "web-ready")
+    early = msgspec.structs.replace(
+        first, count=2, last_timestamp=datetime(2026, 11, 27, 11, 30, 25, tzinfo=UTC)
+    )
+    young = msgspec.structs.replace(snap, now=datetime(2026, 11, 27, 11, 30, 40, tzinfo=UTC), events=(early,))
     f = root(diagnose(young), "Pod", "web-ready")
     assert (f.category, f.severity) == ("pod_starting", Severity.INFO)
-    assert root(diagnose(snap), "Pod", "web-ready").category == "readiness_probe_failure"
+    # the same young pod after failing well past its threshold: a verdict, whatever its age
+    many = msgspec.structs.replace(young, events=(msgspec.structs.replace(early, count=9),))
+    assert root(diagnose(many), "Pod", "web-ready").category == "readiness_probe_failure"

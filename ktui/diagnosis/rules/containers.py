@@ -9,7 +9,7 @@ from ktui.diagnosis.findings import Severity
 from ktui.diagnosis.index import Index
 from ktui.diagnosis.rules.base import Hit, plural, q
 from ktui.diagnosis.rules.config import config_hit
-from ktui.diagnosis.rules.events import age, event_line, human_duration
+from ktui.diagnosis.rules.events import age, event_line, human_duration, occurrences
 from ktui.diagnosis.rules.images import PULL_REASONS, image_hit
 from ktui.resources import Container, ContainerStateTerminated, ContainerStatus, Event, Pod
 
@@ -137,6 +137,19 @@ def warmup_time(spec: Container) -> timedelta:
         probe.failure_threshold or 3
     )
     return max(timedelta(seconds=seconds + 30), timedelta(minutes=2))
+
+
+def _failing_steadily(spec: Container, events: list[Event]) -> bool:
+    """Whether the readiness probe failed well past its threshold (twice over): a verdict even when young."""
+    probe = spec.readiness_probe
+    if probe is None:
+        return False
+    count = sum(
+        occurrences(e)
+        for e in events
+        if e.reason == "Unhealthy" and (e.message or "").startswith("Readiness")
+    )
+    return count >= 2 * max(probe.failure_threshold or 3, 3)
 
 
 def _probe_hit(ix: Index, pod: Pod, spec: Container, events: list[Event], kind: str) -> Hit | None:
@@ -302,7 +315,7 @@ def _running_hit(
     started = status.state.running.started_at if status.state and status.state.running else None
     warmup = warmup_time(spec)
     unhealthy = [e for e in events if e.type == "Warning"][:2]
-    if started is not None and ix.now - started < warmup:
+    if started is not None and ix.now - started < warmup and not _failing_steadily(spec, events):
         # a fresh container failing its first probes is normal start-up, not a verdict yet
         state = f"container {spec.name} warming up, ready expected within {human_duration(warmup)}"
         return Hit(

@@ -188,9 +188,10 @@ def service_hits(ix: Index, svc: Service, pod_root: PodRoot) -> list[Hit]:
     ready, source = _ready_endpoints(ix, svc, pods)
     if ready == 0:
         causes = [(p, f) for p in pods if (f := pod_root(p)) is not None and f.is_problem]
+        first = causes[0] if causes else (pods[0], pod_root(pods[0]))
         cause_text = (
-            render(SERVICE_CAUSE, {"pod": causes[0][0].metadata.name, "summary": causes[0][1].summary})
-            if causes
+            render(SERVICE_CAUSE, {"pod": first[0].metadata.name, "summary": first[1].summary})
+            if first[1] is not None
             else "the pods are not ready yet"
         )
         why = f"0 of {plural(len(pods), 'selected pod')} ready; {cause_text}"

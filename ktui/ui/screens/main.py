@@ -1,4 +1,4 @@
-"""The main screen: pod list, the selected pod's diagnosis, its events and logs, and the status line."""
+"""The main screen: pod list, the selected pod's diagnosis, its events, logs and connection path, probes."""
 
 from __future__ import annotations
 
@@ -14,11 +14,71 @@ from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from ktui.model.tables import PodRow, scoped_events
 from ktui.resources import ClusterSnapshot, Pod
-from ktui.ui.widgets.diagnosis_view import DiagnosisView
+from ktui.ui.probe_keys import ProbeRunner
+from ktui.ui.screens import probe_control
+from ktui.ui.widgets.diagnosis_view import DiagnosisView, related_findings
 from ktui.ui.widgets.events_view import EventsView
 from ktui.ui.widgets.log_pane import LogPane
+from ktui.ui.widgets.path_pane import PathPane
 from ktui.ui.widgets.pod_table import MARKS, PodTable
 from ktui.ui.widgets.status_bar import StatusBar, StatusInfo
+
+PANE_BINDINGS = [
+    Binding("l", "show_logs(False)", "Logs", id="main.logs", tooltip="Logs of the selected pod"),
+    Binding(
+        "p",
+        "show_logs(True)",
+        "Prev",
+        id="main.previous_logs",
+        tooltip="Logs of the previous (crashed) container",
+    ),
+    Binding("e", "show_events", "Events", id="main.events"),
+    Binding(
+        "c",
+        "show_path",
+        "Path",
+        id="main.path",
+        tooltip="Connection path: Ingress -> Service -> endpoints -> pod, probe results, forwards",
+    ),
+    Binding("enter", "show_diagnosis", "Diagnosis", id="main.enter", show=False),
+    Binding("d", "detail", "YAML", id="main.detail", tooltip="The object's YAML from the server"),
+    Binding("y", "copy", "Copy", id="main.copy", tooltip="Copy the diagnosis, a command or log lines"),
+    Binding("n", "pick_namespace", "NS", id="main.namespace", tooltip="Switch namespace (or all)"),
+    Binding("escape", "back", "Back", show=False, id="main.back"),
+]
+"""Keys that show panes or act on the selection."""
+
+PROBE_BINDINGS = [
+    Binding(
+        "t",
+        "probe('Pod')",
+        "Test pod",
+        id="main.probe_pod",
+        tooltip="Probe the pod: port-forward to its port, TCP connect, HTTP GET",
+    ),
+    Binding(
+        "T",
+        "probe('Service')",
+        "Test svc",
+        id="main.probe_service",
+        tooltip="Probe the Service(s) in front of the pod, mapped port -> targetPort as kube-proxy does",
+    ),
+    Binding(
+        "i",
+        "probe('Ingress')",
+        "Test ing",
+        id="main.probe_ingress",
+        tooltip="Probe the Ingress rule(s) routing to the pod, through the ingress controller",
+    ),
+    Binding(
+        "F",
+        "forward",
+        "Fwd",
+        id="main.forward",
+        tooltip="Port-forward 127.0.0.1:PORT to the pod (shown in the Path pane; closed on quit)",
+    ),
+]
+"""The one-key probes on the pod under the cursor (greyed out in --readonly or with no pod)."""
 
 
 def _forbidden(forbidden: dict[str, str], verb_resource: str) -> str:
@@ -30,23 +90,7 @@ class MainScreen(Screen[None]):
     """Everything about the pods of one namespace (or all), live."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
-    BINDINGS = [
-        Binding("l", "show_logs(False)", "Logs", id="main.logs", tooltip="Logs of the selected pod"),
-        Binding(
-            "p",
-            "show_logs(True)",
-            "Prev",
-            id="main.previous_logs",
-            tooltip="Logs of the previous (crashed) container",
-        ),
-        Binding("e", "show_events", "Events", id="main.events"),
-        Binding("i", "show_diagnosis", "Diagnosis", id="main.diagnosis", show=False),
-        Binding("enter", "show_diagnosis", "Diagnosis", id="main.enter", show=False),
-        Binding("d", "detail", "YAML", id="main.detail", tooltip="The object's YAML from the server"),
-        Binding("y", "copy", "Copy", id="main.copy", tooltip="Copy the diagnosis, a command or log lines"),
-        Binding("n", "pick_namespace", "NS", id="main.namespace", tooltip="Switch namespace (or all)"),
-        Binding("escape", "back", "Back", show=False, id="main.back"),
-    ]
+    BINDINGS = [*PANE_BINDINGS, *PROBE_BINDINGS]
 
     def __init__(self) -> None:
         super().__init__()
@@ -58,6 +102,8 @@ class MainScreen(Screen[None]):
         """What the status line shows."""
         self._pods: dict[str, Pod] = {}
         self._row: PodRow | None = None
+        self._had_pod = False
+        self._forwards_seen: set[int] = set()
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -73,8 +119,14 @@ class MainScreen(Screen[None]):
                         yield EventsView(id="events")
                     with TabPane("Logs", id="tab-logs"):
                         yield LogPane(id="logs")
+                    with TabPane("Path", id="tab-path"):
+                        yield PathPane(self._connection, id="path")
         yield Static(id="banner")
         yield Footer(compact=True)
+        yield ProbeRunner(self._connection, readonly=bool(getattr(self.app, "readonly", False)))
+
+    def _connection(self) -> Any:
+        return self.app.connection()  # type: ignore[attr-defined]
 
     @property
     def table(self) -> PodTable:
@@ -85,6 +137,16 @@ class MainScreen(Screen[None]):
     def log_pane(self) -> LogPane:
         """The logs pane."""
         return self.query_one(LogPane)
+
+    @property
+    def path_pane(self) -> PathPane:
+        """The connection path pane."""
+        return self.query_one(PathPane)
+
+    @property
+    def runner(self) -> ProbeRunner:
+        """Runs probes and holds the forwards."""
+        return self.query_one(ProbeRunner)
 
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
@@ -186,10 +248,14 @@ class MainScreen(Screen[None]):
         pod = self._pods.get(row.uid) if row else None
         diagnosis_view = self.query_one(DiagnosisView)
         events_view = self.query_one(EventsView)
+        if (pod is not None) != self._had_pod:
+            self._had_pod = pod is not None
+            self.refresh_bindings()  # the probe keys grey out without a pod
         if row is None or pod is None or snapshot is None:
             diagnosis_view.show_message(Text("No pod selected.", "dim"))
             events_view.show([], subject="no pod")
             self.log_pane.set_pod(None)
+            self._update_path()
             return
         findings = tuple(self.diagnosis.for_uid(row.uid)) if self.diagnosis is not None else ()
         title = Text()
@@ -197,13 +263,21 @@ class MainScreen(Screen[None]):
         title.append(f"{row.namespace}/{row.name}" if self.status.namespace is None else row.name, "bold")
         title.append(f"  {row.status}", _SEVERITY_STYLE.get(row.severity, ""))
         title.append(f"  {row.ready} ready  {row.restarts} restarts  on {row.node}\n", "dim")
-        diagnosis_view.show(title, findings)
+        diagnosis_view.show(title, findings, related=related_findings(self.diagnosis, snapshot, pod))
         events_view.show(
             scoped_events(snapshot, pod),
             subject=f"pod {row.name}",
             forbidden=_forbidden(snapshot.forbidden, "list events"),
         )
         self.log_pane.set_pod(pod)
+        self._update_path()
+
+    def _update_path(self) -> None:
+        """Recompute the path only while its tab is the active one (it is cheap, not free)."""
+        if self.query_one(TabbedContent).active != "tab-path" or self.snapshot is None:
+            return
+        app: Any = self.app
+        self.path_pane.show_pod(self.snapshot, self.selected_pod, app.book.results())
 
     @property
     def selected_pod(self) -> Pod | None:
@@ -251,6 +325,50 @@ class MainScreen(Screen[None]):
         self.query_one(TabbedContent).active = "tab-events"
         self.query_one(EventsView).focus()
 
+    def action_show_path(self) -> None:
+        """Open the connection path pane."""
+        self._set_panes_visible(True)
+        self.query_one(TabbedContent).active = "tab-path"
+        self._update_path()
+        self.path_pane.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Probe keys: greyed out (None) in --readonly, without a cluster, or without a pod."""
+        if action in ("probe", "forward"):
+            return True if self.runner.enabled and self.selected_pod is not None else None
+        return True
+
+    def action_probe(self, kind: str) -> None:
+        """Probe the selected pod ("Pod"), the Services in front of it, or the Ingresses routing to it."""
+        probe_control.probe(self, kind)
+
+    def action_forward(self) -> None:
+        """Port-forward 127.0.0.1 to a port of the selected pod."""
+        probe_control.forward(self)
+
+    def action_close_forwards(self) -> None:
+        """Close every port-forward."""
+        self.runner.close_forwards()
+        self.path_pane.show_forwards(())
+        self.status.forwards = 0
+        self._show_status()
+        self.notify("Port-forwards closed", timeout=3)
+
+    @on(ProbeRunner.Started)
+    def _probe_started(self, message: ProbeRunner.Started) -> None:
+        self.path_pane.probe_started(message.key, message.what)
+
+    @on(ProbeRunner.Finished)
+    def _probe_finished(self, message: ProbeRunner.Finished) -> None:
+        self.path_pane.probe_finished(message.key)
+        probe_control.finished(self, message.result)
+        self._update_path()
+
+    @on(ProbeRunner.ForwardChanged)
+    def _forward_changed(self, message: ProbeRunner.ForwardChanged) -> None:
+        probe_control.forward_changed(self, message, self._forwards_seen)
+        self._show_status()
+
     def action_show_diagnosis(self) -> None:
         """Show (and focus) the diagnosis."""
         self._set_panes_visible(False)
@@ -258,6 +376,7 @@ class MainScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._update_path()
         pane = self.log_pane
         pane.active = event.pane.id == "tab-logs"
         if pane.active:

@@ -99,8 +99,12 @@ def finished(screen: MainScreen, result: ProbeResult) -> None:
     app: Any = screen.app
     app.book.add(result)
     app.rediagnose()
-    screen.notify(result.summary, title="Probe ok" if result.ok else "Probe failed",
-                  severity="information" if result.ok else "error", timeout=6)
+    screen.notify(
+        result.summary,
+        title="Probe ok" if result.ok else "Probe failed",
+        severity="information" if result.ok else "error",
+        timeout=6,
+    )
 
 
 def forward_changed(screen: MainScreen, message: ProbeRunner.ForwardChanged, seen: set[int]) -> None:

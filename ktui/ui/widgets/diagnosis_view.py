@@ -79,6 +79,28 @@ def finding_renderable(finding: Any) -> Group:
     return Group(*parts)
 
 
+def related_findings(diagnosis: Any, snapshot: Any, pod: Any) -> tuple[Any, ...]:
+    """Findings of the Services and Ingresses in front of a pod that matter to it: problems and probes.
+
+    A Running pod can still be unreachable; the cause then sits on a Service (wrong targetPort,
+    selector) or an Ingress in front of it, and a Service or Ingress probe's evidence is filed
+    under that object. Healthy ones without probe evidence are left out.
+    """
+    if diagnosis is None:
+        return ()
+    from ktui.ui.probe_targets import ingresses_routing_to, services_in_front
+
+    services = services_in_front(snapshot, pod)
+    subjects: list[Any] = [*services, *ingresses_routing_to(snapshot, services)]
+    out = []
+    for obj in subjects:
+        for finding in diagnosis.for_uid(obj.metadata.uid):
+            probed = any(line.startswith("probe ") for line in finding.evidence)
+            if str(finding.severity) != "info" or probed:
+                out.append(finding)
+    return tuple(out)
+
+
 def findings_as_plain_text(findings: Sequence[Any]) -> str:
     """The findings as plain text for the clipboard."""
     return "\n".join(finding_text(f).plain for f in findings).strip() + "\n"
@@ -98,19 +120,27 @@ class DiagnosisView(VerticalScroll, can_focus=True):
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(Text("Select a pod to see what is wrong with it.", "dim"), id="diagnosis-body")
 
-    def show(self, title: Text, findings: Sequence[Any], extra: Text | None = None) -> None:
-        """Show a pod's findings under a title line; unchanged input costs nothing."""
-        key = (title.plain, tuple(findings), extra.plain if extra else None)
+    def show(
+        self, title: Text, findings: Sequence[Any], extra: Text | None = None, related: Sequence[Any] = ()
+    ) -> None:
+        """Show a pod's findings under a title line, then those of the objects in front of it."""
+        key = (title.plain, tuple(findings), extra.plain if extra else None, tuple(related))
         if key == self._key:
             return
         scroll_home = self._key is None or (isinstance(self._key, tuple) and self._key[0] != title.plain)
         self._key = key
-        self.findings = tuple(findings)
+        self.findings = tuple(findings) + tuple(related)
         parts: list[Any] = [title]
         for finding in findings:
             parts.append(finding_renderable(finding))
         if not findings:
             parts.append(Text("No diagnosis yet.", "dim"))
+        if related:
+            parts.append(Text("In front of this pod (c shows the path)", "bold reverse"))
+        for finding in related:
+            subject = finding.subject
+            parts.append(Text(f"{subject.kind} {subject.name}", "bold underline"))
+            parts.append(finding_renderable(finding))
         if extra is not None:
             parts.append(extra)
         self.query_one("#diagnosis-body", Static).update(Group(*parts))

@@ -131,7 +131,8 @@ class PathPane(VerticalScroll, can_focus=True):
         return msgspec.structs.replace(
             snapshot,
             pods=snapshot.pods + tuple(p for p in extra.pods if p.metadata.uid not in uids),
-            deployments=snapshot.deployments + tuple(d for d in extra.deployments if d.metadata.uid not in duids),
+            deployments=snapshot.deployments
+            + tuple(d for d in extra.deployments if d.metadata.uid not in duids),
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="path-controller")
@@ -142,7 +143,9 @@ class PathPane(VerticalScroll, can_focus=True):
         from ktui.probes.ingress import with_controller
 
         try:
-            merged = with_controller(conn, msgspec.structs.replace(snapshot, pods=(), deployments=()), controller)
+            merged = with_controller(
+                conn, msgspec.structs.replace(snapshot, pods=(), deployments=()), controller
+            )
         except KubeError:
             return
         self.post_message(self.ControllerLoaded(merged))
