@@ -24,8 +24,7 @@ def ktui_sync_run(kubeconfig: Any, pods: int, timeout: float) -> dict[str, Any]:
         ready = c.wait_event("ready", timeout)
         c.send({"cmd": "report"})
         report = c.wait_event("report", 30)  # its gc_count counts start-up and sync collections
-        c.send({"cmd": "gc"})
-        forced = c.wait_event("gc", 30)
+        forced = c.ask({"cmd": "gc"}, "gc", 30)
         c.send({"cmd": "quit"})
     finally:
         timed = c.finish(30)

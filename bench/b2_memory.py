@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.b1_sync import kubectl_run, ktui_sync_run
+from bench.b1_sync import ktui_sync_run, kubectl_run
 from bench.harness import Report, fmt, ktui_child, median, run_kubectl
 
 

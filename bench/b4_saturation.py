@@ -15,15 +15,12 @@ from bench.harness import BenchError, KubectlWatch, Report, fmt, ktui_child, per
 
 def step(ctx: Any, c: Any, rate: float, seconds: float) -> dict[str, Any]:
     """One rate step on the running feed child."""
-    c.send({"cmd": "mark"})
-    c.wait_event("marked", 30)
+    c.ask({"cmd": "mark"}, "marked", 30)
     ctx.sandbox.request("storm", rate=rate, seconds=seconds)
     storm = ctx.sandbox.request("storm_wait", timeout=seconds + 120)
     server = ctx.sandbox.request("digest")
-    c.send({"cmd": "wait_digest", "digest": server["digest"], "timeout": 30})
-    ok = c.wait_event("consistent", 60)["ok"]
-    c.send({"cmd": "report"})
-    r = c.wait_event("report", 30)
+    ok = c.ask({"cmd": "wait_digest", "digest": server["digest"], "timeout": 30}, "consistent", 60)["ok"]
+    r = c.ask({"cmd": "report"}, "report", 30)
     return {"rate": rate, "sent": storm["sent"], "achieved": storm["achieved"], "ok": ok,
             "p99": r["diag_lag"].get("p99", float("nan")), "cpu": r["cpu"],
             "us_per_event": r["cpu"] / max(storm["sent"], 1) * 1e6,

@@ -21,18 +21,13 @@ def run(ctx: Any, rate: float = 1000.0) -> Report:
     try:
         c.wait_event("ready", ctx.timeout)
         idle_keys = None
-        c.send({"cmd": "keys", "keys": ["down"] * 10})
-        idle_keys = c.wait_event("keys", 120)["lat"]
-        c.send({"cmd": "mark"})
-        c.wait_event("marked", 30)
+        idle_keys = c.ask({"cmd": "keys", "keys": ["down"] * 10}, "keys", 120)["lat"]
+        c.ask({"cmd": "mark"}, "marked", 30)
         ctx.sandbox.request("storm", rate=rate, seconds=seconds)
-        c.send({"cmd": "keys", "keys": ["down", "down", "pagedown", "up", "down"] * 6})
-        keys = c.wait_event("keys", 300)["lat"]
-        c.send({"cmd": "filter", "text": "web-5"})
-        flt = c.wait_event("filter", 300)
+        keys = c.ask({"cmd": "keys", "keys": ["down", "down", "pagedown", "up", "down"] * 6}, "keys", 300)["lat"]
+        flt = c.ask({"cmd": "filter", "text": "web-5"}, "filter", 300)
         ctx.sandbox.request("storm_wait", timeout=seconds + 120)
-        c.send({"cmd": "report"})
-        r = c.wait_event("report", 30)
+        r = c.ask({"cmd": "report"}, "report", 30)
         c.send({"cmd": "quit"})
     finally:
         c.finish(30)

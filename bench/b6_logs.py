@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.harness import Child, KUBECTL, Report, fmt, ktui_child, median
+from bench.harness import KUBECTL, Child, Report, fmt, ktui_child, median
 
 NAMESPACE = "bench-logs"
 POD = "flood"
@@ -28,7 +28,7 @@ spec:
   - name: flood
     image: busybox:1.36
     command: ["sh", "-c", "sleep 100000"]
-    env: [{{name: BENCH_LOG_RATE, value: "RATE"}}]
+    env: [{{name: BENCH_LOG_RATE, value: "__RATE__"}}]
 """
 
 
@@ -49,8 +49,7 @@ def ktui_follow(ctx: Any, seconds: float) -> dict[str, Any]:
     c = ktui_child("app", ctx.sim.kubeconfig, "--expect", "1", "-n", NAMESPACE)
     try:
         c.wait_event("ready", ctx.timeout)
-        c.send({"cmd": "logs", "seconds": seconds})
-        ev = c.wait_event("logs", seconds + 60)
+        ev = c.ask({"cmd": "logs", "seconds": seconds}, "logs", seconds + 60)
         c.send({"cmd": "quit"})
     finally:
         c.finish(30)
@@ -63,7 +62,7 @@ def run(ctx: Any) -> Report:
     rep = Report("B6")
     seconds = 5.0 if ctx.quick else 20.0
     asked = 300_000
-    ctx.sim.request("apply", yaml=MANIFEST.replace("RATE", str(asked)))
+    ctx.sim.request("apply", yaml=MANIFEST.replace("__RATE__", str(asked)))
     ctx.sim.request("wait_running", namespace=NAMESPACE, name=POD, timeout=60)
     runs = 2 if ctx.quick else 3
     ours, theirs = [], []

@@ -13,7 +13,7 @@ import socket
 import time
 from typing import Any
 
-from bench.harness import Child, KUBECTL, BenchError, Report, fmt, ktui_child, percentile
+from bench.harness import KUBECTL, BenchError, Child, Report, fmt, ktui_child, percentile
 
 NAMESPACE = "bench-probe"
 POD = "web"
@@ -88,7 +88,7 @@ def run(ctx: Any) -> Report:
         dead = ours.wait_event("dead", 30)
         k_dead = float("nan")
         while time.monotonic() - t_del < 15:
-            if theirs.proc.poll() is not None:
+            if not theirs.alive():
                 k_dead = time.monotonic() - t_del
                 break
             time.sleep(0.01)

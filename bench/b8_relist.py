@@ -24,16 +24,13 @@ def run(ctx: Any, pods: int | None = None) -> Report:
     try:
         c.wait_event("ready", ctx.timeout)
         watch.wait_lines(n + 1, ctx.timeout)
-        c.send({"cmd": "mark"})
-        c.wait_event("marked", 30)
+        c.ask({"cmd": "mark"}, "marked", 30)
         before = watch.count
         t_drop = time.monotonic()
         exp = ctx.sandbox.request("expire", churn=20)
         server = ctx.sandbox.request("digest")
-        c.send({"cmd": "wait_digest", "digest": server["digest"], "timeout": 120})
-        cons = c.wait_event("consistent", 150)
-        c.send({"cmd": "report"})
-        r = c.wait_event("report", 30)
+        cons = c.ask({"cmd": "wait_digest", "digest": server["digest"], "timeout": 120}, "consistent", 150)
+        r = c.ask({"cmd": "report"}, "report", 30)
         watch.wait_quiet(2.0, 30)
         c.send({"cmd": "quit"})
     finally:

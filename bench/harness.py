@@ -220,11 +220,26 @@ class Child:
         assert self.proc.stderr is not None
         self.err = self.proc.stderr.read()[-4000:]
 
+    def alive(self) -> bool:
+        """Whether the process still runs (checked without reaping it, so wait4 still gets its rusage)."""
+        try:
+            info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return False
+        return info is None
+
     def send(self, obj: dict[str, Any]) -> None:
         """One JSON command line to the child's stdin."""
         assert self.proc.stdin is not None
         self.proc.stdin.write((json.dumps(obj) + "\n").encode())
         self.proc.stdin.flush()
+
+    def ask(self, obj: dict[str, Any], name: str, timeout: float) -> dict[str, Any]:
+        """Send a command and wait for the event it answers with (only lines after the command count)."""
+        with self.cond:
+            after = len(self.lines)
+        self.send(obj)
+        return self.wait_event(name, timeout, after)
 
     def wait_event(self, name: str, timeout: float, after: int = 0) -> dict[str, Any]:
         """The first JSON line ``{"ev": name, ...}`` at index >= after, as a dict with ``_arrived``."""
@@ -236,7 +251,7 @@ class Child:
                         ev: dict[str, Any] = json.loads(line)
                         ev["_arrived"] = t
                         return ev
-                if self.proc.poll() is not None and not self._reader.is_alive():
+                if not self.alive() and not self._reader.is_alive():
                     raise BenchError(f"child exited before {name!r}: {self.err.decode(errors='replace')[-800:]}")
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -268,7 +283,7 @@ class Child:
 
     def kill(self) -> Timed:
         """Stop the child now (by its pid) and collect what it did."""
-        if self.proc.poll() is None:
+        if self.alive():
             self.proc.terminate()
         return self.finish(5)
 
@@ -416,7 +431,7 @@ class KubectlWatch:
         """Until ``n`` lines were printed (the initial list), else BenchError."""
         deadline = time.monotonic() + timeout
         while self.count < n:
-            if time.monotonic() > deadline or self.child.proc.poll() is not None:
+            if time.monotonic() > deadline or not self.child.alive():
                 raise BenchError(f"kubectl -w printed {self.count} of {n} lines")
             time.sleep(0.02)
 

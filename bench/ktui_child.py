@@ -355,10 +355,12 @@ async def follow_in_pane(app: Any, pilot: Any, tracker: Tracker, seconds: float)
     view = app.main_screen.log_pane.view
     samples: list[tuple[float, int]] = []
     app.frame_hook = lambda t: samples.append((t, _last_seq(view)))
+    await pilot.press("l")  # opens the pane on the selected pod (a tail, not following yet)
+    await asyncio.sleep(0.5)
     tracker.reset()
     rss0 = rss()
     t0 = time.monotonic()
-    await pilot.press("l")
+    await pilot.press("f")  # follow
     await asyncio.sleep(seconds)
     app.frame_hook = None
     report = tracker.report()

@@ -20,8 +20,6 @@ LOG_TAIL = 20
 MAX_LOG_FETCHES = 15
 """At most this many containers get their logs fetched: a broken namespace must not mean 500 requests."""
 
-_CLUSTER_DESTS = ("kubeconfig", "context", "namespace", "all_namespaces")
-
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``diagnose`` subcommand."""
@@ -35,11 +33,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "wrong, 1 when problems were found, 2 on usage, connection or input errors.",
     )
     add_cluster_options(parser)
-    # The top-level parser has the same options: without SUPPRESS the subparser's None defaults
-    # would overwrite `ktui -n web diagnose`.
-    for action in parser._actions:
-        if action.dest in _CLUSTER_DESTS:
-            action.default = argparse.SUPPRESS
     parser.add_argument(
         "-l", "--selector", metavar="SELECTOR", help="only objects with these labels (e.g. app=web,tier!=db)"
     )

@@ -12,10 +12,10 @@ import yaml
 from aiohttp import web
 
 from ktui.sandbox import protobuf, registry, tables
+from ktui.sandbox.codec import copy, encode
 from ktui.sandbox.errors import ApiError, bad_request, conflict, continue_expired, invalid
 from ktui.sandbox.patch import APPLY, apply_patch
 from ktui.sandbox.registry import ResourceType
-from ktui.sandbox.store import copy, encode
 
 if TYPE_CHECKING:
     from ktui.sandbox.server import ApiServer, Target

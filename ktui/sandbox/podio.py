@@ -15,7 +15,7 @@ from aiohttp import web
 
 from ktui.sandbox.errors import ApiError, bad_request, invalid
 from ktui.sandbox.handlers import bool_param, int_param
-from ktui.sandbox.podprint import parse_time
+from ktui.sandbox.printfmt import parse_time
 
 if TYPE_CHECKING:
     from ktui.sandbox.server import ApiServer, Target

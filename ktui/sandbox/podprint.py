@@ -1,66 +1,15 @@
-"""Pod rows and durations as kubectl prints them (k/k ``printPod``, apimachinery ``HumanDuration``)."""
+"""Pod rows as kubectl prints them (k/k ``printPod``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from ktui.sandbox.printfmt import age_of, human_duration, name_of, parse_time, since
+
+__all__ = ["human_duration", "parse_time", "pod_cells", "since"]  # older import paths of the formatting
+
 Obj = dict[str, Any]
-
-
-def parse_time(stamp: str | None) -> datetime | None:
-    """An RFC 3339 timestamp (seconds or micro precision) as an aware datetime, or None."""
-    if not stamp:
-        return None
-    try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def human_duration(seconds: float) -> str:
-    """k8s.io/apimachinery ``duration.HumanDuration``: 45s, 2m10s, 5m, 3h, 2d3h, 40d, 2y3d."""
-    s = int(seconds)
-    if s < -1:
-        return "<invalid>"
-    if s < 0:
-        return "0s"
-    if s < 120:
-        return f"{s}s"
-    minutes = s // 60
-    if minutes < 10:
-        return f"{minutes}m" if s % 60 == 0 else f"{minutes}m{s % 60}s"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = s // 3600
-    if hours < 8:
-        return f"{hours}h" if minutes % 60 == 0 else f"{hours}h{minutes % 60}m"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        return f"{hours // 24}d" if hours % 24 == 0 else f"{hours // 24}d{hours % 24}h"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        days = (hours // 24) % 365
-        return f"{hours // 24 // 365}y" if days == 0 else f"{hours // 24 // 365}y{days}d"
-    return f"{hours // 24 // 365}y"
-
-
-def since(stamp: str | None, now: datetime) -> str:
-    """``translateTimestampSince``: ``<unknown>`` for a missing time."""
-    when = parse_time(stamp)
-    if when is None:
-        return "<unknown>"
-    return human_duration((now - when).total_seconds())
-
-
-def _age(obj: Obj, now: datetime) -> str:
-    return since(obj["metadata"].get("creationTimestamp"), now)
-
-
-def _name(obj: Obj) -> str:
-    return str(obj["metadata"].get("name", ""))
 
 
 def pod_cells(obj: Obj, now: datetime) -> list[Any]:
@@ -94,14 +43,7 @@ def pod_cells(obj: Obj, now: datetime) -> list[Any]:
             ready += 1 if cs.get("ready") else 0
             continue
         if term is not None:
-            reason = "Init:" + (
-                term.get("reason")
-                or (
-                    f"Signal:{term['signal']}"
-                    if term.get("signal")
-                    else f"ExitCode:{term.get('exitCode', 0)}"
-                )
-            )
+            reason = "Init:" + _terminated_reason(term)
         elif wait is not None and wait.get("reason") and wait.get("reason") != "PodInitializing":
             reason = "Init:" + wait["reason"]
         else:
@@ -123,14 +65,8 @@ def pod_cells(obj: Obj, now: datetime) -> list[Any]:
             wait, term = state.get("waiting"), state.get("terminated")
             if wait is not None and wait.get("reason"):
                 reason = wait["reason"]
-            elif term is not None and term.get("reason"):
-                reason = term["reason"]
             elif term is not None:
-                reason = (
-                    f"Signal:{term['signal']}"
-                    if term.get("signal")
-                    else f"ExitCode:{term.get('exitCode', 0)}"
-                )
+                reason = _terminated_reason(term)
             elif cs.get("ready") and state.get("running") is not None:
                 has_running = True
                 ready += 1
@@ -155,16 +91,24 @@ def pod_cells(obj: Obj, now: datetime) -> list[Any]:
         conds = {c.get("type"): c.get("status") for c in status.get("conditions") or []}
         gates_text = f"{sum(1 for g in gates if conds.get(g.get('conditionType')) == 'True')}/{len(gates)}"
     return [
-        _name(obj),
+        name_of(obj),
         f"{ready}/{total}",
         reason,
         restarts_text,
-        _age(obj, now),
+        age_of(obj, now),
         ip,
         spec.get("nodeName") or "<none>",
         status.get("nominatedNodeName") or "<none>",
         gates_text,
     ]
+
+
+def _terminated_reason(term: Obj) -> str:
+    """A terminated container's reason, else ``Signal:N``, else ``ExitCode:N``."""
+    reason: str = term.get("reason") or (
+        f"Signal:{term['signal']}" if term.get("signal") else f"ExitCode:{term.get('exitCode', 0)}"
+    )
+    return reason
 
 
 def _sidecar(container: Obj) -> bool:
@@ -176,5 +120,3 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
         return a
     return b if a is None or b > a else a
 
-
-# ---- other kinds -----------------------------------------------------------------------------------

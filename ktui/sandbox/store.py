@@ -1,56 +1,29 @@
-"""The object store: one global resourceVersion, uids, timestamps, a bounded change history for watches.
+"""The object store: CRUD over one global resourceVersion, uids, timestamps and deletion semantics.
 
 Runs on the sandbox's loop thread only (no locks). Stored objects are never mutated in place: every
 change stores a new dict, so readers, the change history and the encoded-bytes cache can share them.
+The history and its fan-out live in ``changes.py``; admitting new objects in ``creation.py``.
 """
 
 from __future__ import annotations
 
 import builtins
 import contextlib
-import logging
-import uuid
-from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-import msgspec
-
 from ktui.sandbox import registry
+from ktui.sandbox.changes import Change, ChangeLog, Listener
 from ktui.sandbox.clock import SimClock
-from ktui.sandbox.defaults import Defaulter, check_shape, normalize, validate, validate_name
-from ktui.sandbox.errors import ApiError, already_exists, bad_request, conflict, expired, invalid, not_found
+from ktui.sandbox.codec import copy, encode
+from ktui.sandbox.creation import Creator, Objects
+from ktui.sandbox.defaults import check_shape, normalize, validate
+from ktui.sandbox.errors import ApiError, conflict, invalid, not_found
 from ktui.sandbox.registry import ResourceType
 from ktui.sandbox.selectors import fields_match, labels_match, parse_fields, parse_labels
 
-log = logging.getLogger(__name__)
-
-Listener = Callable[[str, str, dict[str, Any], "dict[str, Any] | None"], None]
-_encode = msgspec.json.Encoder().encode
-_decode = msgspec.json.Decoder().decode
-_ALNUM = "bcdfghjklmnpqrstvwxz2456789"  # what the apiserver's generateName suffix draws from
-
-
-class Change:
-    """One stored change: (rv, type, storage key, object, previous object) plus cached encodings."""
-
-    __slots__ = ("cache", "obj", "old", "resource", "rv", "type")
-
-    def __init__(self, rv: int, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None):
-        self.rv, self.type, self.resource, self.obj, self.old = rv, type_, resource, obj, old
-        self.cache: dict[str, bytes] = {}  # encoded watch lines per view, shared by all watchers
-
-
-def copy(obj: dict[str, Any]) -> dict[str, Any]:
-    """A deep copy of a JSON object (msgspec round-trip: faster than copy.deepcopy)."""
-    result: dict[str, Any] = _decode(_encode(obj))
-    return result
-
-
-def encode(obj: Any) -> bytes:
-    """Compact JSON bytes."""
-    return _encode(obj)
+__all__ = ["Change", "Listener", "Store", "copy", "encode"]  # older import paths of these names
 
 
 class Store:
@@ -61,19 +34,16 @@ class Store:
         self.resource_version = start_rv
         self.graceful_pod_deletion = False
         self._data: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}  # storage -> ns -> name -> obj
-        self._history: deque[Change] = deque(maxlen=history)
-        self._floor = start_rv  # watches may start from any rv >= floor
-        self._listeners: list[Listener] = []
-        self._change_listeners: list[Callable[[Change], None]] = []
+        self._changes = ChangeLog(history, start_rv)
         self._encoded: dict[int, tuple[dict[str, Any], bytes]] = {}
-        self._defaulter = Defaulter()
+        self._creator = Creator(self.clock, self._space, self.get)
 
     # ---- reads ---------------------------------------------------------------------------------
 
     def get(self, resource: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         """The stored object or None (do not mutate the result)."""
         t = registry.get(resource)
-        return self._bucket(t).get(namespace or "" if t.namespaced else "", {}).get(name)
+        return self._space(t, namespace or "" if t.namespaced else "").get(name)
 
     def list(
         self,
@@ -112,7 +82,7 @@ class Store:
         hit = self._encoded.get(id(obj))
         if hit is not None and hit[0] is obj:
             return hit[1]
-        data = _encode(obj)
+        data = encode(obj)
         self._encoded[id(obj)] = (obj, data)
         return data
 
@@ -121,7 +91,7 @@ class Store:
     def create(self, resource: str, obj: dict[str, Any], *, namespace: str | None = None) -> dict[str, Any]:
         """Store a new object (defaults, uid, rv, timestamps); 409/422/404 as the apiserver."""
         t = registry.get(resource)
-        new = self._prepare_new(t, obj, namespace)
+        new = self._creator.prepare(t, obj, namespace)
         self._commit("ADDED", t, new, None)
         return new
 
@@ -139,7 +109,7 @@ class Store:
         n = 0
         for obj in objs:
             stamp = obj.get("metadata", {}).get("creationTimestamp") if keep_creation_time else None
-            new = self._prepare_new(t, obj, namespace, copied=True)
+            new = self._creator.prepare(t, obj, namespace, copied=True)
             if stamp:
                 new["metadata"]["creationTimestamp"] = stamp
             if notify:
@@ -150,7 +120,7 @@ class Store:
                 self._put(t, new)
             n += 1
         if not notify:
-            self._floor = self.resource_version  # history skipped: older watch starts are gone
+            self._changes.floor = self.resource_version  # history skipped: older watch starts are gone
         return n
 
     def update(self, resource: str, obj: dict[str, Any], *, subresource: str | None = None) -> dict[str, Any]:
@@ -272,125 +242,34 @@ class Store:
 
     def subscribe(self, fn: Listener) -> Callable[[], None]:
         """Call ``fn(type, resource, obj, old)`` after each change; returns the unsubscribe function."""
-        self._listeners.append(fn)
-
-        def unsubscribe() -> None:
-            if fn in self._listeners:
-                self._listeners.remove(fn)
-
-        return unsubscribe
+        return self._changes.subscribe(fn)
 
     def watch_changes(self, fn: Callable[[Change], None]) -> Callable[[], None]:
         """Like ``subscribe``, but ``fn`` gets the ``Change`` and its shared encodings (watch fan-out)."""
-        self._change_listeners.append(fn)
-
-        def unsubscribe() -> None:
-            if fn in self._change_listeners:
-                self._change_listeners.remove(fn)
-
-        return unsubscribe
+        return self._changes.watch_changes(fn)
 
     # ---- watch history -------------------------------------------------------------------------
 
     def changes_since(self, rv: int) -> builtins.list[Change]:
         """Changes after ``rv``, oldest first; 410 Expired if the history no longer reaches back that far."""
-        if rv < self._floor:
-            raise expired(rv, self.resource_version)
-        if rv >= self.resource_version:
-            return []
-        out = []
-        for change in reversed(self._history):
-            if change.rv <= rv:
-                break
-            out.append(change)
-        out.reverse()
-        return out
+        return self._changes.since(rv, self.resource_version)
 
     @property
     def oldest_version(self) -> int:
         """The oldest resourceVersion a watch (or a continue token) may still start from."""
-        return self._floor
+        return self._changes.floor
 
     def compact(self) -> None:
         """Forget the change history (tests: the next watch from an older rv gets 410)."""
-        self._history.clear()
-        self._floor = self.resource_version
+        self._changes.compact(self.resource_version)
 
     # ---- internals -----------------------------------------------------------------------------
 
-    def _bucket(self, t: ResourceType) -> dict[str, dict[str, dict[str, Any]]]:
+    def _bucket(self, t: ResourceType) -> dict[str, Objects]:
         return self._data.setdefault(t.storage_key, {})
 
-    def _prepare_new(
-        self, t: ResourceType, obj: dict[str, Any], namespace: str | None, *, copied: bool = False
-    ) -> dict[str, Any]:
-        check_shape(t, obj)
-        try:
-            new = obj if copied else copy(obj)
-        except (TypeError, msgspec.EncodeError) as exc:
-            raise bad_request(f"object is not JSON: {exc}") from None
-        meta = new.setdefault("metadata", {})
-        if t.storage_key != t.key:
-            t = registry.get(t.storage_key)
-        ns = ""
-        if t.namespaced:
-            ns = namespace or meta.get("namespace") or "default"
-            if namespace and meta.get("namespace") and meta["namespace"] != namespace:
-                raise bad_request(
-                    "the namespace of the provided object does not match the namespace sent on the request"
-                )
-            space = self.get("namespaces", None, ns)
-            if space is None:
-                raise not_found("namespaces", ns)
-            if space["metadata"].get("deletionTimestamp"):
-                raise ApiError(
-                    403,
-                    "Forbidden",
-                    f'{registry.get(t.key).plural} "{meta.get("name", "")}" is '
-                    f"forbidden: unable to create new content in namespace {ns} because it is being "
-                    "terminated",
-                    {"name": meta.get("name", ""), "kind": t.plural},
-                )
-            meta["namespace"] = ns
-        else:
-            meta.pop("namespace", None)
-        if not meta.get("name"):
-            if meta.get("generateName"):
-                meta["name"] = self._generate_name(t, ns, meta["generateName"])
-            else:
-                raise invalid(
-                    t.kind,
-                    "",
-                    [
-                        (
-                            "FieldValueRequired",
-                            "metadata.name",
-                            "Required value: name or generateName is required",
-                        )
-                    ],
-                    t.group,
-                )
-        validate_name(t, meta["name"])
-        if self._bucket(t).get(ns, {}).get(meta["name"]) is not None:
-            raise already_exists(t.plural, meta["name"], t.group)
-        new["kind"], new["apiVersion"] = t.kind, t.api_version
-        for drop in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields"):
-            meta.pop(drop, None)
-        meta["uid"] = str(uuid.uuid4())
-        meta["creationTimestamp"] = self.clock.stamp()
-        if t.key != "events":
-            meta["generation"] = 1
-        normalize(t, new)
-        self._defaulter.apply(t, new)
-        validate(t, new)
-        return new
-
-    def _generate_name(self, t: ResourceType, ns: str, prefix: str) -> str:
-        space = self._bucket(t).get(ns, {})
-        while True:
-            name = prefix + "".join(_ALNUM[b % len(_ALNUM)] for b in uuid.uuid4().bytes[:5])
-            if name not in space:
-                return name
+    def _space(self, t: ResourceType, ns: str) -> Objects:
+        return self._bucket(t).get(ns, {})
 
     def _replace(self, t: ResourceType, current: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
         if "generation" in current["metadata"] and new.get("spec") != current.get("spec"):
@@ -424,20 +303,7 @@ class Store:
     def _record(self, type_: str, t: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
         if type_ == "DELETED" and old is not None:
             self._encoded.pop(id(old), None)
-        if len(self._history) == self._history.maxlen:
-            self._floor = self._history[0].rv
-        change = Change(self.resource_version, type_, t.storage_key, obj, old)
-        self._history.append(change)
-        for watcher in list(self._change_listeners):
-            try:
-                watcher(change)
-            except Exception:
-                log.exception("store watcher failed")
-        for fn in list(self._listeners):
-            try:
-                fn(type_, t.storage_key, obj, old)
-            except Exception:  # a listener bug must not corrupt the store or fail the write
-                log.exception("store listener failed")
+        self._changes.record(self.resource_version, type_, t.storage_key, obj, old)
 
     def _delete_namespace(self, current: dict[str, Any]) -> dict[str, Any]:
         name = current["metadata"]["name"]
@@ -454,7 +320,7 @@ class Store:
         for t in registry.TYPES:
             if not t.namespaced or t.storage:
                 continue
-            for obj_name in list(self._bucket(t).get(name, {})):
+            for obj_name in list(self._space(t, name)):
                 with contextlib.suppress(ApiError):  # gone meanwhile (a cascade got it first)
                     self.delete(t.key, name, obj_name)
         return self._maybe_finish_namespace(name) or current

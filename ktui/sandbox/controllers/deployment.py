@@ -13,11 +13,11 @@ import json
 import math
 from typing import Any
 
+from ktui.sandbox.codec import copy
 from ktui.sandbox.controllers.base import Controller, Key, key_of
 from ktui.sandbox.controllers.objects import ALNUM, controller_uid, owner_ref
 from ktui.sandbox.controllers.replicaset import parse_time
 from ktui.sandbox.errors import ApiError
-from ktui.sandbox.store import copy
 
 COMPONENT = "deployment-controller"
 HASH_LABEL = "pod-template-hash"

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ktui.sandbox.codec import copy
 from ktui.sandbox.controllers.base import Controller, Key, key_of
 from ktui.sandbox.controllers.objects import (
     condition,
@@ -22,7 +23,6 @@ from ktui.sandbox.controllers.objects import (
     random_suffix,
 )
 from ktui.sandbox.errors import ApiError
-from ktui.sandbox.store import copy
 
 COMPONENT = "replicaset-controller"
 BURST = 500  # client-go slow-start batches cap; the sandbox creates at most this many per pass

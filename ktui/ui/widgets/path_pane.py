@@ -24,11 +24,11 @@ from textual.message import Message
 from textual.widgets import Static
 
 from ktui.kube.client import Connection, KubeError
-from ktui.model.paths import CONTROLLER, ConnectionPath, path_for
+from ktui.model.paths import CONTROLLER, ConnectionPath, controller_pods, path_for
 from ktui.resources import ClusterSnapshot, Pod, ProbeResult, Ref
 from ktui.ui.widgets.path_view import PathView
 
-CONTROLLER_REFRESH = 10.0
+CONTROLLER_REFRESH = 5.0
 """Seconds between reads of the ingress controller's pods when they are outside the namespace in view."""
 
 
@@ -61,11 +61,12 @@ def forwards_renderable(forwards: Sequence[Any]) -> RenderableType:
     return Group(*lines)
 
 
-def needs_controller(path: ConnectionPath) -> str:
-    """The controller of a path whose head is 'not in view' (its pods are in another namespace)."""
+def needs_controller(snapshot: ClusterSnapshot, path: ConnectionPath) -> str:
+    """The controller of a path whose pods are not in the snapshot (they run in another namespace)."""
     for hop in path.hops(CONTROLLER):
-        if "not in view" in hop.reason:
-            return hop.label.removeprefix("ingress controller ").split(" ", 1)[0]
+        controller = hop.label.removeprefix("ingress controller ").split(" ", 1)[0]
+        if "ingress-nginx" in controller and not controller_pods(snapshot, controller):
+            return controller
     return ""
 
 
@@ -84,6 +85,7 @@ class PathPane(VerticalScroll, can_focus=True):
         self._extra: tuple[ClusterSnapshot | None, float] = (None, 0.0)
         self._last: tuple[ClusterSnapshot, Ref, tuple[ProbeResult, ...]] | None = None
         self._forwards: tuple[Any, ...] = ()
+        self._shown_results: tuple[ProbeResult, ...] = ()
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="path-running")
@@ -91,9 +93,15 @@ class PathPane(VerticalScroll, can_focus=True):
         yield Static(id="path-forwards")
 
     def on_mount(self) -> None:
-        """Nothing running, no forwards yet."""
+        """Nothing running, no forwards yet; re-read the controller's pods while the pane is seen."""
         self.query_one("#path-running").display = False
         self.query_one("#path-forwards").display = False
+        self.set_interval(CONTROLLER_REFRESH / 2, self._tick)
+
+    def _tick(self) -> None:
+        # A quiet namespace sends no snapshots; the controller elsewhere may still change.
+        if self._last is not None and self.is_on_screen:
+            self._render_path()
 
     @property
     def view(self) -> PathView:
@@ -115,12 +123,14 @@ class PathPane(VerticalScroll, can_focus=True):
             return
         snapshot, ref, results = self._last
         path = path_for(self._with_extra(snapshot), ref)
-        controller = needs_controller(path)
+        controller = needs_controller(snapshot, path)
         if controller and time.monotonic() - self._extra[1] > CONTROLLER_REFRESH:
             self._extra = (self._extra[0], time.monotonic())
             self._fetch_controller(snapshot, controller)
-        self.path = path
-        self.view.show(path, results)
+        if (path, results) != (self.path, self._shown_results):
+            # Unchanged paths are not re-rendered: a busy namespace sends up to 10 snapshots a second.
+            self.path, self._shown_results = path, results
+            self.view.show(path, results)
 
     def _with_extra(self, snapshot: ClusterSnapshot) -> ClusterSnapshot:
         extra = self._extra[0]
