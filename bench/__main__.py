@@ -55,17 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     """Run the chosen benchmarks; exit 0 when they ran (figures missing targets are reported, not failed)."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", default="", help="comma-separated subset, e.g. B1,B3")
-    parser.add_argument("--pods", type=int, default=None, help="generated pods (default 10000; 1000 with --quick)")
+    parser.add_argument("--pods", type=int, default=None,
+                        help="generated pods (default 10000; 1000 with --quick)")
     parser.add_argument("--namespaces", type=int, default=20)
     parser.add_argument("--quick", action="store_true", help="1k pods, short storms, fewer runs (< 2 min)")
-    parser.add_argument("--runs", type=int, default=None, help="alternating runs per tool (default 5; 3 quick)")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="alternating runs per tool (default 5; 3 quick)")
     parser.add_argument("--scale", type=int, default=None,
                         help="second size for B1 scaling and B8 (default 2x pods; off with --quick)")
     args = parser.parse_args(argv)
     only = [b.strip().upper() for b in args.only.split(",") if b.strip()] or list(ALL)
     unknown = [b for b in only if b not in ALL]
     if unknown:
-        print(f"python -m bench: unknown benchmark {', '.join(unknown)}; known: {', '.join(ALL)}", file=sys.stderr)
+        known = ", ".join(ALL)
+        print(f"python -m bench: unknown benchmark {', '.join(unknown)}; known: {known}", file=sys.stderr)
         return 2
     pods = args.pods or (1000 if args.quick else 10000)
     scale = args.scale if args.scale is not None else (0 if args.quick else 2 * pods)
@@ -92,8 +95,9 @@ def main(argv: list[str] | None = None) -> int:
                     reports.append(_attempt(name, fn, ctx))
             big = pods
             if scale > pods and ("B1" in only or "B8" in only):
+                # another prefix: new namespaces, so the generator's names cannot collide
                 more = ctx.sandbox.request("generate", pods=scale - pods, namespaces=args.namespaces,
-                                           timeout=900)
+                                           prefix="bench-more", seed=1, timeout=900)
                 big = pods + more["count"]
                 print(f"\nsandbox grown to {big} pods")
                 if "B1" in only:

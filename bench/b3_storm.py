@@ -1,4 +1,4 @@
-"""B3: a watch storm (1,000 MODIFIED/s over every cached pod): lag to diagnosis and to the frame, vs kubectl -w.
+"""B3: a watch storm (1,000 MODIFIED/s over all cached pods): lag to diagnosis and to frame, vs kubectl -w.
 
 The sandbox process stamps each change with its send time (``sandbox.ktui.dev/sent-at``, CLOCK_MONOTONIC
 ns). ktui (headless app) measures sent -> diagnosis done for a snapshot holding the change, and
@@ -29,7 +29,8 @@ def run(ctx: Any, rate: float = 1000.0) -> Report:
         ctx.sandbox.request("storm", rate=rate, seconds=seconds)
         storm = ctx.sandbox.request("storm_wait", timeout=seconds + 120)
         server = ctx.sandbox.request("digest")
-        consistent = c.ask({"cmd": "wait_digest", "digest": server["digest"], "timeout": 60}, "consistent", 90)
+        cmd = {"cmd": "wait_digest", "digest": server["digest"], "timeout": 60}
+        consistent = c.ask(cmd, "consistent", 90)
         r = c.ask({"cmd": "report"}, "report", 30)
         watch.wait_quiet(2.0, 60)
         c.send({"cmd": "quit"})
@@ -41,7 +42,8 @@ def run(ctx: Any, rate: float = 1000.0) -> Report:
     d, p = r["diag_lag"], r["paint_lag"]
     k_p50, k_p99 = percentile(watch.lags, 50), percentile(watch.lags, 99)
     rep.note(f"ktui: {r['snapshots']} snapshots, diagnosis+rows per snapshot p50 "
-             f"{fmt(r['diag_time'].get('p50', float('nan')) * 1000, 'ms')} max {fmt(r['diag_time'].get('max', float('nan')) * 1000, 'ms')}; "
+             f"{fmt(r['diag_time'].get('p50', float('nan')) * 1000, 'ms')} "
+             f"max {fmt(r['diag_time'].get('max', float('nan')) * 1000, 'ms')}; "
              f"{r['frames']} frames, longest loop stall {fmt(r['stall_max'] * 1000, 'ms')}, "
              f"CPU {r['cpu'] / storm['seconds'] * 100:.0f}% of a core over the storm [target <= 35%]")
     rep.figure("sent -> diagnosis p50", d.get("p50"), k_p50, "s")

@@ -1,4 +1,4 @@
-"""B4: watch saturation: the highest storm rate ktui keeps up with (p99 sent->diagnosis < 1 s) and CPU per event.
+"""B4: watch saturation: the highest storm rate ktui keeps up with (p99 to diagnosis < 1 s), CPU per event.
 
 ktui runs without the UI (``bench.ktui_child feed``: reflectors -> store -> snapshot -> diagnose ->
 pod rows, the app's callback minus painting). The rate steps up; each step must end consistent
@@ -56,7 +56,8 @@ def run(ctx: Any) -> Report:
         for rate in rates:
             s = step(ctx, c, rate, seconds)
             steps.append(s)
-            rep.note(f"asked {rate}/s: sent {s['achieved']:.0f}/s (sandbox CPU {s['sandbox_cpu'] * 100:.0f}%), "
+            rep.note(f"asked {rate}/s: sent {s['achieved']:.0f}/s "
+                     f"(sandbox CPU {s['sandbox_cpu'] * 100:.0f}%), "
                      f"ktui p99 {fmt(s['p99'], 's')}, {fmt(s['us_per_event'], 'us')} CPU/event, "
                      f"consistent={'yes' if s['ok'] else 'NO'}")
             if not s["ok"] or s["p99"] > 1.0:

@@ -24,7 +24,8 @@ def run(ctx: Any, rate: float = 1000.0) -> Report:
         idle_keys = c.ask({"cmd": "keys", "keys": ["down"] * 10}, "keys", 120)["lat"]
         c.ask({"cmd": "mark"}, "marked", 30)
         ctx.sandbox.request("storm", rate=rate, seconds=seconds)
-        keys = c.ask({"cmd": "keys", "keys": ["down", "down", "pagedown", "up", "down"] * 6}, "keys", 300)["lat"]
+        seq = ["down", "down", "pagedown", "up", "down"] * 6
+        keys = c.ask({"cmd": "keys", "keys": seq}, "keys", 300)["lat"]
         flt = c.ask({"cmd": "filter", "text": "web-5"}, "filter", 300)
         ctx.sandbox.request("storm_wait", timeout=seconds + 120)
         r = c.ask({"cmd": "report"}, "report", 30)
@@ -37,7 +38,8 @@ def run(ctx: Any, rate: float = 1000.0) -> Report:
     lat = [x for x in keys if x == x]
     rep.note(f"{ctx.pods} rows; idle key -> frame p50 {fmt(median(idle_keys) * 1000, 'ms')}")
     rep.note(f"during the storm: key -> frame p50 {fmt(percentile(lat, 50) * 1000, 'ms')} p99 "
-             f"{fmt(percentile(lat, 99) * 1000, 'ms')} over {len(lat)} keys ({len(keys) - len(lat)} timed out) "
+             f"{fmt(percentile(lat, 99) * 1000, 'ms')} over {len(lat)} keys "
+             f"({len(keys) - len(lat)} timed out) "
              f"[target p99 <= 50 ms]")
     f_lat, f_rebuild = flt["lat"], flt["rebuild"]
     rep.note(f"filter keystroke -> frame p50 {fmt(percentile(f_lat, 50) * 1000, 'ms')} max "

@@ -72,13 +72,15 @@ def run(ctx: Any) -> Report:
         o = ours[-1]
         rep.note(f"ktui {o['rate']:,.0f} lines/s shown (first line after {fmt(o['first_line'], 's')}, "
                  f"{o['held']} held, loop stall max {fmt(o['stall_max'] * 1000, 'ms')}, RSS "
-                 f"{fmt(o['rss0'], 'B')} -> {fmt(o['rss'], 'B')} over {o['last_seq'] - o['first_seq']:,} lines) | "
+                 f"{fmt(o['rss0'], 'B')} -> {fmt(o['rss'], 'B')} over "
+                 f"{o['last_seq'] - o['first_seq']:,} lines) | "
                  f"kubectl {theirs[-1][0]:,.0f} lines/s")
     rate, k_rate = median(o["rate"] for o in ours), median(k[0] for k in theirs)
     rep.note(f"the flood was asked for {asked:,}/s; kubectl's rate is the most the sandbox delivered")
     rep.figure("lines/s displayed", rate, k_rate, "/s", ">= 50,000/s")
     stall = max(o["stall_max"] for o in ours)
-    rep.note(f"longest loop stall while following {fmt(stall * 1000, 'ms')} (bounds key -> frame) [target <= 50 ms]")
+    rep.note(f"longest loop stall while following {fmt(stall * 1000, 'ms')} (bounds key -> frame) "
+             "[target <= 50 ms]")
     growth = median(o["rss"] - o["rss0"] for o in ours)
     rep.note(f"RSS growth over one follow {fmt(growth, 'B')} (the view keeps at most 100k lines)")
     rep.final(f"{rate:,.0f} lines/s shown, stall {fmt(stall * 1000, 'ms')}", f"{k_rate:,.0f} lines/s",

@@ -96,7 +96,8 @@ def run(ctx: Any) -> Report:
     finally:
         ours.finish(20)
         theirs.kill()
-    stats = {k: (percentile(v, 50), percentile(v, 99), sum(1 for x in v if x != x)) for k, v in results.items()}
+    stats = {k: (percentile(v, 50), percentile(v, 99), sum(1 for x in v if x != x))
+             for k, v in results.items()}
     for name, (p50, p99, bad) in stats.items():
         rep.note(f"{name}: RTT p50 {fmt(p50 * 1000, 'ms')} p99 {fmt(p99 * 1000, 'ms')}"
                  f"{f', {bad} failed' if bad else ''}")
@@ -108,6 +109,7 @@ def run(ctx: Any) -> Report:
     dead_after = dead["t"] - t_del if dead.get("cause") else float("nan")
     rep.note(f"pod deleted: ktui marked the forward dead after {fmt(dead_after, 's')} ({dead.get('cause')}); "
              f"kubectl port-forward exited after {fmt(k_dead, 's')} [target <= 1 s]")
-    rep.final(f"RTT p50 {fmt(p50 * 1000, 'ms')}, ready {fmt(ready['ready'], 's')}, dead in {fmt(dead_after, 's')}",
+    rep.final(f"RTT p50 {fmt(p50 * 1000, 'ms')}, ready {fmt(ready['ready'], 's')}, "
+              f"dead in {fmt(dead_after, 's')}",
               f"{fmt(k50 * 1000, 'ms')}, {fmt(k_ready, 's')}", f"{p50 / k50:.2f}")
     return rep

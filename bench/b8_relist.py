@@ -1,4 +1,4 @@
-"""B8: relist after 410 Gone with every pod cached: the UI loop's longest stall and the time to be right again.
+"""B8: relist after 410 Gone with every pod cached: the UI loop's longest stall, time to be right again.
 
 The sandbox forgets its watch history and ends every watch in one step on its loop, then deletes and
 re-creates pods, so each reconnect gets 410 and must relist. ktui (headless app) reports its loop's
@@ -45,8 +45,10 @@ def run(ctx: Any, pods: int | None = None) -> Report:
     rep.note(f"ktui consistent again after {fmt(took, 's')} ({'ok' if cons['ok'] else 'NOT consistent'}), "
              f"{cons.get('rows')} rows, {cons.get('duplicates')} duplicates [target <= B1 full sync, 0 dup]")
     rep.note(f"ktui loop: longest stall {fmt(r['stall_max'] * 1000, 'ms')}, longest frame gap "
-             f"{fmt(r['frame_gap_max'] * 1000, 'ms')}, worst GC {fmt(r['gc_max'] * 1000, 'ms')} [target <= 50 ms]")
-    rep.note(f"kubectl -w: next line {fmt(k_next, 's')} after the drop; {len(watch.child.lines) - before} lines "
+             f"{fmt(r['frame_gap_max'] * 1000, 'ms')}, worst GC {fmt(r['gc_max'] * 1000, 'ms')} "
+             "[target <= 50 ms]")
+    rep.note(f"kubectl -w: next line {fmt(k_next, 's')} after the drop; "
+             f"{len(watch.child.lines) - before} lines "
              f"after it; exit code {k.code}{' (it ended on its own)' if k_exited else ''}")
     base = ctx.data.get("b1_full")
     if base:

@@ -252,7 +252,8 @@ class Child:
                         ev["_arrived"] = t
                         return ev
                 if not self.alive() and not self._reader.is_alive():
-                    raise BenchError(f"child exited before {name!r}: {self.err.decode(errors='replace')[-800:]}")
+                    err = self.err.decode(errors="replace")[-800:]
+                    raise BenchError(f"child exited before {name!r}: {err}")
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise BenchError(f"no {name!r} within {timeout:.0f}s")
@@ -323,7 +324,9 @@ def ktui_child(mode: str, kubeconfig: Path, *extra: str, on_line: Callable[[floa
     return Child(cmd, env, stdin=True, on_line=on_line)
 
 
-def alternate(runs: int, first: Callable[[int], T], second: Callable[[int], Any]) -> tuple[list[T], list[Any]]:
+def alternate(
+    runs: int, first: Callable[[int], T], second: Callable[[int], Any]
+) -> tuple[list[T], list[Any]]:
     """ABAB...: ``runs`` of each, interleaved so drift on a shared machine hits both alike."""
     a: list[T] = []
     b: list[Any] = []

@@ -354,9 +354,9 @@ async def follow_in_pane(app: Any, pilot: Any, tracker: Tracker, seconds: float)
     """Open the logs pane on the selected pod and sample, frame by frame, how far the view got."""
     view = app.main_screen.log_pane.view
     samples: list[tuple[float, int]] = []
-    app.frame_hook = lambda t: samples.append((t, _last_seq(view)))
     await pilot.press("l")  # opens the pane on the selected pod (a tail, not following yet)
     await asyncio.sleep(0.5)
+    app.frame_hook = lambda t: samples.append((t, _last_seq(view)))
     tracker.reset()
     rss0 = rss()
     t0 = time.monotonic()

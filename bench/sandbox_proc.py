@@ -105,8 +105,10 @@ class Driver:
         for i, obj in enumerate(victims):
             meta = obj["metadata"]
             fresh = {
-                "metadata": {"name": f"{meta['name'][:40]}-r{i}", "namespace": meta["namespace"],
-                             "labels": meta.get("labels") or {}, "annotations": meta.get("annotations") or {}},
+                "metadata": {
+                    "name": f"{meta['name'][:40]}-r{i}", "namespace": meta["namespace"],
+                    "labels": meta.get("labels") or {}, "annotations": meta.get("annotations") or {},
+                },
                 "spec": obj["spec"], "status": obj.get("status") or {},
             }
             store.create("pods", fresh)
@@ -134,13 +136,16 @@ class Driver:
             from ktui.sandbox.generate import generate
 
             t0 = time.monotonic()
-            n = sb.call(generate, sb.store, int(req["pods"]), int(req.get("namespaces", 10)), timeout=900)
+            n = sb.call(lambda: generate(sb.store, int(req["pods"]), int(req.get("namespaces", 10)),
+                                         seed=int(req.get("seed", 0)), prefix=req.get("prefix", "bench")),
+                        timeout=900)
             return {"count": n, "seconds": time.monotonic() - t0}
         if op == "storm":
             loop = sb._loop
 
             async def start() -> None:
-                self.storm_task = asyncio.ensure_future(self._storm(float(req["rate"]), float(req["seconds"])))
+                storm = self._storm(float(req["rate"]), float(req["seconds"]))
+                self.storm_task = asyncio.ensure_future(storm)
 
             sb.call(start)
             assert loop is not None

@@ -4,7 +4,8 @@
 
 The sandbox runs in-process and fast-forwarded until the seed's failures have settled (the crash
 loop has restarted, the image pull has backed off); then the TUI is driven headless at a fixed size
-and each screen is saved with Textual's ``save_screenshot``.
+and each screen is saved with Textual's ``save_screenshot``: the pod list, a crash loop with its
+previous logs, the events pane, and the connection path of `running` with two probe results.
 """
 
 from __future__ import annotations
@@ -83,6 +84,29 @@ async def shoot(out: Path) -> list[Path]:
             await pilot.press("e")
             await pilot.pause(0.5)
             save("events-pane.svg")
+
+            # The connection path of `running` after a pod probe (t) and a probe of the wrong-port
+            # Service (T, picked in the chooser): one hop answers, the other is refused.
+            from textual.widgets import OptionList
+
+            from ktui.ui.screens.pickers import ProbePicker
+
+            table.focus()
+            while table.cursor_row is not None and table.cursor_row.name != "running":
+                await pilot.press("down")
+            await pilot.press("t")
+            pane = app.main_screen.path_pane
+            await _until(pilot, lambda: len(pane.view.results) >= 1, 30, "the pod probe")
+            await pilot.press("T")
+            await _until(pilot, lambda: isinstance(app.screen, ProbePicker), 10, "the service picker")
+            options = app.screen.query_one(OptionList)
+            labels = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+            options.highlighted = next(i for i, label in enumerate(labels) if "nginx-wrong-port" in label)
+            await pilot.press("enter")
+            await _until(pilot, lambda: len(pane.view.results) >= 2, 30, "the service probe")
+            app.clear_notifications()
+            await pilot.pause(0.5)
+            save("connection-path.svg")
     return saved
 
 

@@ -15,7 +15,7 @@ from ktui.sandbox.defaults import Defaulter, check_shape, normalize, validate, v
 from ktui.sandbox.errors import ApiError, already_exists, bad_request, invalid, not_found
 from ktui.sandbox.registry import ResourceType
 
-_ALNUM = "bcdfghjklmnpqrstvwxz2456789"  # what the apiserver's generateName suffix draws from
+ALNUM = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand: no vowels, no confusables
 
 Objects = dict[str, dict[str, Any]]  # name -> object, of one namespace
 
@@ -103,6 +103,6 @@ class Creator:
     def _generate_name(self, t: ResourceType, ns: str, prefix: str) -> str:
         space = self._space(t, ns)
         while True:
-            name = prefix + "".join(_ALNUM[b % len(_ALNUM)] for b in uuid.uuid4().bytes[:5])
+            name = prefix + "".join(ALNUM[b % len(ALNUM)] for b in uuid.uuid4().bytes[:5])
             if name not in space:
                 return name

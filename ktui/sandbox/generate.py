@@ -12,10 +12,10 @@ import random
 from datetime import timedelta
 from typing import Any
 
+from ktui.sandbox.creation import ALNUM
 from ktui.sandbox.store import Store
 
 GENERATED = "ktui.sandbox/generated"
-_ALNUM = "bcdfghjklmnpqrstvwxz2456789"
 _APPS = ("web", "api", "worker", "cache", "gateway", "billing", "search", "auth")
 
 
@@ -27,8 +27,8 @@ def _suffix(i: int) -> str:
     """Five characters from the apiserver's generateName alphabet, unique per index (no collisions)."""
     out = []
     for _ in range(5):
-        i, r = divmod(i, len(_ALNUM))
-        out.append(_ALNUM[r])
+        i, r = divmod(i, len(ALNUM))
+        out.append(ALNUM[r])
     return "".join(out)
 
 

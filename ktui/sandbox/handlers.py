@@ -152,10 +152,7 @@ class Handlers:
     async def create(self, request: web.Request, target: Target) -> web.Response:
         """POST to a collection."""
         t = target.t
-        body = await read_body(request, t)
-        check_kind(t, body)
-        if t.storage:
-            body = registry.event_from_v1(body)
+        body = await _read_object(request, t)
         if _dry_run(request):
             return self._object_response(request, t, body, 201)
         created = self.store.create(t.storage_key, body, namespace=target.namespace)
@@ -164,10 +161,7 @@ class Handlers:
     async def update(self, request: web.Request, target: Target) -> web.Response:
         """PUT an object (or its status)."""
         t = target.t
-        body = await read_body(request, t)
-        check_kind(t, body)
-        if t.storage:
-            body = registry.event_from_v1(body)
+        body = await _read_object(request, t)
         return self._object_response(request, t, self._store_update(target, body))
 
     def _store_update(self, target: Target, body: dict[str, Any]) -> dict[str, Any]:
@@ -350,6 +344,13 @@ def _scale(obj: dict[str, Any]) -> dict[str, Any]:
             "selector": "" if selector == "<none>" else selector,
         },
     }
+
+
+async def _read_object(request: web.Request, t: ResourceType) -> Any:
+    """The request's object, checked against ``t`` and in storage form (events.k8s.io -> core/v1)."""
+    body = await read_body(request, t)
+    check_kind(t, body)
+    return registry.event_from_v1(body) if t.storage else body
 
 
 def _dry_run(request: web.Request) -> bool:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ktui.sandbox.printfmt import age_of, more, name_of
+from ktui.sandbox.printfmt import Printer, age_of, more, name_of
 
 Obj = dict[str, Any]
 
@@ -128,7 +127,6 @@ def _ingressclass(obj: Obj, now: datetime) -> list[Any]:
     return [name_of(obj), spec.get("controller", ""), text, age_of(obj, now)]
 
 
-Printer = Callable[[Obj, datetime], list[Any]]
 CELLS: dict[str, tuple[str, Printer]] = {
     "nodes": (
         "Name,Status,Roles,Age,Version,Internal-IP*,External-IP*,OS-Image*,Kernel-Version*,Container-Runtime*",

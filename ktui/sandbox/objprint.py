@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ktui.sandbox.printfmt import age_of, name_of, since
+from ktui.sandbox.printfmt import Printer, age_of, name_of, since
 from ktui.sandbox.selectors import format_match
 
 Obj = dict[str, Any]
@@ -164,7 +163,6 @@ def default_cells(obj: Obj, now: datetime) -> list[Any]:
     return [name_of(obj), age_of(obj, now)]
 
 
-Printer = Callable[[Obj, datetime], list[Any]]
 _EVENT_COLUMNS = "Last Seen,Type,Reason,Object,Subobject*,Source*,Message,First Seen*,Count*,Name*"
 CELLS: dict[str, tuple[str, Printer]] = {
     "namespaces": ("Name,Status,Age", _namespace),

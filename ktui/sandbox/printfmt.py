@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 Obj = dict[str, Any]
+Printer = Callable[[Obj, datetime], list[Any]]  # the cells of one Table row
 
 
 def parse_time(stamp: str | None) -> datetime | None:

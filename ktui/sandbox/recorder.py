@@ -127,26 +127,23 @@ class EventRecorder:
             updated = self.store.mutate("events", cached.namespace, cached.name, bump)
             if updated is not None:
                 return dict(updated)
-        name = self._name(ref["name"])
-        event: dict[str, Any] = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": name, "namespace": namespace},
-            "involvedObject": ref,
-            "reason": reason,
-            "message": message,
-            "source": source,
-            "firstTimestamp": now,
-            "lastTimestamp": now,
-            "count": 1,
-            "type": type_,
-            "eventTime": None,
-            "reportingComponent": component,
-            "reportingInstance": host or "",
-        }
+        event = self._event(
+            ref,
+            namespace,
+            reason,
+            message,
+            source=source,
+            firstTimestamp=now,
+            lastTimestamp=now,
+            count=1,
+            type=type_,
+            eventTime=None,
+            reportingComponent=component,
+            reportingInstance=host or "",
+        )
         created = self._create(event, namespace)
         if created is not None:
-            self._legacy[key] = _Legacy(name, namespace)
+            self._legacy[key] = _Legacy(event["metadata"]["name"], namespace)
         return created
 
     def scheduler_event(
@@ -181,25 +178,23 @@ class EventRecorder:
                 ev["series"] = {"count": count, "lastObservedTime": observed}
 
             return self.store.mutate("events", series.namespace, series.name, set_series)
-        name = self._name(ref["name"])
-        event: dict[str, Any] = {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": name, "namespace": namespace},
-            "involvedObject": ref,
-            "reason": reason,
-            "message": message,
-            "source": {},
-            "firstTimestamp": None,
-            "lastTimestamp": None,
-            "type": type_,
-            "eventTime": now_micro,
-            "action": action,
-            "reportingComponent": component,
-            "reportingInstance": instance,
-        }
+        event = self._event(
+            ref,
+            namespace,
+            reason,
+            message,
+            source={},
+            firstTimestamp=None,
+            lastTimestamp=None,
+            type=type_,
+            eventTime=now_micro,
+            action=action,
+            reportingComponent=component,
+            reportingInstance=instance,
+        )
         created = self._create(event, namespace)
         if created is not None:
+            name = event["metadata"]["name"]
             self._series[key] = _Series(name, namespace, last_flush=sim_now, last_observed=now_micro)
         return created
 
@@ -229,6 +224,20 @@ class EventRecorder:
         nanos = max(time.time_ns(), self._last_nanos + 1)
         self._last_nanos = nanos
         return f"{base}.{nanos:x}"
+
+    def _event(
+        self, ref: dict[str, Any], namespace: str, reason: str, message: str, **fields: Any
+    ) -> dict[str, Any]:
+        """A new core/v1 Event: the fields both recorders write, then ``fields`` in the component's order."""
+        return {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": self._name(ref["name"]), "namespace": namespace},
+            "involvedObject": ref,
+            "reason": reason,
+            "message": message,
+            **fields,
+        }
 
     def _create(self, event: dict[str, Any], namespace: str) -> dict[str, Any] | None:
         try:

@@ -7,16 +7,15 @@ The cells of each kind live in ``podprint``, ``netprint`` and ``objprint``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from ktui.sandbox import netprint, objprint
 from ktui.sandbox.podprint import pod_cells
+from ktui.sandbox.printfmt import Printer
 
 Obj = dict[str, Any]
 Column = tuple[str, str, int]  # name, type, priority
-Printer = Callable[[Obj, datetime], list[Any]]
 
 
 def columns(spec: str) -> list[Column]:

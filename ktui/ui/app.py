@@ -200,19 +200,16 @@ class KtuiApp(App[None]):
 
     def action_help(self) -> None:
         """Show every key, grouped by pane."""
+        from ktui.ui.keys import PANE_BINDINGS, PROBE_BINDINGS
         from ktui.ui.screens.help import HelpScreen
-        from ktui.ui.screens.main import PANE_BINDINGS, PROBE_BINDINGS
         from ktui.ui.widgets.log_pane import LogPane
         from ktui.ui.widgets.pod_table import PodTable
 
         groups: list[tuple[str, list[Any]]] = [
             ("Pod list", [*PodTable.BINDINGS]),
-            ("Panes", [*PANE_BINDINGS]),
-            (
-                "Probes: test the pod under the cursor (a picker when there are several; off in --readonly)",
-                [*PROBE_BINDINGS],
-            ),
-            ("Logs pane (when focused its keys win: esc leaves it for the probe keys)", [*LogPane.BINDINGS]),
+            ("Panes", [b for b in PANE_BINDINGS if b.id not in ("main.help", "main.quit")]),
+            ("Probes", [*PROBE_BINDINGS]),
+            ("Logs pane", [*LogPane.BINDINGS]),
             (
                 "Everywhere",
                 [*self.BINDINGS, Binding("ctrl+p", "", "Command palette"), Binding("tab", "", "Next pane")],

@@ -218,7 +218,8 @@ def test_watch_from_resource_version_replays_only_its_own_resource(
     core = client.CoreV1Api(c)
     rv = core.list_namespaced_config_map("default").metadata.resource_version
     sb.apply_yaml(
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: other}\nspec: {containers: [{name: c, image: busybox}]}\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: other}\n"
+        "spec: {containers: [{name: c, image: busybox}]}\n"
         "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {k: v}"
     )
     seen = [

@@ -28,10 +28,10 @@ async def wait_for(
         await pilot.pause(0.05)
 
 
-def static_app(**kwargs: Any) -> KtuiApp:
+def static_app(snapshot: Any = None, **kwargs: Any) -> KtuiApp:
     """The app over the seed fixture (fixed clock), as the snapshot tests use it."""
     source = StaticSource(
-        seed_snapshot(),
+        snapshot if snapshot is not None else seed_snapshot(),
         context="ktui-sandbox",
         server="http://127.0.0.1:6443",
         logs_by_key=dict(SEED_LOGS),

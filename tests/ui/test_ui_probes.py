@@ -149,7 +149,9 @@ async def test_forward_answers_then_closes_on_quit(seed: Sandbox) -> None:
         await on_running(pilot, app)
         await pilot.press("F")
         runner = app.main_screen.runner
-        fwd = await wait_for(pilot, lambda: runner.forwards and runner.forwards[0], timeout=20, what="forward")
+        fwd = await wait_for(
+            pilot, lambda: runner.forwards and runner.forwards[0], timeout=20, what="forward"
+        )
         port = fwd.session.local_port
         line = forward_line(fwd).plain
         assert line.startswith(f"✓ 127.0.0.1:{port} -> pod running:80  live")
@@ -204,3 +206,23 @@ def _listening(port: int) -> bool:
                 if parts[3] == "0A" and int(parts[1].rsplit(":", 1)[1], 16) == port:
                     return True
     return False
+
+
+async def test_forward_dies_with_its_cause_when_the_pod_goes(seed: Sandbox) -> None:
+    """Last in the module: it deletes `running`."""
+    app = make_app(connect(str(seed.kubeconfig)), "default")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await on_running(pilot, app)
+        await pilot.press("F")
+        runner = app.main_screen.runner
+        fwd = await wait_for(
+            pilot, lambda: runner.forwards and runner.forwards[0], timeout=20, what="forward"
+        )
+        seed.call(lambda: seed.store.remove("pods", "default", "running"))
+        await wait_for(pilot, lambda: fwd.dead is not None, timeout=15, what="the forward marked dead")
+        assert fwd.dead == "pod replaced"
+        await wait_for(pilot, lambda: app.main_screen.status.forwards == 0, what="status without the forward")
+        shown = app.main_screen.path_pane.query_one("#path-forwards", Static)
+        text = plain(shown.content)
+        assert f"✗ 127.0.0.1:{fwd.session.local_port} -> pod running:80  dead: pod replaced" in text
+        assert "pod running was deleted" in text

@@ -64,3 +64,59 @@ def test_help_screen(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(static_app(), terminal_size=(100, 40), run_before=run_before)
+
+
+def test_path_pane_with_probe_results(snap_compare: Any, monkeypatch: Any) -> None:
+    """The Path pane of `running`: Ingress -> Services -> endpoint -> pod, a passed and a failed probe."""
+    import time
+    from datetime import timedelta
+
+    from ui_fixtures import NOW, network_snapshot
+
+    from ktui.resources import ProbeResult, Ref
+
+    monkeypatch.setenv("TZ", "UTC")  # probe times print in local time
+    time.tzset()
+    monkeypatch.setattr(time, "tzset", time.tzset)
+    results = [
+        ProbeResult(
+            target=Ref(kind="Pod", namespace="default", name="running", uid="uid-default-running"),
+            ok=True,
+            tested="pod running port web (80) through port-forward /",
+            summary="pod running port web (80) answers HTTP 200 OK (4.2 ms)",
+            hop="container-port",
+            port=80,
+            status_code=200,
+            latency_ms=4.2,
+            at=NOW - timedelta(seconds=30),
+        ),
+        ProbeResult(
+            target=Ref(
+                kind="Service", namespace="default", name="nginx-wrong-port", uid="uid-svc-nginx-wrong-port"
+            ),
+            ok=False,
+            tested="service nginx-wrong-port:80 -> endpoint 10.244.0.5:8080 (pod running)",
+            summary="service nginx-wrong-port:80: connection refused on targetPort 8080 of pod running: "
+            "nothing listens there",
+            hop="container-port",
+            port=8080,
+            at=NOW - timedelta(seconds=10),
+        ),
+    ]
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        app: Any = pilot.app
+        for result in results:
+            app.book.add(result)
+        app.rediagnose()  # as a finished probe does: its evidence reaches the diagnosis
+        await _select("running")(pilot)
+        await pilot.press("c")
+        await wait_for(pilot, lambda: app.main_screen.path_pane.view.results, what="results on the path")
+        await pilot.pause()
+
+    try:
+        app = static_app(network_snapshot(), namespace=None)
+        assert snap_compare(app, terminal_size=(140, 44), run_before=run_before)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

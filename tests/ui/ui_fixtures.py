@@ -244,3 +244,113 @@ def seed_snapshot(now: datetime = NOW, **changes: Any) -> ClusterSnapshot:
     base = {k: tuple(v) for k, v in fields.items()}
     base.update(changes)
     return ClusterSnapshot(now=now, synced=frozenset({"pods", "events", "namespaces"}), **base)
+
+
+def network_objects() -> list[dict[str, Any]]:
+    """The seed's Service/Ingress story: nginx-service and nginx-wrong-port in front of `running`, an
+    Ingress `nginx` through a running ingress-nginx controller."""
+    controller_labels = {
+        "app.kubernetes.io/name": "ingress-nginx",
+        "app.kubernetes.io/component": "controller",
+    }
+
+    def service(name: str, target: Any) -> dict[str, Any]:
+        return {
+            "kind": "Service",
+            "metadata": {"name": name, "namespace": "default", "uid": f"uid-svc-{name}"},
+            "spec": {
+                "selector": {"app": "nginx"},
+                "ports": [{"name": "http", "port": 80, "targetPort": target}],
+            },
+        }
+
+    def endpoint_slice(name: str, port: int) -> dict[str, Any]:
+        return {
+            "kind": "EndpointSlice",
+            "metadata": {
+                "name": f"{name}-abcde",
+                "namespace": "default",
+                "uid": f"uid-eps-{name}",
+                "labels": {"kubernetes.io/service-name": name},
+            },
+            "addressType": "IPv4",
+            "endpoints": [
+                {
+                    "addresses": ["10.244.0.5"],
+                    "conditions": {"ready": True, "serving": True, "terminating": False},
+                    "targetRef": {
+                        "kind": "Pod",
+                        "namespace": "default",
+                        "name": "running",
+                        "uid": "uid-default-running",
+                    },
+                }
+            ],
+            "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
+        }
+
+    controller = pod(
+        "ingress-nginx-controller-6747f6b856-x7k2p",
+        namespace="ingress-nginx",
+        status=RUNNING,
+        labels=controller_labels,
+    )
+    controller["spec"]["containers"][0]["ports"] = [{"name": "http", "containerPort": 80}]
+    return [
+        service("nginx-service", "web"),
+        service("nginx-wrong-port", 8080),
+        endpoint_slice("nginx-service", 80),
+        endpoint_slice("nginx-wrong-port", 8080),
+        {
+            "kind": "IngressClass",
+            "metadata": {
+                "name": "nginx",
+                "uid": "uid-ic-nginx",
+                "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"},
+            },
+            "spec": {"controller": "k8s.io/ingress-nginx"},
+        },
+        {
+            "kind": "Ingress",
+            "metadata": {"name": "nginx", "namespace": "default", "uid": "uid-ing-nginx"},
+            "spec": {
+                "ingressClassName": "nginx",
+                "rules": [
+                    {
+                        "host": "nginx.example.test",
+                        "http": {
+                            "paths": [
+                                {
+                                    "path": "/",
+                                    "pathType": "Prefix",
+                                    "backend": {"service": {"name": "nginx-service", "port": {"number": 80}}},
+                                }
+                            ]
+                        },
+                    }
+                ],
+            },
+        },
+        controller,
+    ]
+
+
+def network_snapshot() -> ClusterSnapshot:
+    """The seed with its Services, EndpointSlices, Ingress and controller, `running` declaring web:80."""
+    from ktui.resources import SNAPSHOT_FIELD_BY_KIND
+
+    objects = seed_objects() + network_objects()
+    running = next(o for o in objects if o["kind"] == "Pod" and o["metadata"]["name"] == "running")
+    running["spec"]["containers"][0]["ports"] = [{"name": "web", "containerPort": 80}]
+    running["status"] = {**running["status"], "podIP": "10.244.0.5"}
+    fields: dict[str, list[Any]] = {}
+    for obj in objects:
+        record = decode_object(obj)
+        fields.setdefault(SNAPSHOT_FIELD_BY_KIND[record.kind], []).append(record)
+    return ClusterSnapshot(
+        now=NOW,
+        synced=frozenset(
+            {"Pod", "Event", "Namespace", "Service", "EndpointSlice", "Ingress", "IngressClass"}
+        ),
+        **{k: tuple(v) for k, v in fields.items()},
+    )

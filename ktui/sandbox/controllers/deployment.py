@@ -9,68 +9,31 @@ progress was seen for ``progressDeadlineSeconds`` of cluster time.
 
 from __future__ import annotations
 
-import json
-import math
 from typing import Any
 
 from ktui.sandbox.codec import copy
 from ktui.sandbox.controllers.base import Controller, Key, key_of
-from ktui.sandbox.controllers.objects import ALNUM, controller_uid, owner_ref
-from ktui.sandbox.controllers.replicaset import parse_time
+from ktui.sandbox.controllers.deployment_status import condition, deployment_status, set_condition
+from ktui.sandbox.controllers.objects import controller_uid, owner_ref
+from ktui.sandbox.controllers.rollout import (
+    HASH_LABEL,
+    REVISION,
+    strip_hash,
+    surge_and_unavailable,
+    template_hash,
+)
 from ktui.sandbox.errors import ApiError
 
+__all__ = [  # with the older import paths of the rollout helpers
+    "HASH_LABEL",
+    "REVISION",
+    "DeploymentController",
+    "set_condition",
+    "surge_and_unavailable",
+    "template_hash",
+]
+
 COMPONENT = "deployment-controller"
-HASH_LABEL = "pod-template-hash"
-REVISION = "deployment.kubernetes.io/revision"
-
-
-def template_hash(template: dict[str, Any], collisions: int = 0) -> str:
-    """``controller.ComputeHash``: FNV-32a of the template, decimal digits mapped to safe letters."""
-    data = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()
-    if collisions:
-        data += str(collisions).encode()
-    h = 0x811C9DC5
-    for byte in data:
-        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return "".join(ALNUM[ord(ch) % len(ALNUM)] for ch in str(h))
-
-
-def _strip_hash(template: dict[str, Any]) -> dict[str, Any]:
-    t = copy(template)
-    (t.get("metadata") or {}).get("labels", {}).pop(HASH_LABEL, None)
-    return t
-
-
-def _scaled(value: Any, replicas: int, round_up: bool) -> int:
-    if isinstance(value, str) and value.endswith("%"):
-        exact = int(value[:-1]) * replicas / 100
-        return math.ceil(exact) if round_up else math.floor(exact)
-    return int(value or 0)
-
-
-def surge_and_unavailable(d: dict[str, Any]) -> tuple[int, int]:
-    """``ResolveFenceposts``: maxSurge rounds up, maxUnavailable down; both 0 means 1 unavailable."""
-    spec = d["spec"]
-    replicas = int(spec.get("replicas", 1))
-    strategy = spec.get("strategy") or {}
-    if strategy.get("type") == "Recreate":
-        return 0, 0
-    rolling = strategy.get("rollingUpdate") or {}
-    surge = _scaled(rolling.get("maxSurge", "25%"), replicas, True)
-    unavailable = _scaled(rolling.get("maxUnavailable", "25%"), replicas, False)
-    if surge == 0 and unavailable == 0:
-        unavailable = 1
-    return surge, min(unavailable, replicas)
-
-
-def set_condition(conds: list[dict[str, Any]], new: dict[str, Any]) -> list[dict[str, Any]]:
-    """``SetDeploymentCondition``: same status and reason is a no-op; else replace and append last."""
-    current = next((c for c in conds if c["type"] == new["type"]), None)
-    if current is not None and current["status"] == new["status"] and current["reason"] == new["reason"]:
-        return conds
-    if current is not None and current["status"] == new["status"]:
-        new["lastTransitionTime"] = current["lastTransitionTime"]
-    return [c for c in conds if c["type"] != new["type"]] + [new]
 
 
 class DeploymentController(Controller):
@@ -114,7 +77,7 @@ class DeploymentController(Controller):
         wanted = template_hash(template, int((d.get("status") or {}).get("collisionCount") or 0))
         new_rs = next(
             (rs for rs in all_rs if (rs["metadata"].get("labels") or {}).get(HASH_LABEL) == wanted),
-            next((rs for rs in all_rs if _strip_hash(rs["spec"]["template"]) == _strip_hash(template)), None),
+            next((rs for rs in all_rs if strip_hash(rs["spec"]["template"]) == strip_hash(template)), None),
         )
         olds = [rs for rs in all_rs if rs is not new_rs]
         conds = list((d.get("status") or {}).get("conditions") or [])
@@ -215,17 +178,8 @@ class DeploymentController(Controller):
 
         self.store.mutate("deployments.apps", ns, name, annotate)
         now = self.clock.stamp()
-        conds = set_condition(
-            conds,
-            {
-                "type": "Progressing",
-                "status": "True",
-                "lastUpdateTime": now,
-                "lastTransitionTime": now,
-                "reason": "NewReplicaSetCreated",
-                "message": f'Created new replica set "{created["metadata"]["name"]}"',
-            },
-        )
+        message = f'Created new replica set "{created["metadata"]["name"]}"'
+        conds = set_condition(conds, condition("Progressing", True, "NewReplicaSetCreated", message, now))
         if start:
             created = self._scale(d, created, start)
         return created, conds
@@ -290,160 +244,16 @@ class DeploymentController(Controller):
         all_rs: list[dict[str, Any]],
         conds: list[dict[str, Any]],
     ) -> None:
-        ns, name = d["metadata"]["namespace"], d["metadata"]["name"]
-        replicas = int(d["spec"].get("replicas", 1))
-        _, unavailable = surge_and_unavailable(d)
-
-        def total(field: str, sets: list[dict[str, Any]]) -> int:
-            return sum(int((rs.get("status") or {}).get(field, 0)) for rs in sets)
-
-        status: dict[str, Any] = {
-            "observedGeneration": d["metadata"].get("generation", 1),
-            "replicas": total("replicas", all_rs),
-            "updatedReplicas": total("replicas", [new_rs] if new_rs else []),
-            "readyReplicas": total("readyReplicas", all_rs),
-            "availableReplicas": total("availableReplicas", all_rs),
-        }
-        status["unavailableReplicas"] = max(replicas - status["availableReplicas"], 0)
-        now = self.clock.stamp()
-        available_ok = status["availableReplicas"] >= replicas - unavailable
-        conds = set_condition(
-            conds,
-            {
-                "type": "Available",
-                "status": "True" if available_ok else "False",
-                "lastUpdateTime": now,
-                "lastTransitionTime": now,
-                "reason": "MinimumReplicasAvailable" if available_ok else "MinimumReplicasUnavailable",
-                "message": "Deployment has minimum availability."
-                if available_ok
-                else "Deployment does not have minimum availability.",
-            },
-        )
-        failure = next(
-            (
-                c
-                for rs in all_rs
-                for c in (rs.get("status") or {}).get("conditions") or []
-                if c.get("type") == "ReplicaFailure"
-            ),
-            None,
-        )
-        if failure is not None:
-            conds = set_condition(
-                conds,
-                {
-                    "type": "ReplicaFailure",
-                    "status": "True",
-                    "lastUpdateTime": now,
-                    "lastTransitionTime": now,
-                    "reason": "FailedCreate",
-                    "message": failure.get("message", ""),
-                },
-            )
-        else:
-            conds = [c for c in conds if c["type"] != "ReplicaFailure"]
-        conds = self._progress(d, status, conds, new_rs, replicas, now)
-        status["conditions"] = conds
-        collisions = (d.get("status") or {}).get("collisionCount")
-        if collisions:
-            status["collisionCount"] = collisions
-        for field in (
-            "replicas",
-            "updatedReplicas",
-            "readyReplicas",
-            "availableReplicas",
-            "unavailableReplicas",
-        ):
-            if not status[field]:
-                del status[field]  # omitempty
+        status, requeue = deployment_status(d, new_rs, all_rs, conds, self.clock)
+        if requeue is not None:  # the progress deadline is checked again then
+            self.enqueue_after(key_of(d), requeue)
         if status == d.get("status"):
             return
 
         def write(obj: dict[str, Any]) -> None:
             obj["status"] = status
 
-        self.store.mutate("deployments.apps", ns, name, write)
-
-    def _progress(
-        self,
-        d: dict[str, Any],
-        status: dict[str, Any],
-        conds: list[dict[str, Any]],
-        new_rs: dict[str, Any] | None,
-        replicas: int,
-        now: str,
-    ) -> list[dict[str, Any]]:
-        """``syncRolloutStatus``: complete, progressing, or timed out."""
-        deadline = d["spec"].get("progressDeadlineSeconds", 600)  # the apiserver default
-        if deadline is None:
-            return conds
-        rs_name = new_rs["metadata"]["name"] if new_rs else None
-        subject = f'ReplicaSet "{rs_name}"' if rs_name else f'Deployment "{d["metadata"]["name"]}"'
-        current = next((c for c in conds if c["type"] == "Progressing"), None)
-        if (
-            status["replicas"] == status["updatedReplicas"]
-            and current is not None
-            and current.get("reason") == "NewReplicaSetAvailable"
-        ):
-            return conds
-        old = d.get("status") or {}
-        complete = (
-            status["updatedReplicas"] == replicas
-            and status["replicas"] == replicas
-            and status["availableReplicas"] == replicas
-        )
-        progressed = (
-            status["updatedReplicas"] > old.get("updatedReplicas", 0)
-            or status["replicas"] - status["updatedReplicas"]
-            < old.get("replicas", 0) - old.get("updatedReplicas", 0)
-            or status["readyReplicas"] > old.get("readyReplicas", 0)
-            or status["availableReplicas"] > old.get("availableReplicas", 0)
-        )
-        if complete:
-            return set_condition(
-                conds,
-                {
-                    "type": "Progressing",
-                    "status": "True",
-                    "lastUpdateTime": now,
-                    "lastTransitionTime": now,
-                    "reason": "NewReplicaSetAvailable",
-                    "message": f"{subject} has successfully progressed.",
-                },
-            )
-        if progressed:
-            new = {
-                "type": "Progressing",
-                "status": "True",
-                "lastUpdateTime": now,
-                "lastTransitionTime": now,
-                "reason": "ReplicaSetUpdated",
-                "message": f"{subject} is progressing.",
-            }
-            if current is not None and current["status"] == "True":
-                new["lastTransitionTime"] = current["lastTransitionTime"]
-            conds = [*(c for c in conds if c["type"] != "Progressing"), new]
-            self.enqueue_after(key_of(d), float(deadline) + 1)
-            return conds
-        if current is not None and current.get("reason") != "ProgressDeadlineExceeded":
-            since = parse_time(current.get("lastUpdateTime"))
-            # stamps are wall-clock; cluster time runs ``speed`` times faster
-            elapsed = (self.clock.now() - since).total_seconds() * self.clock.speed if since else 0.0
-            if elapsed > float(deadline):
-                return set_condition(
-                    conds,
-                    {
-                        "type": "Progressing",
-                        "status": "False",
-                        "lastUpdateTime": now,
-                        "lastTransitionTime": now,
-                        "reason": "ProgressDeadlineExceeded",
-                        "message": f"{subject} has timed out progressing.",
-                    },
-                )
-            self.enqueue_after(key_of(d), float(deadline) - elapsed + 1)
-        return conds
+        self.store.mutate("deployments.apps", d["metadata"]["namespace"], d["metadata"]["name"], write)
 
 
 def _controller_ref(obj: dict[str, Any], kind: str) -> str | None:

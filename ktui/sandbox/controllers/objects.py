@@ -7,6 +7,7 @@ import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ktui.sandbox.creation import ALNUM  # the generateName alphabet, shared with random_suffix
 from ktui.sandbox.selectors import labels_match, selector_from_match
 
 _SUFFIX = {
@@ -28,7 +29,6 @@ _SUFFIX = {
     "Ei": Decimal(2**60),
 }
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
-ALNUM = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand: no vowels, no confusables
 
 
 def quantity(value: Any) -> Decimal:

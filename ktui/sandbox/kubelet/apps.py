@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from ktui.sandbox.kubelet.coreutils import IO
 from ktui.sandbox.kubelet.http import Request, Response, http_date, serve_http
 from ktui.sandbox.kubelet.programs import _ENTRY_SCRIPTS, APPS
 from ktui.sandbox.kubelet.runtime import Container, Exit
-from ktui.sandbox.kubelet.shell import IO
 
 WELCOME = b"""<!DOCTYPE html>
 <html>

@@ -54,6 +54,25 @@ def _field(pod: dict[str, Any], path: str) -> str:
     )
 
 
+def _referenced(
+    store: Any, ns: str, config_map: dict[str, Any] | None, secret: dict[str, Any] | None
+) -> tuple[str, dict[str, Any], dict[str, str]] | None:
+    """The kind, reference and data of the ConfigMap (else Secret) referred to; None to skip it.
+
+    None when neither reference is set or the object is missing and the reference optional;
+    ConfigError with the kubelet's message when a required one is missing.
+    """
+    kind, body = ("ConfigMap", config_map) if config_map else ("Secret", secret)
+    if not body:
+        return None
+    data = _source(store, kind, ns, str(body.get("name", "")))
+    if data is None:
+        if body.get("optional"):
+            return None
+        raise ConfigError(f'{kind.lower()} "{body.get("name", "")}" not found')
+    return kind, body, data
+
+
 def environment(store: Any, pod: dict[str, Any], container: dict[str, Any]) -> dict[str, str]:
     """The container's environment; raises ConfigError with the kubelet's message."""
     ns = pod["metadata"].get("namespace", "default")
@@ -65,18 +84,10 @@ def environment(store: Any, pod: dict[str, Any], container: dict[str, Any]) -> d
         "KUBERNETES_PORT": "tcp://10.96.0.1:443",
     }
     for ref in container.get("envFrom") or []:
-        kind, body = (
-            ("ConfigMap", ref.get("configMapRef"))
-            if ref.get("configMapRef")
-            else ("Secret", ref.get("secretRef"))
-        )
-        if not body:
+        found = _referenced(store, ns, ref.get("configMapRef"), ref.get("secretRef"))
+        if found is None:
             continue
-        data = _source(store, kind, ns, str(body.get("name", "")))
-        if data is None:
-            if body.get("optional"):
-                continue
-            raise ConfigError(f'{kind.lower()} "{body.get("name", "")}" not found')
+        data = found[2]
         prefix = str(ref.get("prefix") or "")
         env.update({prefix + k: v for k, v in data.items()})
     for var in container.get("env") or []:
@@ -93,18 +104,10 @@ def environment(store: Any, pod: dict[str, Any], container: dict[str, Any]) -> d
         if source.get("resourceFieldRef"):
             env[name] = "0"
             continue
-        kind, body = (
-            ("ConfigMap", source.get("configMapKeyRef"))
-            if source.get("configMapKeyRef")
-            else ("Secret", source.get("secretKeyRef"))
-        )
-        if not body:
+        found = _referenced(store, ns, source.get("configMapKeyRef"), source.get("secretKeyRef"))
+        if found is None:
             continue
-        data = _source(store, kind, ns, str(body.get("name", "")))
-        if data is None:
-            if body.get("optional"):
-                continue
-            raise ConfigError(f'{kind.lower()} "{body.get("name", "")}" not found')
+        kind, body, data = found
         key = str(body.get("key", ""))
         if key not in data:
             if body.get("optional"):

@@ -15,42 +15,17 @@ from typing import TYPE_CHECKING, Any
 from ktui.sandbox.kubelet import apps as _apps  # noqa: F401 - registers the images' programs
 from ktui.sandbox.kubelet.config import ConfigError, container_files, environment, mount_volumes
 from ktui.sandbox.kubelet.images import go_duration
-from ktui.sandbox.kubelet.probes import ProbeWorker
+from ktui.sandbox.kubelet.pod_probes import start_probes, stop_probes
 from ktui.sandbox.kubelet.programs import effective_argv, expand, resolve
 from ktui.sandbox.kubelet.pulls import Backoff, ensure_image
-from ktui.sandbox.kubelet.runtime import Container, StartFailure
-from ktui.sandbox.kubelet.status import Slot, condition, container_status, phase, terminated
+from ktui.sandbox.kubelet.runtime import Container, StartFailure, quantity_bytes
+from ktui.sandbox.kubelet.status import Slot, pod_status, terminated
 
 if TYPE_CHECKING:
     from ktui.sandbox.kubelet.node import NodeKubelet
 
 RETRY = 10.0  # pod worker back-off period after a failed sync
 RESYNC = 60.0
-_UNITS = {
-    "Ki": 1024,
-    "Mi": 1024**2,
-    "Gi": 1024**3,
-    "Ti": 1024**4,
-    "k": 1000,
-    "M": 1000**2,
-    "G": 1000**3,
-    "T": 1000**4,
-    "": 1,
-}
-
-
-def quantity_bytes(value: Any) -> int | None:
-    """``64Mi`` -> bytes."""
-    if value is None:
-        return None
-    text = str(value)
-    for unit in sorted(_UNITS, key=len, reverse=True):
-        if unit and text.endswith(unit):
-            return int(float(text[: -len(unit)]) * _UNITS[unit])
-    try:
-        return int(float(text))
-    except ValueError:
-        return None
 
 
 class PodWorker:
@@ -269,129 +244,31 @@ class PodWorker:
         need = quantity_bytes(image.repo.get("memory"))
         if limit is not None and need is not None and need > limit:
             asyncio.get_running_loop().call_later(self.node.clock.real_seconds(1.5), c.kill, 137, "OOMKilled")
-        self._start_probes(slot, c)
+        start_probes(self, slot, c)
         return True
 
     def _exited(self, c: Container) -> None:
         c.finished_sim = self.sim_now()  # type: ignore[attr-defined]
         for slot in self.inits + self.mains:
             if slot.current is c:
-                for p in slot.probes:
-                    p.stop()
+                stop_probes(slot)
                 slot.probes, slot.ready = [], False
-        self.poke()
-
-    # -- probes -----------------------------------------------------------------------------------
-
-    def _start_probes(self, slot: Slot, c: Container) -> None:
-        spec = slot.spec
-        slot.started = not spec.get("startupProbe")
-        slot.ready = not spec.get("readinessProbe") and not slot.init
-        for kind, key in (
-            ("Startup", "startupProbe"),
-            ("Readiness", "readinessProbe"),
-            ("Liveness", "livenessProbe"),
-        ):
-            if slot.init or not spec.get(key):
-                continue
-
-            def report(
-                kind: str, ok: bool, output: str, reached: bool, slot: Slot = slot, c: Container = c
-            ) -> None:
-                self._probe_result(slot, c, kind, ok, output, reached)
-
-            def gate(kind: str = kind, slot: Slot = slot) -> bool:
-                return kind == "Startup" or slot.started
-
-            worker = ProbeWorker(kind, c, spec, spec[key], report, gate)
-            slot.probes.append(worker)
-            worker.start()
-
-    def _probe_result(
-        self, slot: Slot, c: Container, kind: str, ok: bool, output: str, reached: bool
-    ) -> None:
-        if slot.current is not c or not c.running or self.pod["metadata"].get("deletionTimestamp"):
-            return
-        if not ok:
-            self.event("Warning", "Unhealthy", f"{kind} probe failed: {output}", slot)
-        if kind == "Startup" and ok:
-            slot.started = True
-        elif kind == "Readiness":
-            if ok or reached:
-                slot.ready = ok
-        elif reached and not ok and kind in ("Liveness", "Startup"):
-            self.event(
-                "Normal",
-                "Killing",
-                f"Container {slot.name} failed {kind.lower()} probe, will be restarted",
-                slot,
-            )
-            grace = float(self.pod["spec"].get("terminationGracePeriodSeconds", 30))
-            asyncio.get_running_loop().create_task(c.stop(grace))
         self.poke()
 
     # -- status -----------------------------------------------------------------------------------
 
     def build_status(self) -> dict[str, Any]:
         """The pod status from the slots."""
-        old = self.pod.get("status") or {}
-        previous = {c.get("type"): c for c in old.get("conditions") or []}
-        now = self.node.clock.stamp()
-        inits = [container_status(s) for s in self.inits]
-        mains = [container_status(s) for s in self.mains]
-        for st, slot in zip(inits, self.inits, strict=True):
-            if slot.current is not None and slot.current.exit_code == 0 and not slot.waiting:
-                st["ready"] = True
-        ph = phase(self.pod.get("spec", {}), inits, mains) if self.sandbox_id else "Pending"
-        unready = [s.name for s, st in zip(self.mains, mains, strict=True) if not st["ready"]]
-        incomplete = [s.name for s in self.inits if not s.succeeded]
-        if incomplete:
-            for st, slot in zip(mains, self.mains, strict=True):
-                if slot.current is None:
-                    st["state"] = {"waiting": {"reason": "PodInitializing"}}
-        done = ph in ("Succeeded", "Failed")
-        conditions = [
-            condition(previous, "PodReadyToStartContainers", bool(self.sandbox_id) and not done, now),
-            condition(
-                previous,
-                "Initialized",
-                not incomplete,
-                now,
-                "ContainersNotInitialized",
-                f"containers with incomplete status: [{' '.join(incomplete)}]",
-            ),
-            condition(
-                previous,
-                "Ready",
-                not unready and not done,
-                now,
-                "PodCompleted" if done else "ContainersNotReady",
-                "" if done else f"containers with unready status: [{' '.join(unready)}]",
-            ),
-            condition(
-                previous,
-                "ContainersReady",
-                not unready and not done,
-                now,
-                "PodCompleted" if done else "ContainersNotReady",
-                "" if done else f"containers with unready status: [{' '.join(unready)}]",
-            ),
-            previous.get("PodScheduled") or condition(previous, "PodScheduled", True, now),
-        ]
-        status: dict[str, Any] = {
-            "phase": ph,
-            "conditions": conditions,
-            "hostIP": self.node.host_ip,
-            "hostIPs": [{"ip": self.node.host_ip}],
-        }
-        if self.ip:
-            status["podIP"], status["podIPs"] = self.ip, [{"ip": self.ip}]
-        status["startTime"] = self.start_time
-        if self.inits:
-            status["initContainerStatuses"] = inits
-        status["containerStatuses"] = mains
-        status["qosClass"] = old.get("qosClass", "BestEffort")
-        return status
+        return pod_status(
+            self.pod,
+            self.inits,
+            self.mains,
+            sandbox_ready=bool(self.sandbox_id),
+            now=self.node.clock.stamp(),
+            host_ip=self.node.host_ip,
+            pod_ip=self.ip,
+            start_time=self.start_time,
+        )
 
     def write_status(self) -> None:
         """Patch the pod's status in the store when it changed."""
@@ -430,8 +307,7 @@ class PodWorker:
         self.finished = True
         stops = []
         for slot in self.inits + self.mains:
-            for p in slot.probes:
-                p.stop()
+            stop_probes(slot)
             if slot.current is not None and slot.current.running:
                 stops.append(slot.current.stop(grace))
         if stops:

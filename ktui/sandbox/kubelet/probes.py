@@ -12,10 +12,10 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
+from ktui.sandbox.kubelet.coreutils import BufferIO
 from ktui.sandbox.kubelet.http import http_get
 from ktui.sandbox.kubelet.programs import find, not_found_message
 from ktui.sandbox.kubelet.runtime import Container, Exit
-from ktui.sandbox.kubelet.shell import BufferIO
 
 
 def _port(spec: dict[str, Any], value: Any) -> int | None:

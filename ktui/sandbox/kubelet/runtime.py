@@ -20,6 +20,31 @@ if TYPE_CHECKING:
     from ktui.sandbox.kubelet.images import Image
 
 StreamHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, str], Awaitable[None]]
+_UNITS = {  # memory quantities: the limit a container is OOM-killed above
+    "Ki": 1024,
+    "Mi": 1024**2,
+    "Gi": 1024**3,
+    "Ti": 1024**4,
+    "k": 1000,
+    "M": 1000**2,
+    "G": 1000**3,
+    "T": 1000**4,
+    "": 1,
+}
+
+
+def quantity_bytes(value: Any) -> int | None:
+    """``64Mi`` -> bytes."""
+    if value is None:
+        return None
+    text = str(value)
+    for unit in sorted(_UNITS, key=len, reverse=True):
+        if unit and text.endswith(unit):
+            return int(float(text[: -len(unit)]) * _UNITS[unit])
+    try:
+        return int(float(text))
+    except ValueError:
+        return None
 
 
 class Exit(Exception):

@@ -147,3 +147,67 @@ def condition(
     if not ok and message:
         cond["message"] = message
     return cond
+
+
+def pod_status(
+    pod: dict[str, Any],
+    inits: list[Slot],
+    mains: list[Slot],
+    *,
+    sandbox_ready: bool,
+    now: str,
+    host_ip: str,
+    pod_ip: str,
+    start_time: str,
+) -> dict[str, Any]:
+    """The pod's ``status`` from its slots: phase, conditions, IPs and container statuses."""
+    old = pod.get("status") or {}
+    previous = {c.get("type"): c for c in old.get("conditions") or []}
+    init_statuses = [container_status(s) for s in inits]
+    main_statuses = [container_status(s) for s in mains]
+    for st, slot in zip(init_statuses, inits, strict=True):
+        if slot.current is not None and slot.current.exit_code == 0 and not slot.waiting:
+            st["ready"] = True
+    ph = phase(pod.get("spec", {}), init_statuses, main_statuses) if sandbox_ready else "Pending"
+    unready = [s.name for s, st in zip(mains, main_statuses, strict=True) if not st["ready"]]
+    incomplete = [s.name for s in inits if not s.succeeded]
+    if incomplete:
+        for st, slot in zip(main_statuses, mains, strict=True):
+            if slot.current is None:
+                st["state"] = {"waiting": {"reason": "PodInitializing"}}
+    done = ph in ("Succeeded", "Failed")
+    # Ready and ContainersReady move together: same status, reason and message
+    readiness = (
+        not unready and not done,
+        now,
+        "PodCompleted" if done else "ContainersNotReady",
+        "" if done else f"containers with unready status: [{' '.join(unready)}]",
+    )
+    conditions = [
+        condition(previous, "PodReadyToStartContainers", sandbox_ready and not done, now),
+        condition(
+            previous,
+            "Initialized",
+            not incomplete,
+            now,
+            "ContainersNotInitialized",
+            f"containers with incomplete status: [{' '.join(incomplete)}]",
+        ),
+        condition(previous, "Ready", *readiness),
+        condition(previous, "ContainersReady", *readiness),
+        previous.get("PodScheduled") or condition(previous, "PodScheduled", True, now),
+    ]
+    status: dict[str, Any] = {
+        "phase": ph,
+        "conditions": conditions,
+        "hostIP": host_ip,
+        "hostIPs": [{"ip": host_ip}],
+    }
+    if pod_ip:
+        status["podIP"], status["podIPs"] = pod_ip, [{"ip": pod_ip}]
+    status["startTime"] = start_time
+    if inits:
+        status["initContainerStatuses"] = init_statuses
+    status["containerStatuses"] = main_statuses
+    status["qosClass"] = old.get("qosClass", "BestEffort")
+    return status

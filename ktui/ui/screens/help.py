@@ -13,7 +13,10 @@ from textual.widgets import Static
 INTRO = (
     "ktui shows every pod with a verdict (✖ error, ▲ warning, ? cannot tell, ✔ ok). Move with the "
     "arrows or j/k: the diagnosis of the pod under the cursor explains what is wrong, with the "
-    "evidence and the kubectl commands to check it. Events and logs of the same pod are one key away."
+    "evidence and the kubectl commands to check it. Events, logs and the connection path of the same "
+    "pod are one key away. The probe keys test the pod, the Services in front of it and the Ingresses "
+    "routing to it (a picker asks when there are several; off in --readonly). Keys of a focused pane "
+    "win over the others (t in the logs pane is its tail size): esc goes back to the pod list."
 )
 
 

@@ -7,13 +7,13 @@ from typing import Any
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from ktui.model.tables import PodRow, scoped_events
 from ktui.resources import ClusterSnapshot, Pod
+from ktui.ui.keys import PANE_BINDINGS, PROBE_BINDINGS
 from ktui.ui.probe_keys import ProbeRunner
 from ktui.ui.screens import probe_control
 from ktui.ui.widgets.diagnosis_view import DiagnosisView, related_findings
@@ -22,63 +22,6 @@ from ktui.ui.widgets.log_pane import LogPane
 from ktui.ui.widgets.path_pane import PathPane
 from ktui.ui.widgets.pod_table import MARKS, PodTable
 from ktui.ui.widgets.status_bar import StatusBar, StatusInfo
-
-PANE_BINDINGS = [
-    Binding("l", "show_logs(False)", "Logs", id="main.logs", tooltip="Logs of the selected pod"),
-    Binding(
-        "p",
-        "show_logs(True)",
-        "Prev",
-        id="main.previous_logs",
-        tooltip="Logs of the previous (crashed) container",
-    ),
-    Binding("e", "show_events", "Events", id="main.events"),
-    Binding(
-        "c",
-        "show_path",
-        "Path",
-        id="main.path",
-        tooltip="Connection path: Ingress -> Service -> endpoints -> pod, probe results, forwards",
-    ),
-    Binding("enter", "show_diagnosis", "Diagnosis", id="main.enter", show=False),
-    Binding("d", "detail", "YAML", id="main.detail", tooltip="The object's YAML from the server"),
-    Binding("y", "copy", "Copy", id="main.copy", tooltip="Copy the diagnosis, a command or log lines"),
-    Binding("n", "pick_namespace", "NS", id="main.namespace", tooltip="Switch namespace (or all)"),
-    Binding("escape", "back", "Back", show=False, id="main.back"),
-]
-"""Keys that show panes or act on the selection."""
-
-PROBE_BINDINGS = [
-    Binding(
-        "t",
-        "probe('Pod')",
-        "Test pod",
-        id="main.probe_pod",
-        tooltip="Probe the pod: port-forward to its port, TCP connect, HTTP GET",
-    ),
-    Binding(
-        "T",
-        "probe('Service')",
-        "Test svc",
-        id="main.probe_service",
-        tooltip="Probe the Service(s) in front of the pod, mapped port -> targetPort as kube-proxy does",
-    ),
-    Binding(
-        "i",
-        "probe('Ingress')",
-        "Test ing",
-        id="main.probe_ingress",
-        tooltip="Probe the Ingress rule(s) routing to the pod, through the ingress controller",
-    ),
-    Binding(
-        "F",
-        "forward",
-        "Fwd",
-        id="main.forward",
-        tooltip="Port-forward 127.0.0.1:PORT to the pod (shown in the Path pane; closed on quit)",
-    ),
-]
-"""The one-key probes on the pod under the cursor (greyed out in --readonly or with no pod)."""
 
 
 def _forbidden(forbidden: dict[str, str], verb_resource: str) -> str:

@@ -3,7 +3,9 @@
 Given a ``ConnectionPath`` (``ktui.model.paths.path_for``) and the ProbeResults known for the
 subject, renders a rich Tree: the ingress controller first, then rules, backends, Service ports,
 endpoints, pods and container ports; a broken hop carries its reason on the next line; a probe
-result is shown under the hop it tested (``ProbeResult.hop``) with its time, and listed below.
+result is shown under the hop it tested (``ProbeResult.hop``) with its time, and listed below; the
+latest result on a hop also sets its mark (refused: red; answered: green where the snapshot could
+not tell).
 Cluster data is always ``Text`` (never markup).
 """
 
@@ -20,6 +22,7 @@ from textual.widgets import Static
 from ktui.model.paths import ConnectionPath, Hop, HopState
 from ktui.resources import ProbeResult
 
+_RANK = {HopState.OK: 0, HopState.UNKNOWN: 1, HopState.BROKEN: 2}
 STYLE = {HopState.OK: "green", HopState.BROKEN: "bold red", HopState.UNKNOWN: "yellow"}
 MARK = {HopState.OK: "✓", HopState.BROKEN: "✗", HopState.UNKNOWN: "?"}
 
@@ -41,14 +44,25 @@ def result_line(result: ProbeResult) -> Text:
     return line
 
 
-def _hop_text(hop: Hop) -> Text:
+def _hop_text(hop: Hop, state: HopState) -> Text:
     text = Text()
-    text.append(f"{MARK[hop.state]} ", style=STYLE[hop.state])
-    text.append(hop.label, style="" if hop.state is HopState.OK else STYLE[hop.state])
+    text.append(f"{MARK[state]} ", style=STYLE[state])
+    text.append(hop.label, style="" if state is HopState.OK else STYLE[state])
     if hop.reason:
         text.append("\n  ")
         text.append(hop.reason, style="italic " + STYLE[hop.state])
     return text
+
+
+def probed_state(hop: Hop, results: Sequence[ProbeResult]) -> HopState:
+    """A hop's state with the evidence of the latest probe that tested it: a refusal breaks it, an
+    answer proves a hop the snapshot alone could not judge (a port no container declares)."""
+    if not results:
+        return hop.state
+    latest = max(results, key=lambda r: r.at.timestamp() if r.at else 0.0)
+    if not latest.ok:
+        return HopState.BROKEN
+    return HopState.OK if hop.state is HopState.UNKNOWN else hop.state
 
 
 def _placement(path: ConnectionPath, results: Sequence[ProbeResult]) -> dict[int, list[ProbeResult]]:
@@ -77,22 +91,24 @@ def render_path(path: ConnectionPath | None, results: Sequence[ProbeResult] = ()
     """The whole view as one renderable (also used by tests and screenshots)."""
     if path is None:
         return Text("Select a pod, service or ingress to see how traffic reaches it.", style="dim")
+    placed = _placement(path, results)
+    states = [probed_state(hop, placed.get(id(hop), ())) for _, hop in path.walk()]
+    worst = max(states, key=_RANK.__getitem__) if states else HopState.UNKNOWN
     title = Text()
     title.append(f"{path.subject.kind} {path.subject.namespace}/{path.subject.name}", style="bold")
-    title.append(f"  {MARK[path.state]} ", style=STYLE[path.state])
+    title.append(f"  {MARK[worst]} ", style=STYLE[worst])
     title.append(
         {
             HopState.OK: "traffic path ok",
             HopState.BROKEN: "traffic path broken",
             HopState.UNKNOWN: "traffic path not fully known",
-        }[path.state],
-        style=STYLE[path.state],
+        }[worst],
+        style=STYLE[worst],
     )
     tree = Tree(title, guide_style="dim")
-    placed = _placement(path, results)
 
     def add(node: Tree, hop: Hop) -> None:
-        branch = node.add(_hop_text(hop))
+        branch = node.add(_hop_text(hop, probed_state(hop, placed.get(id(hop), ()))))
         for result in placed.get(id(hop), ()):
             branch.add(result_line(result))
         for child in hop.children:

@@ -1,0 +1,44 @@
+"""Ages as kubectl prints them (``duration.HumanDuration``, ``translateTimestampSince``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+def human_duration(seconds: float) -> str:
+    """kubectl's short age (``duration.HumanDuration``): 45s, 5m10s, 12m, 3h5m, 2d3h, 1y20d."""
+    secs = int(seconds)
+    if secs < -1:
+        return "<invalid>"
+    if secs < 0:
+        return "0s"
+    if secs < 120:
+        return f"{secs}s"
+    minutes = secs // 60
+    if minutes < 10:
+        rest = secs % 60
+        return f"{minutes}m" if rest == 0 else f"{minutes}m{rest}s"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 8:
+        rest = minutes % 60
+        return f"{hours}h" if rest == 0 else f"{hours}h{rest}m"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        rest = hours % 24
+        return f"{hours // 24}d" if rest == 0 else f"{hours // 24}d{rest}h"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    if hours < 24 * 365 * 8:
+        days = (hours // 24) % 365
+        return f"{hours // 24 // 365}y" if days == 0 else f"{hours // 24 // 365}y{days}d"
+    return f"{hours // 24 // 365}y"
+
+
+def since(moment: datetime | None, now: datetime) -> str:
+    """Age of a timestamp, ``<unknown>`` when absent (kubectl's translateTimestampSince)."""
+    if moment is None:
+        return "<unknown>"
+    return human_duration((now - moment).total_seconds())
