@@ -140,6 +140,13 @@ async def test_path_pane_and_probe_keys_on_running(seed: Sandbox) -> None:
             what="failed probe on the Service in the diagnosis pane",
         )
 
+        # No pod under the cursor: the probe keys grey out.
+        screen = app.main_screen
+        assert screen.check_action("probe", ("Pod",)) is True
+        await pilot.press("escape", "slash", *"no-such-pod")
+        await wait_for(pilot, lambda: screen.selected_pod is None, what="no pod selected")
+        assert screen.check_action("probe", ("Pod",)) is None and screen.check_action("forward", ()) is None
+
 
 async def test_forward_answers_then_closes_on_quit(seed: Sandbox) -> None:
     from ktui.ui.widgets.path_pane import forward_line

@@ -278,7 +278,9 @@ class MainScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Probe keys: greyed out (None) in --readonly, without a cluster, or without a pod."""
         if action in ("probe", "forward"):
-            return True if self.runner.enabled and self.selected_pod is not None else None
+            runners = self.query(ProbeRunner)  # empty while the screen is still composing
+            enabled = bool(runners) and runners.first().enabled
+            return True if enabled and self.selected_pod is not None else None
         return True
 
     def action_probe(self, kind: str) -> None:
