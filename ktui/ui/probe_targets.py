@@ -54,48 +54,89 @@ def services_in_front(snapshot: r.ClusterSnapshot, pod: r.Pod) -> list[r.Service
     )
 
 
+def service_port_choices(svc: r.Service) -> list[Choice]:
+    """One choice per port of one Service."""
+    out = []
+    for sp in svc.spec.ports:
+        name = f" ({sp.name})" if sp.name else ""
+        out.append(
+            Choice(
+                f"service {svc.metadata.name}:{sp.port}{name} -> targetPort {sp.target_port or sp.port}",
+                r.ref_of(svc),
+                sp.port,
+            )
+        )
+    return out
+
+
 def service_choices(snapshot: r.ClusterSnapshot, pod: r.Pod) -> list[Choice]:
     """One choice per port of every Service in front of the pod."""
+    return [c for svc in services_in_front(snapshot, pod) for c in service_port_choices(svc)]
+
+
+def rule_choices(
+    snapshot: r.ClusterSnapshot, ing: r.Ingress, only: dict[str, r.Service] | None = None
+) -> list[Choice]:
+    """One choice per rule (host, path) of one Ingress; with ``only``, just the rules to those Services."""
+    services = only
+    if services is None:
+        ns = ing.metadata.namespace
+        services = {s.metadata.name: s for s in snapshot.services if s.metadata.namespace == ns}
     out = []
-    for svc in services_in_front(snapshot, pod):
-        for sp in svc.spec.ports:
-            name = f" ({sp.name})" if sp.name else ""
-            out.append(
-                Choice(
-                    f"service {svc.metadata.name}:{sp.port}{name} -> targetPort {sp.target_port or sp.port}",
-                    r.ref_of(svc),
-                    sp.port,
-                )
+    for host, path, _, backend in ingress_routes(ing):
+        if backend.service is None:
+            continue
+        svc = services.get(backend.service.name)
+        if svc is None and only is not None:
+            continue
+        port = backend.service.port.number or backend.service.port.name
+        if svc is None:
+            port_text = f"{port} (no such Service)"
+        elif port is not None and find_service_port(svc, port) is None:
+            port_text = f"{port} (no such port)"
+        else:
+            port_text = str(port)
+        where = f"{host or '*'}{path}" if path else "default backend"
+        out.append(
+            Choice(
+                f"ingress {ing.metadata.name}: {where} -> {backend.service.name}:{port_text}",
+                r.ref_of(ing),
+                None,
+                path or None,
+                host or None,
             )
+        )
+    return out
+
+
+def backend_choices(snapshot: r.ClusterSnapshot, ing: r.Ingress) -> list[Choice]:
+    """One choice per existing backend Service port an Ingress sends to (the port the rule names)."""
+    ns = ing.metadata.namespace
+    services = {s.metadata.name: s for s in snapshot.services if s.metadata.namespace == ns}
+    out: list[Choice] = []
+    for _, _, _, backend in ingress_routes(ing):
+        svc = services.get(backend.service.name) if backend.service else None
+        if svc is None or backend.service is None:
+            continue
+        port = backend.service.port.number or backend.service.port.name
+        choice = Choice(f"service {svc.metadata.name}:{port}", r.ref_of(svc), port)
+        if choice not in out:
+            out.append(choice)
     return out
 
 
 def ingress_choices(snapshot: r.ClusterSnapshot, pod: r.Pod) -> list[Choice]:
     """One choice per Ingress rule (host, path) whose backend is a Service in front of the pod."""
-    services = {s.metadata.name: s for s in services_in_front(snapshot, pod)}
+    return ingress_choices_for(snapshot, services_in_front(snapshot, pod))
+
+
+def ingress_choices_for(snapshot: r.ClusterSnapshot, services: list[r.Service]) -> list[Choice]:
+    """One choice per Ingress rule whose backend is one of these Services."""
     out = []
-    for ing in sorted(snapshot.ingresses, key=lambda i: i.metadata.name):
-        if ing.metadata.namespace != pod.metadata.namespace:
-            continue
-        for host, path, _, backend in ingress_routes(ing):
-            svc = services.get(backend.service.name) if backend.service else None
-            if svc is None or backend.service is None:
-                continue
-            port = backend.service.port.number or backend.service.port.name
-            if port is not None and find_service_port(svc, port) is None:
-                port_text = f"{port} (no such port)"
-            else:
-                port_text = str(port)
-            where = f"{host or '*'}{path}" if path else "default backend"
-            out.append(
-                Choice(
-                    f"ingress {ing.metadata.name}: {where} -> {svc.metadata.name}:{port_text}",
-                    r.ref_of(ing),
-                    None,
-                    path or None,
-                    host or None,
-                )
-            )
+    for ing in sorted(ingresses_routing_to(snapshot, services), key=lambda i: i.metadata.name):
+        ns = ing.metadata.namespace
+        mine = {s.metadata.name: s for s in services if s.metadata.namespace == ns}
+        out += rule_choices(snapshot, ing, mine)
     return out
 
 

@@ -1,4 +1,4 @@
-"""The Path pane: the selected pod's connection path with probe results, probes in flight and forwards.
+"""The Path pane: the connection path of the selected pod, Service or Ingress, probes and forwards.
 
 The path itself is ``PathView`` (a rich Tree); this pane adds what is happening now: the probes
 running, and every port-forward with its state ("127.0.0.1:40123 -> pod running:80  live", or dead
@@ -25,8 +25,11 @@ from textual.widgets import Static
 
 from ktui.kube.client import Connection, KubeError
 from ktui.model.paths import CONTROLLER, ConnectionPath, controller_pods, path_for
-from ktui.resources import ClusterSnapshot, Pod, ProbeResult, Ref
+from ktui.resources import ClusterSnapshot, Pod, ProbeResult, Ref, ref_of
 from ktui.ui.widgets.path_view import PathView
+
+PATH_KINDS = frozenset({"Pod", "Service", "Ingress"})
+"""Kinds that have a connection path."""
 
 CONTROLLER_REFRESH = 5.0
 """Seconds between reads of the ingress controller's pods when they are outside the namespace in view."""
@@ -71,7 +74,7 @@ def needs_controller(snapshot: ClusterSnapshot, path: ConnectionPath) -> str:
 
 
 class PathPane(VerticalScroll, can_focus=True):
-    """Connection path, probes and forwards of the selected pod."""
+    """Connection path, probes and forwards of the selected pod, Service or Ingress."""
 
     BINDING_GROUP_TITLE = "Path"
 
@@ -110,11 +113,14 @@ class PathPane(VerticalScroll, can_focus=True):
 
     def show_pod(self, snapshot: ClusterSnapshot, pod: Pod | None, results: Sequence[ProbeResult]) -> None:
         """Compute and show the pod's path with the results that concern it."""
-        if pod is None:
+        self.show_ref(snapshot, ref_of(pod) if pod is not None else None, results)
+
+    def show_ref(self, snapshot: ClusterSnapshot, ref: Ref | None, results: Sequence[ProbeResult]) -> None:
+        """Compute and show the path of a Pod, Service or Ingress (None: the hint)."""
+        if ref is None or ref.kind not in PATH_KINDS:
             self._last, self.path = None, None
             self.view.show(None)
             return
-        ref = Ref(kind="Pod", namespace=pod.metadata.namespace, name=pod.metadata.name, uid=pod.metadata.uid)
         self._last = (snapshot, ref, tuple(results))
         self._render_path()
 
