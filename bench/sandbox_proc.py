@@ -1,8 +1,7 @@
 """The benchmark's sandbox process: a Sandbox with generated pods, driven by JSON commands on stdin.
 
 It runs in its own process so its CPU is not charged to the tool being measured. It uses only the
-sandbox's public Python API (``Sandbox``, ``generate``, ``Store.mutate``, ``register_program``), so
-the load it drives needs no change to ``ktui/sandbox``:
+sandbox's public Python API (``Sandbox``, ``generate``, ``Store.mutate_many``, ``register_program``):
 
 - ``storm``: MODIFIED events at a fixed rate. Each one stamps the pod with ``SENT_KEY`` (the
   CLOCK_MONOTONIC time in ns when the change was committed; every process on the host shares that
@@ -18,10 +17,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import json
 import logging
+import os
 import random
+import resource
 import sys
 import time
 from pathlib import Path
@@ -31,6 +33,20 @@ SENT_KEY = "sandbox.ktui.dev/sent-at"
 """Annotation: CLOCK_MONOTONIC nanoseconds at which the storm driver committed this change."""
 
 _TICK = 0.005  # seconds between storm ticks: small enough that a 20k ev/s storm is 100 per tick
+
+
+def _bump(pod: dict[str, Any]) -> dict[str, Any]:
+    """The storm's change as a merge patch: the send stamp, and one more restart of the first container.
+
+    Stamped as the store applies it, right before the commit; the store shares the untouched rest.
+    """
+    patch: dict[str, Any] = {"metadata": {"annotations": {SENT_KEY: str(time.monotonic_ns())}}}
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    if statuses:
+        first = dict(statuses[0])
+        first["restartCount"] = first.get("restartCount", 0) + 1
+        patch["status"] = {"containerStatuses": [first, *statuses[1:]]}
+    return patch
 
 
 def digest(pairs: list[tuple[str, str]]) -> str:
@@ -62,18 +78,23 @@ class Driver:
         store = self.sb.store
         keys = self.keys or self._pod_keys()
         self.keys = keys
-        sent = 0
         start = time.monotonic()
         cpu0 = time.process_time()
         first_rv = store.resource_version + 1
-        late_ticks = 0
+        # The storm allocates only acyclic JSON, freed by refcounting; full collections over the
+        # history it builds would be the sandbox's own pauses, not the tools' lag. Off while it runs.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return await self._storm_loop(store, keys, rate, seconds, start, cpu0, first_rv)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+            gc.freeze()  # what the storm left (history, cached bytes) stays out of later collections
 
-        def bump(obj: dict[str, Any]) -> None:
-            obj["metadata"].setdefault("annotations", {})[SENT_KEY] = str(time.monotonic_ns())
-            statuses = obj.get("status", {}).get("containerStatuses") or []
-            if statuses:
-                statuses[0]["restartCount"] = statuses[0].get("restartCount", 0) + 1
-
+    async def _storm_loop(self, store: Any, keys: list[tuple[str, str]], rate: float, seconds: float,
+                          start: float, cpu0: float, first_rv: int) -> dict[str, Any]:
+        sent = late_ticks = 0
         while True:
             now = time.monotonic()
             elapsed = now - start
@@ -82,11 +103,13 @@ class Driver:
             due = int(rate * elapsed) - sent
             if due > rate * _TICK * 4:
                 late_ticks += 1  # the sandbox cannot keep up: report the achieved rate, not the asked
-            for _ in range(min(due, int(rate * _TICK * 4) + 1)):
-                ns, name = keys[sent % len(keys)]
-                store.mutate("pods", ns, name, bump)
-                sent += 1
-            await asyncio.sleep(_TICK)
+            n = min(due, int(rate * _TICK * 4) + 1)
+            if n > 0:
+                edits = [(*keys[(sent + k) % len(keys)], _bump) for k in range(n)]
+                store.mutate_many("pods", edits)
+                sent += n
+            # sleep until the next tick is due; when behind, only yield so the watch writers run
+            await asyncio.sleep(max(0.0, start + (int(elapsed / _TICK) + 1) * _TICK - time.monotonic()))
         took = time.monotonic() - start
         return {
             "sent": sent, "seconds": took, "achieved": sent / took if took else 0.0,
@@ -120,6 +143,17 @@ class Driver:
         pairs = [(o["metadata"]["uid"], o["metadata"]["resourceVersion"]) for o in items]
         return {"n": len(pairs), "digest": digest(pairs), "rv": rv}
 
+    def _stats(self) -> dict[str, Any]:
+        items, rv = self.sb.store.list("pods")
+        sizes = [len(self.sb.store.encoded(o)) for o in items] or [0]
+        unhealthy = sum(1 for o in items if not _healthy(o))
+        with open("/proc/self/statm") as f:
+            rss = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        return {"count": len(items), "rv": rv, "size_mean": sum(sizes) / len(sizes), "size_min": min(sizes),
+                "size_max": max(sizes), "unhealthy": unhealthy / max(len(items), 1), "rss": rss,
+                "maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+                "cpu": time.process_time()}
+
     async def _backend_port(self, namespace: str, pod: str, port: int) -> int:
         # The program's real loopback listener: the floor a port-forward is compared with.
         _reader, writer = await self.sb.simulation.node_agent.dial(namespace, pod, port)
@@ -139,7 +173,12 @@ class Driver:
             n = sb.call(lambda: generate(sb.store, int(req["pods"]), int(req.get("namespaces", 10)),
                                          seed=int(req.get("seed", 0)), prefix=req.get("prefix", "bench")),
                         timeout=900)
-            return {"count": n, "seconds": time.monotonic() - t0}
+            took = time.monotonic() - t0
+            # The loaded pods live as long as the process: keep the collector from walking them on
+            # every full collection (a load generator's GC pause would show up as watch lag)
+            gc.collect()
+            gc.freeze()
+            return {"count": n, "seconds": took}
         if op == "storm":
             loop = sb._loop
 
@@ -183,7 +222,16 @@ class Driver:
             return {"deleted": True}
         if op == "cpu":
             return {"cpu": time.process_time()}
+        if op == "stats":
+            return sb.call(self._stats)
         return {"error": f"unknown op {op!r}"}
+
+
+def _healthy(pod: dict[str, Any]) -> bool:
+    """Running with every container ready."""
+    status = pod.get("status") or {}
+    statuses = status.get("containerStatuses") or []
+    return status.get("phase") == "Running" and bool(statuses) and all(s.get("ready") for s in statuses)
 
 
 def _install_log_flood() -> None:

@@ -48,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_cluster_options(parser)
     parser.set_defaults(kubeconfig=None, context=None, namespace=None, all_namespaces=False)
     parser.add_argument("--readonly", action="store_true", help="never start port-forwards (probes off)")
+    parser.add_argument("-l", "--selector", metavar="SELECTOR", default=None,
+                        help="list only the pods this label selector matches (e.g. app=nginx,tier!=db)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"ktui.commands.{name}").register(sub)

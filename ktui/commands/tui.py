@@ -1,23 +1,37 @@
 """``ktui`` with no subcommand: the full-screen TUI on the current kubeconfig context.
 
-The cluster options (--kubeconfig, --context, -n / -A, --readonly) live on the top-level parser.
+The cluster options (--kubeconfig, --context, -n / -A, --readonly, -l) live on the top-level parser.
 """
 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ktui.ui.app import KtuiApp
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Nothing to add: the TUI is what `ktui` does without a subcommand."""
 
 
-def run(args: argparse.Namespace) -> int:
-    """Connect (no network yet: the TUI shows and retries an unreachable cluster) and run the app."""
+def build_app(args: argparse.Namespace) -> KtuiApp:
+    """The app the command line asks for (no network yet: the TUI shows and retries an unreachable cluster).
+
+    UsageError for a kubeconfig that cannot be read or a label selector that cannot be parsed.
+    """
     from ktui.cli import UsageError
     from ktui.kube.client import KubeError, connect
+    from ktui.model.tables import SelectorError, parse_selector
     from ktui.ui.app import make_app
 
+    selector = (getattr(args, "selector", None) or "").strip() or None
+    if selector is not None:
+        try:
+            parse_selector(selector)
+        except SelectorError as exc:
+            raise UsageError(f"-l: {exc}") from None
     try:
         conn = connect(getattr(args, "kubeconfig", None), getattr(args, "context", None))
     except KubeError as exc:
@@ -27,6 +41,12 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, "all_namespaces", False)
         else (getattr(args, "namespace", None) or conn.namespace or "default")
     )
-    app = make_app(conn, namespace, readonly=bool(getattr(args, "readonly", False)))
-    app.run()
+    return make_app(
+        conn, namespace, readonly=bool(getattr(args, "readonly", False)), label_selector=selector
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Connect and run the app."""
+    build_app(args).run()
     return 0

@@ -1,11 +1,20 @@
-"""diagnose(): a ClusterSnapshot in, a Diagnosis out; pure, deterministic, one pass per kind."""
+"""diagnose(): a ClusterSnapshot in, a Diagnosis out; pure, deterministic; and judging one object.
+
+``Judge`` runs the rules for one object at a time (pods first, since Services, Ingresses and
+workloads roll their causes up), with the probe results about it. ``diagnose`` is one full pass of
+the incremental ``DiagnosisEngine`` (``ktui.diagnosis.incremental``), so the one-shot CLI and the
+live view share one code path and give the same answer for the same snapshot.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from ktui.diagnosis.catalog import CLAIM_UNBOUND, render
+from ktui.diagnosis.clock import Clock
 from ktui.diagnosis.findings import Diagnosis, Finding, subject_key
 from ktui.diagnosis.index import Index
 from ktui.diagnosis.rules.base import Hit, describe, findings_for
@@ -18,33 +27,87 @@ from ktui.diagnosis.rules.services import service_hits
 from ktui.diagnosis.rules.workloads import controller_hits, job_hits
 from ktui.resources import ClusterSnapshot, PersistentVolumeClaim, Pod, ProbeResult, Service, ref_of
 
+FIELDS: tuple[str, ...] = (
+    "pods", "nodes", "services", "ingresses", "deployments", "replica_sets", "stateful_sets",
+    "daemon_sets", "jobs", "persistent_volume_claims",
+)
+"""The snapshot fields judged, in judging order (a later kind may read an earlier one's findings)."""
+
 
 def diagnose(snapshot: ClusterSnapshot) -> Diagnosis:
     """Judge every object of the snapshot: root cause first per object, problems first overall."""
-    return _Run(snapshot).run()
+    from ktui.diagnosis.incremental import DiagnosisEngine
+
+    return DiagnosisEngine().update(snapshot)
 
 
-class _Run:
-    """One diagnosis pass: pods first, since Services, Ingresses and workloads roll their causes up."""
+def probes_by_subject(probes: Iterable[ProbeResult]) -> dict[str, tuple[ProbeResult, ...]]:
+    """Probe results grouped by the subject key of their target, in order."""
+    out: dict[str, list[ProbeResult]] = defaultdict(list)
+    for p in probes:
+        out[subject_key(p.target)].append(p)
+    return {k: tuple(v) for k, v in out.items()}
 
-    def __init__(self, snap: ClusterSnapshot) -> None:
-        self.snap = snap
-        self.ix = Index(snap)
-        self.pods: dict[str, tuple[Finding, ...]] = {}
-        self.services: dict[str, tuple[Finding, ...]] = {}
-        self.probes: dict[str, list[ProbeResult]] = defaultdict(list)
-        for p in snap.probes:
-            self.probes[subject_key(p.target)].append(p)
+
+class Judge:
+    """Runs the rules for one object; notes until when the answer holds (``expires``)."""
+
+    def __init__(
+        self,
+        ix: Index,
+        probes: dict[str, tuple[ProbeResult, ...]],
+        findings_of: Callable[[str], tuple[Finding, ...]],
+    ) -> None:
+        self.ix = ix
+        self.probes = probes
+        self.findings_of = findings_of
+        self.expires: datetime | None = None
+        self._consumers: dict[str, dict[str, list[Pod]]] = {}
 
     def pod_root(self, pod: Pod) -> Finding | None:
-        found = self.pods.get(subject_key(ref_of(pod)))
+        """The root-cause finding of a pod already judged."""
+        found = self.findings_of(subject_key(ref_of(pod)))
         return found[0] if found else None
 
     def service_root(self, svc: Service) -> tuple[Finding, ...]:
-        return self.services.get(subject_key(ref_of(svc)), ())
+        """The findings of a Service already judged."""
+        return self.findings_of(subject_key(ref_of(svc)))
 
-    def _add(self, obj: Any, hits: list[Hit]) -> tuple[Finding, ...]:
-        return findings_for(obj, self._with_probes(obj, hits))
+    def judge(self, field: str, obj: Any) -> tuple[Finding, ...]:
+        """The findings about one object of snapshot field ``field``, root cause first."""
+        ix = self.ix
+        clock = ix.now
+        assert isinstance(clock, Clock)
+        clock.expires = None
+        if field == "pods":
+            hits = pod_hits(ix, obj)
+        elif field == "nodes":
+            hits = node_hits(ix, obj)
+        elif field == "services":
+            hits = service_hits(ix, obj, self.pod_root)
+        elif field == "ingresses":
+            hits = ingress_hits(ix, obj, self.service_root, self.pod_root)
+        elif field == "jobs":
+            hits = job_hits(ix, obj, self.pod_root)
+        elif field == "persistent_volume_claims":
+            hits = pvc_hits(ix, obj, self.consumers(obj))
+        else:
+            hits = controller_hits(ix, obj, self.pod_root)
+        found = findings_for(obj, self._with_probes(obj, hits))
+        self.expires = clock.expires
+        return found
+
+    def consumers(self, pvc: PersistentVolumeClaim) -> list[Pod]:
+        """The pods that mount a claim, in snapshot order (one scan per namespace per pass)."""
+        ns = pvc.metadata.namespace
+        by_claim = self._consumers.get(ns)
+        if by_claim is None:
+            by_claim = self._consumers[ns] = defaultdict(list)
+            for pod in self.ix.pods_in(ns):
+                for vol in pod.spec.volumes:
+                    if vol.persistent_volume_claim is not None:
+                        by_claim[vol.persistent_volume_claim.claim_name].append(pod)
+        return by_claim.get(pvc.metadata.name, [])
 
     def _with_probes(self, obj: Any, hits: list[Hit]) -> list[Hit]:
         """A probe's result is evidence; a failed probe on an object that looked fine is a finding."""
@@ -68,43 +131,6 @@ class _Run:
                 ),
             )
         return hits
-
-    def run(self) -> Diagnosis:
-        ix, snap = self.ix, self.snap
-        groups: list[tuple[Finding, ...]] = []
-        for pod in snap.pods:
-            found = self._add(pod, pod_hits(ix, pod))
-            self.pods[subject_key(found[0].subject)] = found
-            groups.append(found)
-        for node in snap.nodes:
-            groups.append(self._add(node, node_hits(ix, node)))
-        for svc in snap.services:
-            found = self._add(svc, service_hits(ix, svc, self.pod_root))
-            self.services[subject_key(found[0].subject)] = found
-            groups.append(found)
-        for ing in snap.ingresses:
-            groups.append(self._add(ing, ingress_hits(ix, ing, self.service_root, self.pod_root)))
-        for kind_list in (snap.deployments, snap.replica_sets, snap.stateful_sets, snap.daemon_sets):
-            for obj in kind_list:
-                groups.append(self._add(obj, controller_hits(ix, obj, self.pod_root)))
-        for job in snap.jobs:
-            groups.append(self._add(job, job_hits(ix, job, self.pod_root)))
-        consumers = self._claim_consumers()
-        for pvc in snap.persistent_volume_claims:
-            groups.append(
-                self._add(
-                    pvc, pvc_hits(ix, pvc, consumers.get((pvc.metadata.namespace, pvc.metadata.name), []))
-                )
-            )
-        return Diagnosis.build(groups)
-
-    def _claim_consumers(self) -> dict[tuple[str, str], list[Pod]]:
-        out: dict[tuple[str, str], list[Pod]] = defaultdict(list)
-        for pod in self.snap.pods:
-            for vol in pod.spec.volumes:
-                if vol.persistent_volume_claim is not None:
-                    out[(pod.metadata.namespace, vol.persistent_volume_claim.claim_name)].append(pod)
-        return out
 
 
 def pvc_hits(ix: Index, pvc: PersistentVolumeClaim, consumers: list[Pod]) -> list[Hit]:

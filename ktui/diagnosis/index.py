@@ -1,10 +1,20 @@
-"""Lookups built once per snapshot so every rule is a dictionary hit, never a scan (10k pods < 200 ms)."""
+"""Lookups the rules use, built once per snapshot and then kept up to date change by change.
+
+Every rule is a dictionary hit, never a scan (10k pods < 200 ms for a full pass). Pods and events,
+the two big and busy kinds, are indexed incrementally (``apply_pods``, ``apply_events``: work
+proportional to what changed); the other kinds are small and are re-indexed whole when they change
+(``refresh``). Groups of pods and events keep each record's position in the snapshot (a sequence
+number), so an incrementally kept index answers in the same order as one built from scratch.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
+from ktui.diagnosis.clock import Clock
 from ktui.diagnosis.rules.events import EventIndex
 from ktui.resources import (
     ClusterSnapshot,
@@ -49,68 +59,168 @@ RESOURCE_OF_KIND: dict[str, str] = {
 """The API resource name of each kind (the key of ``snapshot.forbidden`` is 'list <resource>')."""
 
 NsName = tuple[str, str]
+Group = dict[str, tuple[int, Any]]
+"""store key -> (position in the snapshot, record): ordered reads sort on the position."""
 
 
 def _key(obj: Any) -> NsName:
     return (obj.metadata.namespace, obj.metadata.name)
 
 
+def store_key(obj: Any) -> str:
+    """The key a record is stored and tracked under: its uid, or namespace/name without one."""
+    meta = obj.metadata
+    return meta.uid or f"{meta.namespace}/{meta.name}"
+
+
+def _ordered(group: Group | None) -> list[Any]:
+    if not group:
+        return []
+    return [rec for _, rec in sorted(group.values(), key=_first)]
+
+
+def _first(item: tuple[int, Any]) -> int:
+    return item[0]
+
+
+def _owner_keys(obj: Any) -> list[str]:
+    return [
+        ref.uid or f"{ref.kind}/{obj.metadata.namespace}/{ref.name}"
+        for ref in obj.metadata.owner_references
+        if ref.controller is not False
+    ]
+
+
 class Index:
-    """Every lookup the rules need, from one snapshot."""
+    """Every lookup the rules need, from one snapshot (and kept current by the incremental engine)."""
 
     def __init__(self, snap: ClusterSnapshot) -> None:
         self.snap = snap
-        self.now = snap.now
-        self.events = EventIndex(snap.events)
-        self.pods_by_ns: dict[str, list[Pod]] = defaultdict(list)
-        self.pod_by_uid: dict[str, Pod] = {}
-        self.pod_by_key: dict[NsName, Pod] = {}
-        # (namespace, key, value) -> pods, to intersect a Service selector without scanning the namespace
-        self.pods_by_label: dict[tuple[str, str, str], list[Pod]] = defaultdict(list)
-        self.children: dict[str, list[Any]] = defaultdict(list)  # owner uid (or Kind/ns/name) -> owned
-        for pod in snap.pods:
+        self.now: datetime = Clock(snap.now)
+        self._seq = 0
+        self.pods: dict[str, tuple[int, Pod]] = {}
+        self._pods_by_ns: dict[str, Group] = defaultdict(dict)
+        self._pods_by_label: dict[tuple[str, str, str], Group] = defaultdict(dict)
+        self._pod_children: dict[str, Group] = defaultdict(dict)
+        self.events = EventIndex()
+        # Live snapshots come from a store keyed like this; a dump may repeat a key (no uids): then
+        # every record keeps its own slot, and the index is only good for one full pass.
+        self.incremental = True
+        for records, apply in ((snap.pods, self.apply_pods), (snap.events, self.events.apply)):
+            keyed = {store_key(r): r for r in records}
+            if len(keyed) != len(records):
+                keyed = {f"#{i}": r for i, r in enumerate(records)}
+                self.incremental = False
+            apply(keyed)  # type: ignore[operator]
+        self.refresh(snap, None)
+
+    # ---- keeping it current -------------------------------------------------------------------
+
+    def retarget(self, snap: ClusterSnapshot) -> None:
+        """Point at a newer snapshot of the same cluster (its changes applied separately)."""
+        self.snap = snap
+        self.now = Clock(snap.now)
+
+    def apply_pods(self, changed: Mapping[str, Pod | None]) -> None:
+        """Pods added, modified (same position) or deleted (None), in the store's order."""
+        for key, pod in changed.items():
+            old = self.pods.get(key)
+            if old is not None:
+                seq = old[0]
+                self._unindex_pod(key, old[1])
+            else:
+                seq = self._seq
+                self._seq += 1
+            if pod is None:
+                self.pods.pop(key, None)
+                continue
+            self.pods[key] = (seq, pod)
+            entry = (seq, pod)
             meta = pod.metadata
-            self.pods_by_ns[meta.namespace].append(pod)
-            if meta.uid:
-                self.pod_by_uid[meta.uid] = pod
-            self.pod_by_key[(meta.namespace, meta.name)] = pod
+            self._pods_by_ns[meta.namespace][key] = entry
             if meta.labels:
                 for k, v in meta.labels.items():
-                    self.pods_by_label[(meta.namespace, k, v)].append(pod)
-            self._own(pod)
-        for rs in snap.replica_sets:
-            self._own(rs)
-        for job in snap.jobs:
-            self._own(job)
-        self.services: dict[NsName, Service] = {_key(s): s for s in snap.services}
-        self.slices: dict[NsName, list[EndpointSlice]] = defaultdict(list)
-        for sl in snap.endpoint_slices:
-            self.slices[(sl.metadata.namespace, sl.service_name)].append(sl)
-        self.endpoints: dict[NsName, Endpoints] = {_key(e): e for e in snap.endpoints}
-        self.config_maps: dict[NsName, ConfigMap] = {_key(c): c for c in snap.config_maps}
-        self.secrets: dict[NsName, Secret] = {_key(s): s for s in snap.secrets}
-        self.service_accounts: dict[NsName, ServiceAccount] = {_key(s): s for s in snap.service_accounts}
-        self.pvcs: dict[NsName, PersistentVolumeClaim] = {_key(p): p for p in snap.persistent_volume_claims}
-        self.storage_classes: dict[str, StorageClass] = {s.metadata.name: s for s in snap.storage_classes}
-        self.nodes: dict[str, Node] = {n.metadata.name: n for n in snap.nodes}
-        self.ingress_classes: dict[str, IngressClass] = {c.metadata.name: c for c in snap.ingress_classes}
-        self.replica_sets: dict[str, ReplicaSet] = {
-            r.metadata.uid or "/".join(_key(r)): r for r in snap.replica_sets
-        }
-        self.pod_namespaces = frozenset(self.pods_by_ns)
+                    self._pods_by_label[(meta.namespace, k, v)][key] = entry
+            for owner in _owner_keys(pod):
+                self._pod_children[owner][key] = entry
+
+    def _unindex_pod(self, key: str, pod: Pod) -> None:
+        meta = pod.metadata
+        _drop(self._pods_by_ns, meta.namespace, key)
+        for k, v in (meta.labels or {}).items():
+            _drop(self._pods_by_label, (meta.namespace, k, v), key)
+        for owner in _owner_keys(pod):
+            _drop(self._pod_children, owner, key)
+
+    def refresh(self, snap: ClusterSnapshot, kinds: Iterable[str] | None) -> None:
+        """Re-index the small kinds (by snapshot field name; None: all of them)."""
+        todo = set(_SMALL) if kinds is None else set(kinds) & _SMALL
+        if "services" in todo:
+            self.services: dict[NsName, Service] = {_key(s): s for s in snap.services}
+        if "endpoint_slices" in todo:
+            self.slices: dict[NsName, list[EndpointSlice]] = defaultdict(list)
+            for sl in snap.endpoint_slices:
+                self.slices[(sl.metadata.namespace, sl.service_name)].append(sl)
+        if "endpoints" in todo:
+            self.endpoints: dict[NsName, Endpoints] = {_key(e): e for e in snap.endpoints}
+        if "config_maps" in todo:
+            self.config_maps: dict[NsName, ConfigMap] = {_key(c): c for c in snap.config_maps}
+        if "secrets" in todo:
+            self.secrets: dict[NsName, Secret] = {_key(s): s for s in snap.secrets}
+        if "service_accounts" in todo:
+            self.service_accounts: dict[NsName, ServiceAccount] = {_key(s): s for s in snap.service_accounts}
+        if "persistent_volume_claims" in todo:
+            self.pvcs: dict[NsName, PersistentVolumeClaim] = {_key(p): p for p in snap.persistent_volume_claims}
+        if "storage_classes" in todo:
+            self.storage_classes: dict[str, StorageClass] = {s.metadata.name: s for s in snap.storage_classes}
+        if "nodes" in todo:
+            self.nodes: dict[str, Node] = {n.metadata.name: n for n in snap.nodes}
+        if "ingress_classes" in todo:
+            self.ingress_classes: dict[str, IngressClass] = {c.metadata.name: c for c in snap.ingress_classes}
+        if todo & {"replica_sets", "jobs"}:
+            self.replica_sets: dict[str, ReplicaSet] = {
+                r.metadata.uid or "/".join(_key(r)): r for r in snap.replica_sets
+            }
+            self._other_children: dict[str, list[Any]] = defaultdict(list)
+            for obj in (*snap.replica_sets, *snap.jobs):
+                for owner in _owner_keys(obj):
+                    self._other_children[owner].append(obj)
+        if todo & {"deployments", "stateful_sets", "daemon_sets"}:
+            self._workloads: dict[str, list[Any]] = defaultdict(list)
+            self._all_workloads: list[Any] = []
+            for kind in (snap.deployments, snap.stateful_sets, snap.daemon_sets):
+                for w in kind:
+                    self._workloads[w.metadata.namespace].append(w)
+                    self._all_workloads.append(w)
         self._synced = snap.synced
 
-    def _own(self, obj: Any) -> None:
-        for ref in obj.metadata.owner_references:
-            if ref.controller is False:
-                continue
-            self.children[ref.uid or f"{ref.kind}/{obj.metadata.namespace}/{ref.name}"].append(obj)
+    # ---- reads --------------------------------------------------------------------------------
+
+    @property
+    def pod_namespaces(self) -> frozenset[str]:
+        """Namespaces that hold at least one pod."""
+        return frozenset(ns for ns, group in self._pods_by_ns.items() if group)
+
+    def pods_in(self, namespace: str) -> list[Pod]:
+        """The pods of one namespace, in snapshot order."""
+        return _ordered(self._pods_by_ns.get(namespace))
+
+    def pods_with(self, namespace: str, key: str, value: str) -> list[Pod]:
+        """The pods of one namespace carrying label key=value, in snapshot order."""
+        return _ordered(self._pods_by_label.get((namespace, key, value)))
+
+    def has_label(self, namespace: str, key: str, value: str) -> bool:
+        """Whether any pod of the namespace carries key=value."""
+        return bool(self._pods_by_label.get((namespace, key, value)))
 
     def owned(self, owner: Any) -> list[Any]:
         """Objects whose controller is ``owner`` (by uid, by kind/ns/name for dumps without uids)."""
         meta = owner.metadata
-        found = list(self.children.get(meta.uid, ())) if meta.uid else []
-        found.extend(self.children.get(f"{owner.kind}/{meta.namespace}/{meta.name}", ()))
+        keys = ([meta.uid] if meta.uid else []) + [f"{owner.kind}/{meta.namespace}/{meta.name}"]
+        found: list[Any] = []
+        for k in keys:
+            found.extend(_ordered(self._pod_children.get(k)))
+            found.extend(self._other_children.get(k, ()))
         return found
 
     def events_of(self, obj: Any) -> list[Event]:
@@ -139,39 +249,56 @@ class Index:
         return kind in self._synced or RESOURCE_OF_KIND.get(kind, "") in self._synced
 
     def selected_pods(self, namespace: str, selector: dict[str, str]) -> list[Pod]:
-        """Pods in ``namespace`` whose labels contain every pair of ``selector``."""
+        """Pods in ``namespace`` whose labels contain every pair of ``selector``, in snapshot order."""
         if not selector:
             return []
-        lists = [self.pods_by_label.get((namespace, k, v), []) for k, v in selector.items()]
-        lists.sort(key=len)
-        if not lists[0]:
+        groups = [self._pods_by_label.get((namespace, k, v)) for k, v in selector.items()]
+        if not all(groups):
             return []
-        if len(lists) == 1:
-            return list(lists[0])
-        labels_ok = [
-            p for p in lists[0] if all((p.metadata.labels or {}).get(k) == v for k, v in selector.items())
-        ]
-        return labels_ok
+        groups.sort(key=lambda g: len(g or ()))
+        first = _ordered(groups[0])
+        if len(groups) == 1:
+            return first
+        return [p for p in first if all((p.metadata.labels or {}).get(k) == v for k, v in selector.items())]
 
     def multi_namespace_view(self) -> bool:
         """Whether objects of several namespaces are visible (a cluster-wide snapshot, not one namespace)."""
-        if len(self.pod_namespaces) > 1:
+        namespaces = self.pod_namespaces
+        if len(namespaces) > 1:
             return True
         seen = {
             o.metadata.namespace
             for kind in (self.snap.services, self.snap.deployments, self.snap.config_maps)
             for o in kind
         }
-        return len(seen | self.pod_namespaces) > 1
+        return len(seen | namespaces) > 1
 
     def workloads_matching(self, namespace: str | None, selector: dict[str, str]) -> list[Any]:
         """Deployments, StatefulSets and DaemonSets whose pod template carries every label of ``selector``."""
+        if not selector:
+            return []
+        candidates = self._all_workloads if namespace is None else self._workloads.get(namespace, ())
         out = []
-        for kind in (self.snap.deployments, self.snap.stateful_sets, self.snap.daemon_sets):
-            for w in kind:
-                if namespace is not None and w.metadata.namespace != namespace:
-                    continue
-                labels = w.spec.template.metadata.labels or {}
-                if selector and all(labels.get(k) == v for k, v in selector.items()):
-                    out.append(w)
+        for w in candidates:
+            labels = w.spec.template.metadata.labels or {}
+            if all(labels.get(k) == v for k, v in selector.items()):
+                out.append(w)
         return out
+
+
+_SMALL = frozenset(
+    {
+        "services", "endpoint_slices", "endpoints", "config_maps", "secrets", "service_accounts",
+        "persistent_volume_claims", "storage_classes", "nodes", "ingress_classes", "replica_sets",
+        "jobs", "deployments", "stateful_sets", "daemon_sets",
+    }
+)
+"""Snapshot fields re-indexed whole when they change."""
+
+
+def _drop(table: dict[Any, Group], group: Any, key: str) -> None:
+    members = table.get(group)
+    if members is not None:
+        members.pop(key, None)
+        if not members:
+            del table[group]

@@ -4,6 +4,10 @@ Writers are the reflector threads (``apply`` a batch of watch events, ``replace`
 the reader is the feed thread (``snapshot``). A snapshot is cheap because each kind's tuple is kept
 and rebuilt only when that kind changed since the previous snapshot (10k unchanged pods cost
 nothing; one changed pod costs one ``tuple(dict.values())``, ~50 us at 10k).
+
+Each snapshot also carries what changed since the previous one (``changes``: kind -> key -> the
+record now, or None when deleted; a kind maps to None after a relist), so consumers such as the
+diagnosis can work in proportion to the change instead of the cluster.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class ClusterStore:
         self._objects: dict[str, dict[str, Any]] = {kind: {} for kind in _FIELDS}
         self._tuples: dict[str, tuple[Any, ...]] = {kind: () for kind in _FIELDS}
         self._dirty: set[str] = set()
+        # kind -> keys changed since the last snapshot, in first-change order; None: the whole kind
+        self._changed: dict[str, dict[str, None] | None] = {}
         self._forbidden: dict[str, str] = {}
         self._synced: set[str] = set()
         self._version = 0
@@ -53,6 +59,7 @@ class ClusterStore:
         objs = self._objects[kind]
         n = 0
         with self._lock:
+            changed = self._changed.get(kind, {})
             for event_type, record in events:
                 meta = record.metadata
                 key = meta.uid or f"{meta.namespace}/{meta.name}"
@@ -60,8 +67,11 @@ class ClusterStore:
                     objs.pop(key, None)
                 else:
                     objs[key] = record
+                if changed is not None:
+                    changed[key] = None
                 n += 1
             if n:
+                self._changed[kind] = changed
                 self._dirty.add(kind)
                 self._version += 1
         return n
@@ -72,6 +82,7 @@ class ClusterStore:
         with self._lock:
             self._objects[kind] = fresh
             self._dirty.add(kind)
+            self._changed[kind] = None
             if synced:
                 self._synced.add(kind)
             self._version += 1
@@ -107,6 +118,7 @@ class ClusterStore:
         with self._lock:
             for kind in _FIELDS:
                 self._objects[kind] = {}
+                self._changed[kind] = None
             self._dirty.update(_FIELDS)
             self._forbidden.clear()
             self._synced.clear()
@@ -115,6 +127,11 @@ class ClusterStore:
     def count(self, kind: str) -> int:
         """How many records of a kind are held."""
         return len(self._objects[kind])
+
+    def records(self, kind: str) -> list[Any]:
+        """The current records of a kind, without taking a snapshot (which would start a new change set)."""
+        with self._lock:
+            return list(self._objects[kind].values())
 
     def get(self, kind: str, uid: str) -> Any | None:
         """One record by kind and uid."""
@@ -128,10 +145,16 @@ class ClusterStore:
             for kind in self._dirty:
                 self._tuples[kind] = tuple(self._objects[kind].values())
             self._dirty.clear()
+            changes: dict[str, dict[str, Any] | None] = {}
+            for kind, keys in self._changed.items():
+                objs = self._objects[kind]
+                changes[kind] = None if keys is None else {key: objs.get(key) for key in keys}
+            self._changed = {}
             fields: dict[str, Any] = {_FIELDS[kind]: items for kind, items in self._tuples.items()}
             snap = r.ClusterSnapshot(
                 now=now or datetime.now(UTC), forbidden=dict(self._forbidden),
                 synced=frozenset(self._synced), version=self._version, **fields,
+                changes=changes, changes_since=self._snap_version if self._snap is not None else -1,
             )
             self._snap, self._snap_version = snap, self._version
             return snap

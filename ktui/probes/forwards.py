@@ -111,6 +111,8 @@ class ForwardManager:
         fwd = Forward(target, session, sp, uid)
         holder.append(fwd)
         session.start()
+        # Ready like kubectl's "Forwarding from": the first WebSocket is up (a spare to splice onto).
+        session.wait_ready(5.0)
         with self._lock:
             self._forwards[fwd.id] = fwd
         self._ensure_watcher()

@@ -119,6 +119,11 @@ class ClusterSnapshot(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     # Appended by the diagnosis engineer: the last log lines of a container's previous run (or of the
     # current one when it never restarted), keyed "namespace/pod/container"; crash findings quote them.
     logs: dict[str, tuple[str, ...]] = {}
+    # Appended for incremental consumers (ktui.model.store): what changed since the store's snapshot of
+    # version ``changes_since``, by kind ("Pod") -> store key (uid, or namespace/name) -> the record now,
+    # or None when it was deleted; a kind maps to None when all of it changed (a relist). None: unknown.
+    changes: dict[str, dict[str, Any] | None] | None = None
+    changes_since: int = -1
 
 
 SNAPSHOT_FIELD_BY_KIND: dict[str, str] = {

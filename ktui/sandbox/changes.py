@@ -14,6 +14,11 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[str, str, dict[str, Any], "dict[str, Any] | None"], None]
 
+WARM = 8192
+"""Changes whose encoded watch lines are kept: watchers that keep up share them; older ones re-encode.
+
+Keeping every change's bytes would hold the whole history encoded (200k changes x 7 KB = GBs)."""
+
 
 class Change:
     """One stored change: (rv, type, storage key, object, previous object) plus cached encodings."""
@@ -22,7 +27,8 @@ class Change:
 
     def __init__(self, rv: int, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None):
         self.rv, self.type, self.resource, self.obj, self.old = rv, type_, resource, obj, old
-        self.cache: dict[str, bytes] = {}  # encoded watch lines per view, shared by all watchers
+        # encoded watch lines per view, shared by all watchers; None once the change is no longer warm
+        self.cache: dict[str, bytes] | None = {}
 
 
 def _add(listeners: builtins.list[Any], fn: Any) -> Callable[[], None]:
@@ -41,6 +47,7 @@ class ChangeLog:
 
     def __init__(self, history: int, start_rv: int) -> None:
         self._history: deque[Change] = deque(maxlen=history)
+        self._warm: deque[Change] = deque()
         self.floor = start_rv  # watches may start from any rv >= floor
         self._listeners: builtins.list[Listener] = []
         self._change_listeners: builtins.list[Callable[[Change], None]] = []
@@ -61,6 +68,10 @@ class ChangeLog:
             self.floor = self._history[0].rv
         change = Change(rv, type_, resource, obj, old)
         self._history.append(change)
+        warm = self._warm
+        warm.append(change)
+        if len(warm) > WARM:
+            warm.popleft().cache = None
         for watcher in list(self._change_listeners):
             try:
                 watcher(change)
@@ -89,4 +100,7 @@ class ChangeLog:
     def compact(self, current_rv: int) -> None:
         """Forget the history: the next watch from an older rv gets 410."""
         self._history.clear()
+        for change in self._warm:
+            change.cache = None
+        self._warm.clear()
         self.floor = current_rv

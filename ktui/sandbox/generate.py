@@ -1,131 +1,234 @@
-"""N pods in M namespaces for benchmarks: realistic shapes, about 5% unhealthy, loaded in one bulk insert.
+"""N pods in M namespaces for benchmarks: realistic ~6 KB pods, about 5% unhealthy, loaded in one bulk insert.
 
-Generated pods are bound to ``bench-node-*`` names that have no Node object, and carry the annotation
-``ktui.sandbox/generated: "true"``, so no simulated kubelet or controller adopts them: their status
-is written here once and stays as generated.
+The shape follows the research set (``shared/research/performance.md`` §0.1) and what a 1.30+
+apiserver serves for a Deployment's pod: 6 labels, 4 annotations, an ownerReference, 2 managedFields
+entries; a main container with env, probes, securityContext, resources and volumeMounts; an istio
+sidecar on one pod in three; a projected service-account volume; tolerations; 5 conditions and
+containerStatuses. About 5% are unhealthy the way real pods are: CrashLoopBackOff with a terminated
+``lastState`` (Error or OOMKilled), ImagePullBackOff on a missing tag, Pending as unschedulable
+(asks for a GPU no node has), each with the events the kubelet or scheduler would have written.
+
+Output is deterministic for a store, a seed and the sequence of calls; names never clash across
+calls (each call on a store continues the previous one's index). Scheduled pods are bound to
+``bench-node-*`` names that have no Node object, and all carry ``ktui.sandbox/generated: "true"``,
+so no simulated kubelet or controller adopts them: their status stays as generated.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import random
+import uuid
+import weakref
 from datetime import timedelta
 from typing import Any
 
 from ktui.sandbox.creation import ALNUM
+from ktui.sandbox.genevents import unhealthy_events
+from ktui.sandbox.genparts import ISTIO_STATUS, conditions, main_container, managed_fields, sidecar, volumes
 from ktui.sandbox.store import Store
 
 GENERATED = "ktui.sandbox/generated"
-_APPS = ("web", "api", "worker", "cache", "gateway", "billing", "search", "auth")
+# fmt: off
+_APPS = (
+    "web", "api", "worker", "cache", "gateway", "billing", "search", "auth", "checkout", "catalog",
+    "payments", "notifications", "orders", "inventory", "recommend", "ledger",
+)
+# fmt: on
+_TEAMS = ("storefront", "platform", "data", "identity")
+_NODES = 50
+_next_index: weakref.WeakKeyDictionary[Store, int] = weakref.WeakKeyDictionary()
 
 
 def _hex(seed: str, n: int) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:n]
 
 
-def _suffix(i: int) -> str:
-    """Five characters from the apiserver's generateName alphabet, unique per index (no collisions)."""
+def _uid(seed: str) -> str:
+    return str(uuid.UUID(bytes=hashlib.sha256(seed.encode()).digest()[:16], version=4))
+
+
+def _suffix(i: int, n: int = 5) -> str:
+    """Characters from the apiserver's generateName alphabet, unique per index (no collisions)."""
     out = []
-    for _ in range(5):
+    for _ in range(n):
         i, r = divmod(i, len(ALNUM))
         out.append(ALNUM[r])
     return "".join(out)
 
 
-def _pod(i: int, ns: str, rnd: random.Random, stamp: str, ip_base: int) -> dict[str, Any]:
+def _template_hash(ns: str, app: str) -> str:
+    """A pod-template-hash (10 characters of the safe alphabet, as the ReplicaSet controller writes)."""
+    return _suffix(int(_hex(f"{ns}/{app}", 15), 16), 10)
+
+
+def _pod(i: int, ns: str, rnd: random.Random, stamp: str, started: str) -> tuple[dict[str, Any], str]:
+    """Pod number ``i`` in ``ns`` and its health (``ok``, ``crash``, ``oom``, ``pull``, ``unschedulable``)."""
     app = _APPS[i % len(_APPS)]
-    rs_hash = _hex(f"{ns}/{app}", 10)
-    name = f"{app}-{rs_hash}-{_suffix(i)}"
-    image = f"registry.example.test/{app}:1.{i % 7}.{i % 3}"
-    node = f"bench-node-{i % 50}"
-    ip = f"10.{244 + (ip_base >> 16) % 8}.{(ip_base >> 8) & 255}.{ip_base & 255}"
+    team = _TEAMS[i % len(_TEAMS)]
+    rs_hash = _template_hash(ns, app)
+    rs_name = f"{app}-{rs_hash}"
+    name = f"{rs_name}-{_suffix(i)}"
+    version = f"1.{i % 7}.{i % 3}"
     roll = rnd.random()
-    container_id = "containerd://" + _hex(f"c/{ns}/{i}", 64)
-    ready = True
-    state: dict[str, Any] = {"running": {"startedAt": stamp}}
-    last: dict[str, Any] = {}
-    restarts = 0
-    phase = "Running"
-    if roll < 0.03:  # crash looping
-        ready, restarts = False, rnd.randint(3, 40)
-        state = {
-            "waiting": {
-                "reason": "CrashLoopBackOff",
-                "message": f"back-off 5m0s restarting failed container={app} pod={name}_{ns}(x)",
-            }
-        }
-        last = {
-            "terminated": {
-                "exitCode": 1,
-                "reason": "Error",
-                "startedAt": stamp,
-                "finishedAt": stamp,
-                "containerID": container_id,
-            }
-        }
-    elif roll < 0.05:  # image pull failing
-        ready, phase = False, "Pending"
-        state = {"waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}}
-    cond = "True" if ready else "False"
-    conditions = [
-        {
-            "type": t,
-            "status": "True" if t in ("PodScheduled", "Initialized", "PodReadyToStartContainers") else cond,
-            "lastProbeTime": None,
-            "lastTransitionTime": stamp,
-        }
-        for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")
-    ]
-    status: dict[str, Any] = {
-        "phase": phase,
-        "conditions": conditions,
-        "hostIP": "10.0.1.10",
-        "hostIPs": [{"ip": "10.0.1.10"}],
-        "podIP": ip,
-        "podIPs": [{"ip": ip}],
-        "startTime": stamp,
-        "qosClass": "Burstable",
-        "containerStatuses": [
-            {
-                "name": app,
-                "image": image,
-                "imageID": "" if phase == "Pending" else f"{image}@sha256:" + _hex(image, 64),
-                "containerID": container_id if phase != "Pending" else None,
-                "ready": ready,
-                "started": ready,
-                "restartCount": restarts,
-                "state": state,
-                "lastState": last,
-            }
-        ],
+    health = "ok"
+    if roll < 0.025:
+        health = "oom" if roll < 0.008 else "crash"
+    elif roll < 0.04:
+        health = "pull"
+    elif roll < 0.05:
+        health = "unschedulable"
+    image = f"registry.example.test/{team}/{app}:{version}" + ("-rc1" if health == "pull" else "")
+    istio = i % 3 == 0
+    token_volume = f"kube-api-access-{_suffix(i * 7919 + 13)}"
+    rs_uid = _uid(f"rs/{ns}/{rs_name}")
+    containers = [main_container(app, image, token_volume, health == "unschedulable")]
+    if istio:
+        containers.append(sidecar(token_volume))
+    labels = {
+        "app.kubernetes.io/name": app,
+        "app.kubernetes.io/instance": f"{app}-{ns}",
+        "app.kubernetes.io/version": version,
+        "app.kubernetes.io/part-of": team,
+        "app.kubernetes.io/component": "backend" if i % 4 else "frontend",
+        "pod-template-hash": rs_hash,
     }
-    if status["containerStatuses"][0]["containerID"] is None:
-        del status["containerStatuses"][0]["containerID"]
-    return {
+    annotations = {
+        GENERATED: "true",
+        "kubectl.kubernetes.io/restartedAt": stamp,
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": "9090",
+    }
+    if istio:
+        del annotations["prometheus.io/port"]
+        annotations["sidecar.istio.io/status"] = ISTIO_STATUS
+    scheduled = health != "unschedulable"
+    spec: dict[str, Any] = {
+        "volumes": volumes(token_volume, istio),
+        "containers": containers,
+        "restartPolicy": "Always",
+        "terminationGracePeriodSeconds": 30,
+        "dnsPolicy": "ClusterFirst",
+        "serviceAccountName": app,
+        "serviceAccount": app,
+        "securityContext": {"fsGroup": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
+        "schedulerName": "default-scheduler",
+        "tolerations": [
+            {"key": k, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
+            for k in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")
+        ],
+        "priority": 0,
+        "enableServiceLinks": True,
+        "preemptionPolicy": "PreemptLowerPriority",
+    }
+    pod: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {
             "name": name,
+            "generateName": f"{rs_name}-",
             "namespace": ns,
+            "uid": _uid(f"pod/{ns}/{name}"),
             "creationTimestamp": stamp,
-            "labels": {"app": app, "pod-template-hash": rs_hash},
-            "annotations": {GENERATED: "true"},
-        },
-        "spec": {
-            "nodeName": node,
-            "containers": [
+            "labels": labels,
+            "annotations": annotations,
+            "ownerReferences": [
                 {
-                    "name": app,
-                    "image": image,
-                    "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
-                    "resources": {
-                        "requests": {"cpu": "100m", "memory": "128Mi"},
-                        "limits": {"memory": "256Mi"},
-                    },
+                    "apiVersion": "apps/v1",
+                    "kind": "ReplicaSet",
+                    "name": rs_name,
+                    "uid": rs_uid,
+                    "controller": True,
+                    "blockOwnerDeletion": True,
                 }
             ],
+            "managedFields": managed_fields(stamp, [c["name"] for c in containers], rs_uid, scheduled),
         },
-        "status": status,
+        "spec": spec,
+        "status": {"phase": "Pending", "qosClass": "Burstable"},
+    }
+    if not scheduled:
+        pod["status"]["conditions"] = [
+            {
+                "type": "PodScheduled",
+                "status": "False",
+                "lastProbeTime": None,
+                "lastTransitionTime": stamp,
+                "reason": "Unschedulable",
+                "message": f"0/{_NODES} nodes are available: {_NODES} Insufficient nvidia.com/gpu. "
+                f"preemption: 0/{_NODES} nodes are available: {_NODES} No preemption victims found for "
+                "incoming pod.",
+            }
+        ]
+        return pod, health
+    spec["nodeName"] = f"bench-node-{i % _NODES}"
+    pod["status"] = _status(i, pod, health, rnd, stamp, started)
+    return pod, health
+
+
+def _status(
+    i: int, pod: dict[str, Any], health: str, rnd: random.Random, stamp: str, started: str
+) -> dict[str, Any]:
+    """The kubelet's status for a scheduled pod in state ``health``."""
+    meta = pod["metadata"]
+    ns, name = meta["namespace"], meta["name"]
+    ip = f"10.{244 + (i >> 16) % 8}.{(i >> 8) & 255}.{i & 255}"
+    host = f"10.0.{(i % _NODES) // 250}.{(i % _NODES) % 250 + 10}"
+    statuses = []
+    for c in pod["spec"]["containers"]:
+        image = c["image"]
+        cid = "containerd://" + _hex(f"c/{ns}/{name}/{c['name']}", 64)
+        cs: dict[str, Any] = {
+            "name": c["name"],
+            "state": {"running": {"startedAt": started}},
+            "lastState": {},
+            "ready": True,
+            "restartCount": 0,
+            "image": image,
+            "imageID": f"{image.split(':')[0]}@sha256:{_hex(image, 64)}",
+            "containerID": cid,
+            "started": True,
+        }
+        if c is pod["spec"]["containers"][0] and health != "ok":
+            cs["ready"] = cs["started"] = False
+            if health == "pull":
+                cs["state"] = {
+                    "waiting": {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
+                }
+                cs["imageID"] = ""
+                del cs["containerID"]
+            else:
+                cs["restartCount"] = rnd.randint(3, 40)
+                code, reason = (137, "OOMKilled") if health == "oom" else (1, "Error")
+                cs["state"] = {
+                    "waiting": {
+                        "reason": "CrashLoopBackOff",
+                        "message": f"back-off 5m0s restarting failed container={c['name']} "
+                        f"pod={name}_{ns}({meta['uid']})",
+                    }
+                }
+                cs["lastState"] = {
+                    "terminated": {
+                        "exitCode": code,
+                        "reason": reason,
+                        "startedAt": stamp,
+                        "finishedAt": stamp,
+                        "containerID": cid,
+                    }
+                }
+        statuses.append(cs)
+    ready = health == "ok"
+    return {
+        "phase": "Pending" if health == "pull" else "Running",
+        "conditions": conditions(started, ready),
+        "hostIP": host,
+        "hostIPs": [{"ip": host}],
+        "podIP": ip,
+        "podIPs": [{"ip": ip}],
+        "startTime": started,
+        "containerStatuses": statuses,
+        "qosClass": "Burstable",
     }
 
 
@@ -133,15 +236,38 @@ def generate(store: Store, pods: int, namespaces: int, *, seed: int = 0, prefix:
     """Create ``pods`` pods spread over ``namespaces`` namespaces (``bench-0``...); returns the pod count.
 
     Runs on the loop thread. Uses the store's bulk path without watch notifications: the objects look
-    as if they existed before any watch started.
+    as if they existed before any watch started. The events of unhealthy pods are created with them.
+    Calling again adds more pods under new names (same prefix: same namespaces).
     """
-    rnd = random.Random(seed)
+    start = _next_index.get(store, 0)
+    _next_index[store] = start + pods
+    rnd = random.Random(f"{seed}/{start}")
     names = [f"{prefix}-{i}" for i in range(max(1, namespaces))]
-    store.bulk_create(
-        "namespaces",
-        ({"metadata": {"name": n}} for n in names if store.get("namespaces", None, n) is None),
-        notify=False,
-    )
-    stamp = (store.clock.now() - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    docs = (_pod(i, names[i % len(names)], rnd, stamp, i + 2) for i in range(pods))
-    return store.bulk_create("pods", docs, notify=False, keep_creation_time=True)
+    now = store.clock.now()
+    stamp = (now - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    started = (now - timedelta(hours=2, minutes=58)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    enabled = gc.isenabled()
+    gc.disable()  # ~100 containers per pod: collections during the load would dominate it
+    try:
+        store.bulk_create(
+            "namespaces",
+            ({"metadata": {"name": n}} for n in names if store.get("namespaces", None, n) is None),
+            notify=False,
+        )
+        unhealthy: list[tuple[dict[str, Any], str]] = []
+
+        def docs() -> Any:
+            for i in range(start, start + pods):
+                pod, health = _pod(i, names[i % len(names)], rnd, stamp, started)
+                if health != "ok":
+                    unhealthy.append((pod, health))
+                yield pod
+
+        keep = ("creationTimestamp", "uid", "managedFields")
+        count = store.bulk_create("pods", docs(), notify=False, keep=keep)
+        events = (ev for pod, health in unhealthy for ev in unhealthy_events(pod, health, now))
+        store.bulk_create("events", events, notify=False, keep=("creationTimestamp",))
+    finally:
+        if enabled:
+            gc.enable()
+    return count

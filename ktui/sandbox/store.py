@@ -16,14 +16,17 @@ from typing import Any
 from ktui.sandbox import registry
 from ktui.sandbox.changes import Change, ChangeLog, Listener
 from ktui.sandbox.clock import SimClock
-from ktui.sandbox.codec import copy, encode
+from ktui.sandbox.codec import SharedEncoder, copy, encode, merged
 from ktui.sandbox.creation import Creator, Objects
 from ktui.sandbox.defaults import check_shape, normalize, validate
 from ktui.sandbox.errors import ApiError, conflict, invalid, not_found
 from ktui.sandbox.registry import ResourceType
 from ktui.sandbox.selectors import fields_match, labels_match, parse_fields, parse_labels
 
-__all__ = ["Change", "Listener", "Store", "copy", "encode"]  # older import paths of these names
+__all__ = ["Change", "Edit", "Listener", "Store", "copy", "encode"]  # older import paths of some names
+
+Edit = tuple["str | None", str, Callable[[dict[str, Any]], "dict[str, Any] | None"]]
+"""``(namespace, name, fn)`` for ``Store.mutate_many``: ``fn(current)`` returns a merge patch or None."""
 
 
 class Store:
@@ -36,6 +39,7 @@ class Store:
         self._data: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}  # storage -> ns -> name -> obj
         self._changes = ChangeLog(history, start_rv)
         self._encoded: dict[int, tuple[dict[str, Any], bytes]] = {}
+        self.encoder = SharedEncoder()  # JSON of stored objects, reusing the bytes of shared parts
         self._creator = Creator(self.clock, self._space, self.get)
 
     # ---- reads ---------------------------------------------------------------------------------
@@ -82,7 +86,7 @@ class Store:
         hit = self._encoded.get(id(obj))
         if hit is not None and hit[0] is obj:
             return hit[1]
-        data = encode(obj)
+        data = self.encoder.encode(obj)
         self._encoded[id(obj)] = (obj, data)
         return data
 
@@ -103,15 +107,24 @@ class Store:
         namespace: str | None = None,
         notify: bool = True,
         keep_creation_time: bool = False,
+        keep: tuple[str, ...] = (),
     ) -> int:
-        """Create many objects fast (generator, scenarios); same checks, one listener call each."""
+        """Create many objects fast (generator, scenarios); same checks, one listener call each.
+
+        The objects are taken, not copied. ``keep`` names metadata fields kept as given instead of
+        being set by the server (``creationTimestamp``, ``uid``, ``managedFields``: loading objects
+        that existed before); ``keep_creation_time`` is the older spelling of the first.
+        """
         t = registry.get(resource)
+        if keep_creation_time:
+            keep = (*keep, "creationTimestamp")
         n = 0
         for obj in objs:
-            stamp = obj.get("metadata", {}).get("creationTimestamp") if keep_creation_time else None
+            meta = obj.get("metadata")
+            saved = {k: meta[k] for k in keep if meta.get(k)} if keep and isinstance(meta, dict) else None
             new = self._creator.prepare(t, obj, namespace, copied=True)
-            if stamp:
-                new["metadata"]["creationTimestamp"] = stamp
+            if saved:
+                new["metadata"].update(saved)
             if notify:
                 self._commit("ADDED", t, new, None)
             else:
@@ -183,6 +196,37 @@ class Store:
         if not t.namespaced:
             new["metadata"].pop("namespace", None)
         return self._replace(t, current, new)
+
+    def mutate_many(self, resource: str, edits: Iterable[Edit]) -> builtins.list[dict[str, Any] | None]:
+        """Apply many edits, each ``fn(current) -> merge patch`` (None/{} = no change); the fast write path.
+
+        ``fn`` must not change ``current``: it returns a JSON merge patch (RFC 7386) and the store builds
+        the new version sharing every part the patch leaves alone (``codec.merged``), so a change costs
+        the copied path, not the object. Each object gets its own resourceVersion and MODIFIED event, in
+        order; uid, name and namespace cannot be patched. Returns the stored objects (None if missing).
+        """
+        t = registry.get(resource)
+        bucket = self._bucket(t)
+        out: builtins.list[dict[str, Any] | None] = []
+        for namespace, name, fn in edits:
+            current = bucket.get(namespace or "" if t.namespaced else "", {}).get(name)
+            if current is None:
+                out.append(None)
+                continue
+            patch = fn(current)
+            if not patch:
+                out.append(current)
+                continue
+            new = merged(current, patch)
+            old_meta = current["metadata"]
+            meta = new.get("metadata")
+            if meta is old_meta or not isinstance(meta, dict):  # the new resourceVersion goes in there
+                meta = new["metadata"] = dict(old_meta)
+            meta["uid"], meta["name"] = old_meta["uid"], name
+            if t.namespaced:
+                meta["namespace"] = old_meta.get("namespace")
+            out.append(self._replace(t, current, new))
+        return out
 
     def delete(
         self, resource: str, namespace: str | None, name: str, *, grace_period_seconds: int | None = None
@@ -272,7 +316,8 @@ class Store:
         return self._bucket(t).get(ns, {})
 
     def _replace(self, t: ResourceType, current: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-        if "generation" in current["metadata"] and new.get("spec") != current.get("spec"):
+        spec, old_spec = new.get("spec"), current.get("spec")
+        if "generation" in current["metadata"] and spec is not old_spec and spec != old_spec:
             new["metadata"]["generation"] = current["metadata"]["generation"] + 1
         meta = new["metadata"]
         if (

@@ -1,7 +1,9 @@
 """Watch streams: one chunked HTTP response per watch, one JSON WatchEvent per line.
 
 Each store ``Change`` caches its encoded line per view (plain JSON / Table / events.k8s.io), so a
-change fanned out to many watchers is encoded once.
+change fanned out to many watchers is encoded once per view and every watcher writes the same bytes.
+A watcher's pending changes go to its ``Inbox`` (a list and an Event, cheaper per change than an
+``asyncio.Queue``); its writer drains the whole list each time it wakes and writes it in large chunks.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from ktui.sandbox.registry import ResourceType
 from ktui.sandbox.selectors import FieldRequirement, LabelRequirement, fields_match, labels_match
 from ktui.sandbox.store import Change, Store, encode
 
-_BATCH = 512  # events written per chunk at most when a watcher lags behind
+_CHUNK = 1 << 20  # bytes per write at most when a watcher has a backlog: big writes, bounded buffers
 _IDLE_CHECK = 1.0  # seconds between checks that an idle watcher's client is still there
+_PARTIAL = b'{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":'
 HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-cache, private"}
 
 
@@ -43,20 +46,46 @@ class WatchFilter:
         return labels_match(self.labels, obj["metadata"].get("labels")) and fields_match(self.fields, obj)
 
 
+class Inbox:
+    """A watcher's pending changes (and the server's end markers: None = end, ``"abort"`` = cut)."""
+
+    __slots__ = ("items", "ready")
+
+    def __init__(self) -> None:
+        self.items: list[Any] = []
+        self.ready = asyncio.Event()
+
+    def put_nowait(self, item: Any) -> None:
+        """Add one item and wake the writer (the ``asyncio.Queue`` method the server's drop uses)."""
+        self.items.append(item)
+        self.ready.set()
+
+    def take(self) -> list[Any]:
+        """Everything pending, oldest first; the inbox is left empty."""
+        items, self.items = self.items, []
+        return items
+
+
 class Renderer:
     """Encodes watch event lines for one resource type and view."""
 
     def __init__(self, t: ResourceType, store: Store, table: bool) -> None:
         self.t, self.store, self.table = t, store, table
         self.view = ("table:" if table else "json:") + t.key
+        self._keys = {typ: f"{self.view}:{typ}" for typ in ("ADDED", "MODIFIED", "DELETED")}
         self._columns = encode(tables.column_definitions(t.key))
+        self._cells = tables.PRINTERS.get(t.key, tables.DEFAULT)[1]
+        self._encoder = store.encoder
 
     def _object(self, obj: dict[str, Any], rv: int | str) -> bytes:
         if self.t.storage:
             obj = registry.event_to_v1(obj)
         if not self.table:
-            return encode(obj)
-        row = encode([tables.row(self.t.key, obj, datetime.now(UTC))])
+            return self._encoder.encode(obj)
+        # tables.row(), composed from bytes: the row's metadata reuses the bytes of shared parts
+        cells = encode(self._cells(obj, datetime.now(UTC)))
+        meta = self._encoder.composed(obj["metadata"])
+        row = b'[{"cells":' + cells + b',"object":' + _PARTIAL + meta + b"}}]"
         return (
             b'{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"'
             + str(rv).encode()
@@ -69,9 +98,10 @@ class Renderer:
 
     def line(self, type_: str, obj: dict[str, Any], change: Change | None = None) -> bytes:
         """One ``{"type":...,"object":...}\\n`` line (cached on the change when given)."""
-        key = self.view + ":" + type_
-        if change is not None:
-            hit = change.cache.get(key)
+        key = self._keys.get(type_) or f"{self.view}:{type_}"
+        cache = change.cache if change is not None else None
+        if cache is not None:
+            hit = cache.get(key)
             if hit is not None:
                 return hit
         data = (
@@ -81,8 +111,8 @@ class Renderer:
             + self._object(obj, obj["metadata"].get("resourceVersion", ""))
             + b"}\n"
         )
-        if change is not None:
-            change.cache[key] = data
+        if cache is not None:
+            cache[key] = data
         return data
 
     def bookmark(self, rv: int, *, initial_end: bool = False) -> bytes:
@@ -123,6 +153,20 @@ def translate(change: Change, flt: WatchFilter) -> str | None:
     return "DELETED" if before else None
 
 
+async def _write_lines(resp: web.StreamResponse, lines: list[bytes]) -> None:
+    """Write ``lines`` in chunks of about ``_CHUNK`` bytes: few writes, no giant join for a long backlog."""
+    chunk: list[bytes] = []
+    size = 0
+    for data in lines:
+        chunk.append(data)
+        size += len(data)
+        if size >= _CHUNK:
+            await resp.write(b"".join(chunk))
+            chunk, size = [], 0
+    if chunk:
+        await resp.write(b"".join(chunk))
+
+
 async def serve(
     request: web.Request,
     *,
@@ -130,7 +174,7 @@ async def serve(
     store: Store,
     flt: WatchFilter,
     table: bool,
-    register: Callable[[asyncio.Queue[Any]], Callable[[], None]],
+    register: Callable[[Any], Callable[[], None]],
     expire: bool,
     bookmark_interval: float,
     on_start: Callable[[], None],
@@ -148,16 +192,18 @@ async def serve(
     bookmarks = q.get("allowWatchBookmarks", "").lower() in ("true", "1")
     initial_end = q.get("sendInitialEvents", "").lower() == "true" and bookmarks
     render = Renderer(t, store, table)
-    queue: asyncio.Queue[Any] = asyncio.Queue()
+    inbox = Inbox()
     storage = t.storage_key
+    ready = inbox.ready
+    put = inbox.put_nowait
 
     def on_change(change: Change) -> None:
         if change.resource == storage:
-            queue.put_nowait(change)
+            put(change)
 
     # subscribe and read the backlog in one synchronous step: no change can slip in between
     unsubscribe = store.watch_changes(on_change)
-    unregister = register(queue)
+    unregister = register(inbox)
     head: list[bytes] = []
     closing = False
     try:
@@ -195,43 +241,43 @@ async def serve(
         deadline = loop.time() + timeout if timeout is not None else None
         next_bookmark = loop.time() + bookmark_interval
         with contextlib.suppress(ConnectionError):
-            if head:
-                await resp.write(b"".join(head))
+            await _write_lines(resp, head)
+            del head
             while not closing:
                 now = loop.time()
-                wait = min(_IDLE_CHECK, next_bookmark - now)
-                if deadline is not None:
-                    wait = min(wait, deadline - now)
-                if wait <= 0:
-                    if deadline is not None and now >= deadline:
-                        break
-                    if bookmarks and queue.empty():
-                        await resp.write(render.bookmark(last_rv))
-                    next_bookmark = now + bookmark_interval
-                    continue
-                try:
-                    item = await asyncio.wait_for(queue.get(), wait)
-                except TimeoutError:
-                    if request.transport is None or request.transport.is_closing():
-                        break
-                    continue
+                if deadline is not None and now >= deadline:
+                    break  # checked on every pass: a busy watch still ends at timeoutSeconds
+                if not inbox.items:
+                    wait = min(_IDLE_CHECK, next_bookmark - now)
+                    if deadline is not None:
+                        wait = min(wait, deadline - now)
+                    if wait <= 0:
+                        if bookmarks:
+                            await resp.write(render.bookmark(last_rv))
+                        next_bookmark = now + bookmark_interval
+                        continue
+                    ready.clear()
+                    try:
+                        async with asyncio.timeout(wait):
+                            await ready.wait()
+                    except TimeoutError:
+                        if request.transport is None or request.transport.is_closing():
+                            break
+                        continue
                 out: list[bytes] = []
-                while True:
-                    if item is None or item == "abort":
+                for item in inbox.take():
+                    if not isinstance(item, Change):  # the server ends or cuts this watch
                         closing = True
                         if item == "abort" and request.transport is not None:
+                            await _write_lines(resp, out)
                             request.transport.close()
                             return resp
                         break
-                    typ = translate(item, flt)
                     last_rv = item.rv
+                    typ = translate(item, flt)
                     if typ:
                         out.append(render.line(typ, item.obj, item))
-                    if len(out) >= _BATCH or queue.empty():
-                        break
-                    item = queue.get_nowait()
-                if out:
-                    await resp.write(b"".join(out))
+                await _write_lines(resp, out)
             await resp.write_eof()
         return resp
     finally:

@@ -9,6 +9,7 @@ on the last snapshot (``rediagnose``) so its evidence shows without waiting for 
 from __future__ import annotations
 
 import threading
+from contextlib import suppress
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,13 +17,16 @@ from typing import Any
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.css.query import NoMatches
 
 from ktui.kube.client import Connection, KubeError
+from ktui.model.object_rows import ROW_BUILDERS, ObjectRow, object_rows, objects_of
 from ktui.model.tables import pod_rows
 from ktui.resources import ClusterSnapshot
 from ktui.ui.messages import ConnectionChanged, SnapshotUpdated
 from ktui.ui.palette import KtuiCommands
 from ktui.ui.probe_book import ProbeBook
+from ktui.ui.screens.lists import clear_lists
 from ktui.ui.screens.main import MainScreen
 from ktui.ui.screens.pickers import ALL_NAMESPACES
 from ktui.ui.source import Source
@@ -38,6 +42,22 @@ def run_diagnosis(snapshot: ClusterSnapshot) -> tuple[Any, dict[str, str], str]:
         return diagnosis, verdicts, ""
     except Exception as exc:  # a rule bug must not take the live view down with it
         return None, {p.metadata.uid: "unknown" for p in snapshot.pods}, f"{type(exc).__name__}: {exc}"
+
+
+def object_rows_of(snapshot: ClusterSnapshot, diagnosis: Any) -> dict[str, tuple[ObjectRow, ...]]:
+    """Rows of every object list, with each object's verdict and the first line of its diagnosis."""
+    verdicts: dict[str, str] = {}
+    summaries: dict[str, str] = {}
+    if diagnosis is not None:
+        for kind in ROW_BUILDERS:
+            for obj in objects_of(snapshot, kind):
+                meta = obj.metadata
+                uid = meta.uid or f"{kind}/{meta.namespace}/{meta.name}"
+                findings = diagnosis.for_uid(uid)
+                verdicts[uid] = str(diagnosis.verdict(uid))
+                if findings:
+                    summaries[uid] = findings[0].summary
+    return object_rows(snapshot, verdicts, summaries)
 
 
 class KtuiApp(App[None]):
@@ -84,7 +104,8 @@ class KtuiApp(App[None]):
         diagnosis, verdicts, error = run_diagnosis(snapshot)
         self.diagnosis_error = error
         rows = pod_rows(snapshot.pods, snapshot.now, verdicts)
-        self.post_message(SnapshotUpdated(snapshot, diagnosis, rows, seq))
+        objects = object_rows_of(snapshot, diagnosis)
+        self.post_message(SnapshotUpdated(snapshot, diagnosis, rows, seq, objects))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rediagnose")
     def rediagnose(self) -> None:
@@ -122,14 +143,18 @@ class KtuiApp(App[None]):
         if message.seq < self._applied_seq:
             return  # merged before a snapshot already shown: it would drop a probe result
         self._applied_seq = message.seq
-        self.main_screen.apply_snapshot(message.snapshot, message.diagnosis, message.rows)
+        # The feed thread can post while the app quits, after the screen's widgets are gone.
+        with suppress(NoMatches):
+            self.main_screen.apply_objects(message.snapshot, dict(message.objects))
+            self.main_screen.apply_snapshot(message.snapshot, message.diagnosis, message.rows)
         if self.diagnosis_error:
             self.notify(f"Diagnosis failed: {self.diagnosis_error}", severity="error", timeout=8)
             self.diagnosis_error = ""
 
     @on(ConnectionChanged)
     def _connection(self, message: ConnectionChanged) -> None:
-        self.main_screen.apply_connection(message.state, message.message, dict(message.forbidden))
+        with suppress(NoMatches):
+            self.main_screen.apply_connection(message.state, message.message, dict(message.forbidden))
 
     # ------------------------------------------------------------------ switching
 
@@ -139,9 +164,7 @@ class KtuiApp(App[None]):
         if namespace == self.source.namespace:
             return
         screen = self.main_screen
-        screen.table.empty_message = "Loading pods…"
-        screen.table.set_rows(())
-        screen.snapshot = None
+        clear_lists(screen)
         self.source.namespace = namespace
         screen.table.show_namespace = namespace is None
         screen.status.namespace = namespace
@@ -165,9 +188,7 @@ class KtuiApp(App[None]):
         self.book.clear()
         screen.runner.reset()
         screen.path_pane.show_forwards(())
-        screen.snapshot = None
-        screen.table.empty_message = "Loading pods…"
-        screen.table.set_rows(())
+        clear_lists(screen)
         screen.log_pane.source = new_source
         self._stop_source(old)
         self._start_source()
@@ -203,10 +224,13 @@ class KtuiApp(App[None]):
         from ktui.ui.keys import PANE_BINDINGS, PROBE_BINDINGS
         from ktui.ui.screens.help import HelpScreen
         from ktui.ui.widgets.log_pane import LogPane
+        from ktui.ui.widgets.object_table import ObjectTable
         from ktui.ui.widgets.pod_table import PodTable
 
         groups: list[tuple[str, list[Any]]] = [
             ("Pod list", [*PodTable.BINDINGS]),
+            ("Service, Ingress, Deployment, ReplicaSet and Node lists (:svc :ing :deploy :rs :no)",
+             [b for b in ObjectTable.BINDINGS if isinstance(b, Binding) and b.show]),
             ("Panes", [b for b in PANE_BINDINGS if b.id not in ("main.help", "main.quit")]),
             ("Probes", [*PROBE_BINDINGS]),
             ("Logs pane", [*LogPane.BINDINGS]),
@@ -220,8 +244,14 @@ class KtuiApp(App[None]):
         )
 
 
-def make_app(conn: Any, namespace: str | None, *, readonly: bool = False) -> KtuiApp:
-    """The app on a live cluster connection: the one factory the CLI, the demo and tests use."""
+def make_app(
+    conn: Any, namespace: str | None, *, readonly: bool = False, label_selector: str | None = None
+) -> KtuiApp:
+    """The app on a live cluster connection: the one factory the CLI, the demo and tests use.
+
+    ``label_selector`` lists only the pods it selects (the other kinds are listed whole, so a
+    Service whose selector matches none of them still shows, with its diagnosis).
+    """
     from ktui.ui.source import ClusterSource
 
-    return KtuiApp(ClusterSource(conn, namespace), readonly=readonly)
+    return KtuiApp(ClusterSource(conn, namespace, label_selector=label_selector), readonly=readonly)

@@ -9,7 +9,14 @@ PANE_BINDINGS = [
     # which a narrow terminal cuts off (the footer lists the focused widget's keys, then the screen's).
     Binding("question_mark", "app.help", "Keys", id="main.help"),
     Binding("q", "app.quit", "Quit", id="main.quit"),
-    Binding("l", "show_logs(False)", "Logs", id="main.logs", tooltip="Logs of the selected pod"),
+    Binding(
+        "colon",
+        "command_prompt",
+        "Views",
+        id="main.command",
+        tooltip=":svc :ing :deploy :rs :no :po switch the list; :ns NAME, :ctx NAME, :q",
+    ),
+    Binding("l", "show_logs(False)", "Logs", id="main.logs", tooltip="Logs of the selected pod (pods view)"),
     Binding(
         "p",
         "show_logs(True)",
@@ -23,7 +30,7 @@ PANE_BINDINGS = [
         "show_path",
         "Path",
         id="main.path",
-        tooltip="Connection path: Ingress -> Service -> endpoints -> pod, probe results, forwards",
+        tooltip="Connection path of the pod, Service or Ingress: Ingress -> Service -> endpoints -> pod",
     ),
     Binding("enter", "show_diagnosis", "Diagnosis", id="main.enter", show=False),
     Binding("d", "detail", "YAML", id="main.detail", tooltip="The object's YAML from the server"),
@@ -46,21 +53,21 @@ PROBE_BINDINGS = [
         "probe('Service')",
         "Probe svc",
         id="main.probe_service",
-        tooltip="Probe the Service(s) in front of the pod, mapped port -> targetPort as kube-proxy does",
+        tooltip="Probe the Service (or those in front of the pod), port -> targetPort as kube-proxy maps it",
     ),
     Binding(
         "i",
         "probe('Ingress')",
         "Probe ing",
         id="main.probe_ingress",
-        tooltip="Probe the Ingress rule(s) routing to the pod, through the ingress controller",
+        tooltip="Probe the Ingress (or those routing to the selection) through the ingress controller",
     ),
     Binding(
         "F",
         "forward",
         "Forward",
         id="main.forward",
-        tooltip="Port-forward 127.0.0.1:PORT to the pod (shown in the Path pane; closed on quit)",
+        tooltip="Port-forward 127.0.0.1:PORT to the pod or Service (in the Path pane; closed on quit)",
     ),
 ]
-"""The one-key probes on the pod under the cursor (greyed out in --readonly or with no pod)."""
+"""The one-key probes on the selection (greyed out in --readonly or with nothing to test)."""

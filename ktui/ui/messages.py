@@ -12,19 +12,22 @@ from typing import Any
 
 from textual.message import Message
 
+from ktui.model.object_rows import ObjectRow
 from ktui.model.tables import PodRow
 from ktui.resources import ClusterSnapshot
 
 
 @dataclass
 class SnapshotUpdated(Message):
-    """A new cluster snapshot with its diagnosis and pod rows, computed on the feed thread."""
+    """A new cluster snapshot with its diagnosis, pod rows and object rows, computed on the feed thread."""
 
     snapshot: ClusterSnapshot
     diagnosis: Any
     rows: tuple[PodRow, ...]
     seq: int = 0
     """Merge order (``ProbeBook.merge``): a lower one is older and is never applied after a higher one."""
+    objects: Mapping[str, tuple[ObjectRow, ...]] = field(default_factory=dict)
+    """Kind -> rows of the Services, Ingresses, Deployments, ReplicaSets and Nodes lists."""
 
     def can_replace(self, message: Message) -> bool:
         """A pending snapshot merged later supersedes this one."""

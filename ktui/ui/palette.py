@@ -9,6 +9,7 @@ from typing import Any
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from ktui.model.tables import SORT_KEYS
+from ktui.ui.views import VIEWS
 
 
 class KtuiCommands(Provider):
@@ -29,6 +30,15 @@ class KtuiCommands(Provider):
                         f"Context: switch to {name}",
                         "Watch another kubeconfig context",
                         partial(app.switch_context, name),
+                    )
+                )
+        for view in VIEWS:
+            if view != screen.view:
+                commands.append(
+                    (
+                        f"View: {view.name}",
+                        f"List the {view.name}, each with its verdict (:{view.key})",
+                        partial(screen.switch_view, view),
                     )
                 )
         commands.append(
@@ -60,26 +70,23 @@ class KtuiCommands(Provider):
             ("Filter pods", "Text or label selector (/)", screen.table.action_open_filter),
             ("Keys", "Every key (?)", app.action_help),
         ]
-        if screen.runner.enabled and screen.selected_pod is not None:
-            name = screen.selected_pod.metadata.name
-            commands += [
-                (
-                    f"Probe pod {name}",
-                    "Port-forward, connect, HTTP GET (t)",
-                    partial(screen.action_probe, "Pod"),
-                ),
-                (
-                    f"Probe the Service(s) in front of {name}",
-                    "Service port -> targetPort -> endpoint, as kube-proxy maps it (T)",
-                    partial(screen.action_probe, "Service"),
-                ),
-                (
-                    f"Probe the Ingress(es) routing to {name}",
-                    "Through the ingress controller with the rule's host and path (i)",
-                    partial(screen.action_probe, "Ingress"),
-                ),
-                (f"Port-forward to {name}", "127.0.0.1:PORT -> pod port (F)", screen.action_forward),
+        if screen.runner.enabled and screen.subject is not None:
+            from ktui.ui.screens.probe_control import available, subject_text
+
+            what = subject_text(screen.subject)
+            probes = [
+                ("Pod", f"Probe {what}", "Port-forward, connect, HTTP GET (t)"),
+                ("Service", f"Probe the Service(s) of {what}", "Service port -> targetPort -> endpoint (T)"),
+                ("Ingress", f"Probe the Ingress(es) of {what}", "Through the ingress controller (i)"),
             ]
+            commands += [
+                (title, help_text, partial(screen.action_probe, kind))
+                for kind, title, help_text in probes
+                if available(screen, kind)
+            ]
+            if available(screen, "Forward"):
+                forward = (f"Port-forward to {what}", "127.0.0.1:PORT -> its port (F)", screen.action_forward)
+                commands.append(forward)
         if screen.runner.forwards:
             commands.append(
                 ("Close all port-forwards", "Stop every forward ktui opened", screen.action_close_forwards)

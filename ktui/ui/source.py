@@ -130,7 +130,7 @@ class ClusterSource:
     def with_context(self, name: str) -> ClusterSource:
         """A source on another context, in that context's default namespace."""
         conn = self.conn.with_context(name)
-        return ClusterSource(conn, conn.namespace, max_hz=self.max_hz)
+        return ClusterSource(conn, conn.namespace, label_selector=self.label_selector, max_hz=self.max_hz)
 
     def logs(
         self,
@@ -303,7 +303,9 @@ class StaticSource:
             return self.yaml_by_name[ref.name]
         import msgspec
 
-        for pod in self.snapshot.pods:
-            if pod.metadata.uid == ref.uid:
-                return yaml.safe_dump(msgspec.to_builtins(pod), sort_keys=False)
+        from ktui.resources import SNAPSHOT_FIELD_BY_KIND
+
+        for obj in getattr(self.snapshot, SNAPSHOT_FIELD_BY_KIND.get(ref.kind, "pods"), ()):
+            if obj.metadata.uid == ref.uid:
+                return yaml.safe_dump(msgspec.to_builtins(obj), sort_keys=False)
         raise KubeError(f'{ref.kind.lower()}s "{ref.name}" not found')

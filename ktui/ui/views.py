@@ -89,4 +89,4 @@ def completions(namespaces: list[str], contexts: list[str]) -> list[str]:
     """Everything the prompt can complete: aliases, then ``ns NAME`` and ``ctx NAME``."""
     words = [alias for v in VIEWS for alias in v.aliases]
     words += [f"ns {name}" for name in namespaces] + [f"ctx {name}" for name in contexts]
-    return words + ["quit", "help"]
+    return [*words, "quit", "help"]

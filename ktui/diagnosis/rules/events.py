@@ -7,8 +7,10 @@ time, whichever is set: new-style events (scheduler, events.k8s.io/v1) leave ``l
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from ktui.diagnosis.clock import Clock, elapsed_plain
 from ktui.resources import Event
 
 _EPOCH = datetime.min
@@ -65,9 +67,30 @@ def human_duration(delta: timedelta) -> str:
     return f"{hours // 24 // 365}y"
 
 
+def next_change(seconds: int) -> int:
+    """The first whole number of seconds, after ``seconds``, at which ``human_duration`` reads differently."""
+    if seconds < 600:  # 45s, 5m10s: every second
+        step = 1
+    elif seconds < 8 * 3600:  # 162m, 5h10m: every minute
+        step = 60
+    elif seconds < 8 * 86400:  # 30h, 3d5h: every hour
+        step = 3600
+    else:  # 40d, 2y20d, 9y: every day at most
+        step = 86400
+    return (seconds // step + 1) * step
+
+
 def age(now: datetime, when: datetime | None) -> str:
     """How long ago ``when`` was, kubectl-style ('?' when unknown)."""
-    return human_duration(now - when) if when is not None else "?"
+    if when is None:
+        return "?"
+    if not isinstance(now, Clock):
+        return human_duration(now - when)
+    delta = elapsed_plain(now, when)
+    seconds = int(delta.total_seconds())
+    # The text holds until the next boundary of its granularity (a 3h-old crash reads "3h" for an hour).
+    now.note(when + timedelta(seconds=next_change(seconds)) if seconds >= 0 else when)
+    return human_duration(delta)
 
 
 def event_line(ev: Event, now: datetime) -> str:
@@ -86,16 +109,54 @@ def newest_first(events: list[Event]) -> list[Event]:
 
 
 class EventIndex:
-    """Events by involvedObject uid, and by (kind, namespace, name) for events or subjects without uid."""
+    """Events by involvedObject uid, and by (kind, namespace, name) for events or subjects without uid.
 
-    def __init__(self, events: tuple[Event, ...]) -> None:
-        self._by_uid: dict[str, list[Event]] = defaultdict(list)
-        self._by_name: dict[tuple[str, str, str], list[Event]] = defaultdict(list)
-        for ev in events:
-            io = ev.involved_object
-            if io.uid:
-                self._by_uid[io.uid].append(ev)
-            self._by_name[(io.kind, io.namespace or ev.metadata.namespace, io.name)].append(ev)
+    Kept current with ``apply`` (changed events by store key; None = deleted), each event remembering
+    its position so the groups read back in snapshot order, as a rebuild would give them.
+    """
+
+    def __init__(self, events: tuple[Event, ...] = ()) -> None:
+        self._by_uid: dict[str, dict[str, tuple[int, Event]]] = defaultdict(dict)
+        self._by_name: dict[tuple[str, str, str], dict[str, tuple[int, Event]]] = defaultdict(dict)
+        self._all: dict[str, tuple[int, Event]] = {}
+        self._seq = 0
+        if events:
+            self.apply({f"#{i}": e for i, e in enumerate(events)})
+
+    def apply(self, changed: Mapping[str, Event | None]) -> None:
+        """Events added, modified (keeping their position) or deleted (None)."""
+        for key, ev in changed.items():
+            old = self._all.get(key)
+            if old is not None:
+                seq = old[0]
+                self._unindex(key, old[1])
+            else:
+                seq = self._seq
+                self._seq += 1
+            if ev is None:
+                self._all.pop(key, None)
+                continue
+            entry = (seq, ev)
+            self._all[key] = entry
+            for group in self._groups(ev):
+                group[key] = entry
+
+    def _groups(self, ev: Event) -> list[dict[str, tuple[int, Event]]]:
+        io = ev.involved_object
+        out = [self._by_name[(io.kind, io.namespace or ev.metadata.namespace, io.name)]]
+        if io.uid:
+            out.append(self._by_uid[io.uid])
+        return out
+
+    def _unindex(self, key: str, ev: Event) -> None:
+        io = ev.involved_object
+        name_key = (io.kind, io.namespace or ev.metadata.namespace, io.name)
+        for table, group_key in ((self._by_name, name_key), (self._by_uid, io.uid)):
+            group = table.get(group_key)  # type: ignore[call-overload]
+            if group is not None:
+                group.pop(key, None)
+                if not group:
+                    del table[group_key]  # type: ignore[arg-type]
 
     def for_object(self, kind: str, namespace: str, name: str, uid: str) -> list[Event]:
         """The object's events, newest first.
@@ -105,10 +166,16 @@ class EventIndex:
         """
         found: list[Event] = []
         if uid:
-            found.extend(self._by_uid.get(uid, ()))
+            found.extend(_in_order(self._by_uid.get(uid)))
             found.extend(
-                e for e in self._by_name.get((kind, namespace, name), ()) if not e.involved_object.uid
+                e for e in _in_order(self._by_name.get((kind, namespace, name))) if not e.involved_object.uid
             )
         else:
-            found.extend(self._by_name.get((kind, namespace, name), ()))
+            found.extend(_in_order(self._by_name.get((kind, namespace, name))))
         return newest_first(found) if len(found) > 1 else found
+
+
+def _in_order(group: Mapping[str, tuple[int, Event]] | None) -> list[Event]:
+    if not group:
+        return []
+    return [ev for _, ev in sorted(group.values(), key=lambda item: item[0])]

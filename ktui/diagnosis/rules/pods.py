@@ -29,7 +29,7 @@ def is_ready(pod: Pod) -> bool:
     return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions)
 
 
-def _fast_healthy(pod: Pod) -> bool:
+def fast_healthy(pod: Pod) -> bool:
     """Running, Ready, every container ready with few restarts: the common case, decided cheaply."""
     st = pod.status
     if st.phase != "Running" or pod.metadata.deletion_timestamp is not None or not is_ready(pod):
@@ -47,7 +47,7 @@ def pod_hits(ix: Index, pod: Pod) -> list[Hit]:
     """Every finding about one pod, the root cause first."""
     meta = pod.metadata
     cmds = [describe("pod", meta.namespace, meta.name)]
-    if _fast_healthy(pod):
+    if fast_healthy(pod):
         return [Hit("healthy", {"state": f"Running, {_ready_text(pod)} ready"}, [], cmds)]
     events = ix.events_of(pod)
     hits = _problems(ix, pod, events)

@@ -41,15 +41,15 @@ def _has(n: int) -> str:
 def selector_hint(ix: Index, ns: str, selector: dict[str, str]) -> str:
     """The nearest labels: 'no pod has app=ngnix; 1 pod has app=nginx (running)'."""
     parts: list[str] = []
-    pods = ix.pods_by_ns.get(ns, [])
+    pods = ix.pods_in(ns)
     for k, v in sorted(selector.items()):
-        if ix.pods_by_label.get((ns, k, v)):
+        if ix.has_label(ns, k, v):
             continue
         parts.append(f"no pod has {k}={v}")
         values = Counter((p.metadata.labels or {})[k] for p in pods if k in (p.metadata.labels or {}))
         if values:
             close = get_close_matches(v, list(values), n=1, cutoff=0.5) or [values.most_common(1)[0][0]]
-            near = ix.pods_by_label[(ns, k, close[0])]
+            near = ix.pods_with(ns, k, close[0])
             parts.append(f"{_has(len(near))} {k}={close[0]} ({_phases(near)})")
             continue
         keys = {key for p in pods for key in (p.metadata.labels or {})}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
@@ -12,41 +14,42 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from ktui.kube.client import KubeError
-from ktui.resources import Pod, ref_of
+from ktui.resources import ref_of
 from ktui.ui.messages import DetailLoaded
 from ktui.ui.source import Source
 
 
 class DetailScreen(ModalScreen[None]):
-    """A pod's full YAML, read from the API server when opened."""
+    """An object's full YAML (pod, Service, Ingress, Deployment...), read from the API server when opened."""
 
     BINDINGS = [
         Binding("escape,q,d", "dismiss", "Close", id="detail.close"),
         Binding("y", "copy", "Copy YAML", id="detail.copy"),
     ]
 
-    def __init__(self, pod: Pod, source: Source) -> None:
+    def __init__(self, obj: Any, source: Source) -> None:
         super().__init__()
-        self.pod = pod
+        self.obj = obj
+        """The record whose server copy is shown."""
         self.source = source
         self.text = ""
         """The YAML once loaded."""
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="detail-scroll"):
-            yield Static(Text(f"Loading pod {self.pod.metadata.name}…", "dim"), id="detail-body")
+            what = f"{self.obj.kind.lower()} {self.obj.metadata.name}"
+            yield Static(Text(f"Loading {what}…", "dim"), id="detail-body")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one(
-            "#detail-scroll"
-        ).border_title = f"pod/{self.pod.metadata.name} (YAML, from the server)"
+        name = f"{self.obj.kind.lower()}/{self.obj.metadata.name}"
+        self.query_one("#detail-scroll").border_title = f"{name} (YAML, from the server)"
         self.query_one("#detail-scroll").focus()
         self._fetch()
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _fetch(self) -> None:
-        ref = ref_of(self.pod)
+        ref = ref_of(self.obj)
         try:
             text = self.source.object_yaml(ref)
         except KubeError as exc:

@@ -1,36 +1,40 @@
-"""The main screen: pod list, the selected pod's diagnosis, its events, logs and connection path, probes."""
+"""The main screen: a resource list (pods, services, ingresses, deployments, replicasets, nodes), the
+selection's diagnosis, its events, logs and connection path, and the probes.
+
+Every list is its own widget (``PodTable`` for pods, ``ObjectTable`` for the rest), mounted once and
+shown one at a time, so each keeps its cursor, filter and problems-only toggle when the view changes.
+"""
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Any
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
-from ktui.model.tables import PodRow, scoped_events
-from ktui.resources import ClusterSnapshot, Pod
+from ktui.model.object_rows import ObjectRow, objects_of
+from ktui.model.tables import PodRow
+from ktui.resources import ClusterSnapshot, Pod, ref_of
 from ktui.ui.keys import PANE_BINDINGS, PROBE_BINDINGS
 from ktui.ui.probe_keys import ProbeRunner
-from ktui.ui.screens import probe_control
-from ktui.ui.widgets.diagnosis_view import DiagnosisView, related_findings
+from ktui.ui.screens import lists, probe_control, side_panes, view_control
+from ktui.ui.views import VIEWS, View
+from ktui.ui.widgets.diagnosis_view import DiagnosisView
 from ktui.ui.widgets.events_view import EventsView
 from ktui.ui.widgets.log_pane import LogPane
+from ktui.ui.widgets.object_table import ObjectTable
 from ktui.ui.widgets.path_pane import PathPane
-from ktui.ui.widgets.pod_table import MARKS, PodTable
-from ktui.ui.widgets.status_bar import StatusBar, StatusInfo
+from ktui.ui.widgets.pod_table import PodTable
+from ktui.ui.widgets.status_bar import StatusBar, StatusInfo, connection_banner
 
 
-def _forbidden(forbidden: dict[str, str], verb_resource: str) -> str:
-    """The server's message for a refused read, if it was refused."""
-    return forbidden.get(verb_resource, "")
-
-
-class MainScreen(Screen[None]):
-    """Everything about the pods of one namespace (or all), live."""
+class MainScreen(probe_control.ProbeKeys, Screen[None]):
+    """Everything about the objects of one namespace (or all), live."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
     BINDINGS = [*PANE_BINDINGS, *PROBE_BINDINGS]
@@ -43,9 +47,12 @@ class MainScreen(Screen[None]):
         """The latest diagnosis."""
         self.status = StatusInfo()
         """What the status line shows."""
+        self.view: View = VIEWS[0]
+        """The resource view shown (pods first)."""
         self._pods: dict[str, Pod] = {}
         self._row: PodRow | None = None
-        self._had_pod = False
+        self._subject: str | None = None
+        self._tables: dict[str, ObjectTable] = {}
         self._forwards_seen: set[int] = set()
 
     def compose(self) -> ComposeResult:
@@ -53,8 +60,17 @@ class MainScreen(Screen[None]):
         yield Input(
             placeholder="filter: text, or a label selector (app=web, -l tier!=db); esc clears", id="filter"
         )
+        # k9s's prompt sits at the top, under the header: so does ours.
+        yield Input(
+            placeholder="po svc ing deploy rs no · ns NAME · ctx NAME · q   (→ completes, esc cancels)",
+            id="command",
+            suggester=view_control.CommandSuggester(lambda: view_control.words_for(self)),
+        )
         with Horizontal(id="body"):
             yield PodTable(id="pods")
+            for view in VIEWS[1:]:
+                self._tables[view.name] = ObjectTable(view.kind, id=f"list-{view.name}")
+                yield self._tables[view.name]
             with Vertical(id="side"):
                 yield DiagnosisView(id="diagnosis")
                 with TabbedContent(id="panes", initial="tab-events"):
@@ -76,6 +92,16 @@ class MainScreen(Screen[None]):
         """The pod list."""
         return self.query_one(PodTable)
 
+    def object_table(self, view: View) -> ObjectTable:
+        """The list of one non-pod view."""
+        # Kept, not queried: messages from a list can still arrive while the app tears the screen down.
+        return self._tables[view.name]
+
+    @property
+    def list_widget(self) -> PodTable | ObjectTable:
+        """The list of the current view."""
+        return self.table if self.view.kind == "Pod" else self.object_table(self.view)
+
     @property
     def log_pane(self) -> LogPane:
         """The logs pane."""
@@ -92,41 +118,38 @@ class MainScreen(Screen[None]):
         return self.query_one(ProbeRunner)
 
     def on_mount(self) -> None:
-        self.query_one("#filter").display = False
-        self.query_one("#log-search").display = False
-        self.query_one("#banner").display = False
+        for widget_id in ("#filter", "#log-search", "#banner", "#command"):
+            self.query_one(widget_id).display = False
+        for view in VIEWS:
+            table = self.table if view.kind == "Pod" else self.object_table(view)
+            table.border_title = f" {view.name} "
+            table.display = view == self.view
         self.log_pane.source = self.app.source  # type: ignore[attr-defined]
         self.table.focus()
         self._show_status()
 
     # ------------------------------------------------------------------ data in
 
-    def apply_snapshot(self, snapshot: ClusterSnapshot, diagnosis: Any, rows: tuple[PodRow, ...]) -> None:
-        """Take a new snapshot: diff-update the table (cursor kept by uid), refresh the side panes."""
+    def apply_objects(self, snapshot: ClusterSnapshot, objects: dict[str, tuple[ObjectRow, ...]]) -> None:
+        """Give every object list its rows (before ``apply_snapshot``; the cursors stay by uid)."""
+        lists.apply_objects(self, snapshot, objects)
+
+    def apply_snapshot(
+        self,
+        snapshot: ClusterSnapshot,
+        diagnosis: Any,
+        rows: tuple[PodRow, ...],
+        changed: frozenset[str] | None = None,
+    ) -> None:
+        """Take a new snapshot: move only the changed rows (``changed`` uids, None: diff), refresh panes."""
         self.snapshot, self.diagnosis = snapshot, diagnosis
         self._pods = {p.metadata.uid: p for p in snapshot.pods}
         table = self.table
-        table.show_namespace = self.status.namespace is None
-        pods_forbidden = _forbidden(snapshot.forbidden, "list pods")
-        if pods_forbidden:
-            table.empty_message = f"Cannot list pods (forbidden): {pods_forbidden}"
-        elif self.status.namespace is None:
-            table.empty_message = "No pods in any namespace."
-        else:
-            table.empty_message = f'No pods in namespace "{self.status.namespace}".'
-        if table.filter_query and not rows:
-            table.empty_message = "No pods match the filter."
-        table.set_rows(rows)
-        if table.total and not table.rows:
-            table.empty_message = (
-                "No pods match the filter (esc clears it)."
-                if table.filter_query
-                else ("No problems: every pod is healthy (! shows all).")
-            )
-            table.refresh()
+        table.set_rows(rows, changed)  # apply_pods' own set_rows of the same tuple is then a no-op
+        lists.apply_pods(self, snapshot, rows)
         self._row = table.cursor_row
         self._update_side()
-        self._show_status()
+        self._show_status(if_changed=True)
         if snapshot.synced:
             self.query_one("#banner").display = False
         else:
@@ -142,94 +165,103 @@ class MainScreen(Screen[None]):
         never_listed = self.snapshot is None or not self.snapshot.synced
         if state in ("unreachable", "reconnecting", "connecting") and never_listed:
             app: Any = self.app
-            text = Text()
-            if state == "unreachable":
-                text.append("Cannot reach the cluster\n\n", "bold red")
-            else:
-                text.append("Connecting…\n\n", "bold")
-            text.append("context  ", "dim")
-            text.append(f"{app.source.context}\n")
-            text.append("server   ", "dim")
-            text.append(f"{app.source.server}\n\n")
-            if message:
-                text.append(message + "\n\n", "yellow")
-            text.append(
-                "Retrying on its own; this screen goes away as soon as the cluster answers.\n"
-                "q quits, : or ctrl+p opens the command palette (switch context).",
-                "dim",
-            )
+            text = connection_banner(app.source.context, app.source.server, state, message)
             banner.update(text)
             banner.display = True
         else:
             banner.display = False
         self._show_status()
 
-    def _show_status(self) -> None:
-        app: Any = self.app
-        info = self.status
-        info.context = app.source.context
-        info.namespace = app.source.namespace
-        info.readonly = bool(getattr(app, "readonly", False))
+    def _show_status(self, if_changed: bool = False) -> None:
+        """Redraw the status line; ``if_changed``: only if the pod figures it shows changed."""
         table = self.table
-        info.pods, info.shown = table.total, len(table.rows)
-        info.query, info.problems_only = table.filter_query, table.problems_only
-        counts: dict[str, int] = {}
-        for row in table._rows:
-            counts[row.severity] = counts.get(row.severity, 0) + 1
-        info.counts = counts
-        self.query_one(StatusBar).show(info)
+        # Redrawing is a layout pass: under a watch storm most snapshots change no figure shown.
+        seen = (self.view.name, table.total, len(table.rows), table.filter_query, table.problems_only,
+                tuple(sorted(table.counts.items())))
+        if if_changed and self.view.kind == "Pod" and seen == getattr(self, "_status_seen", None):
+            return
+        self._status_seen = seen
+        with suppress(NoMatches):  # a forward closed while the app quits: the lists are already gone
+            self.query_one(StatusBar).show(lists.fill_status(self, self.status))
 
-    # ------------------------------------------------------------------ selection
+    # ------------------------------------------------------------------ views and selection
+
+    def switch_view(self, view: View, *, query: str | None = None) -> None:
+        """Show another resource list (its cursor, filter and toggles as they were left)."""
+        lists.switch_view(self, view, query)
+        self._update_side()
+        self._show_status()
+        self.refresh_bindings()
+
+    @property
+    def pod_row(self) -> PodRow | None:
+        """The pod list's cursor row (kept while another view is shown)."""
+        return self._row
+
+    @property
+    def object_row(self) -> ObjectRow | None:
+        """The cursor row of the current object view (None in the pods view)."""
+        return None if self.view.kind == "Pod" else self.object_table(self.view).cursor_row
+
+    @property
+    def selected_pod(self) -> Pod | None:
+        """The pod under the cursor in the pods view."""
+        if self.view.kind != "Pod" or self._row is None:
+            return None
+        return self._pods.get(self._row.uid)
+
+    @property
+    def selected_object(self) -> Any:
+        """The Service, Ingress, Deployment, ReplicaSet or Node under the cursor (None in the pods view)."""
+        row = self.object_row
+        if row is None or self.snapshot is None:
+            return None
+        key = (row.namespace, row.name)
+        return next((o for o in objects_of(self.snapshot, row.kind)
+                     if (o.metadata.namespace, o.metadata.name) == key), None)
+
+    @property
+    def subject(self) -> Any:
+        """Whatever is selected in the current view (a Pod or another object), or None."""
+        return self.selected_pod if self.view.kind == "Pod" else self.selected_object
 
     @on(PodTable.Highlighted)
     def _highlighted(self, event: PodTable.Highlighted) -> None:
         self._row = event.row
-        self._update_side()
+        if self.view.kind == "Pod":
+            self._update_side()
+
+    @on(ObjectTable.Highlighted)
+    def _object_highlighted(self, event: ObjectTable.Highlighted) -> None:
+        if event.table is self.list_widget:
+            self._update_side()
+
+    @on(ObjectTable.Opened)
+    def _opened(self, event: ObjectTable.Opened) -> None:
+        view_control.open_row(self, event.row)
 
     def _update_side(self) -> None:
-        row, snapshot = self._row, self.snapshot
-        pod = self._pods.get(row.uid) if row else None
-        diagnosis_view = self.query_one(DiagnosisView)
-        events_view = self.query_one(EventsView)
-        if (pod is not None) != self._had_pod:
-            self._had_pod = pod is not None
-            self.refresh_bindings()  # the probe keys grey out without a pod
-        if row is None or pod is None or snapshot is None:
-            diagnosis_view.show_message(Text("No pod selected.", "dim"))
-            events_view.show([], subject="no pod")
-            self.log_pane.set_pod(None)
-            self._update_path()
-            return
-        findings = tuple(self.diagnosis.for_uid(row.uid)) if self.diagnosis is not None else ()
-        title = Text()
-        title.append(MARKS.get(row.severity, "?") + " ", _SEVERITY_STYLE.get(row.severity, ""))
-        title.append(f"{row.namespace}/{row.name}" if self.status.namespace is None else row.name, "bold")
-        title.append(f"  {row.status}", _SEVERITY_STYLE.get(row.severity, ""))
-        title.append(f"  {row.ready} ready  {row.restarts} restarts  on {row.node}\n", "dim")
-        diagnosis_view.show(title, findings, related=related_findings(self.diagnosis, snapshot, pod))
-        events_view.show(
-            scoped_events(snapshot, pod),
-            subject=f"pod {row.name}",
-            forbidden=_forbidden(snapshot.forbidden, "list events"),
-        )
-        self.log_pane.set_pod(pod)
-        self._update_path()
+        subject = self.subject
+        key = f"{self.view.name}/{subject.metadata.uid}" if subject is not None else None
+        if key != self._subject:
+            self._subject = key
+            self.refresh_bindings()  # the probe keys depend on what is selected
+        with suppress(NoMatches):  # the panes are gone while the app quits
+            side_panes.show_selection(self)
 
-    def _update_path(self) -> None:
+    def update_path(self) -> None:
         """Recompute the path only while its tab is the active one (it is cheap, not free)."""
         if self.query_one(TabbedContent).active != "tab-path" or self.snapshot is None:
             return
         app: Any = self.app
-        self.path_pane.show_pod(self.snapshot, self.selected_pod, app.book.results())
+        subject = self.subject
+        ref = ref_of(subject) if subject is not None else None
+        self.path_pane.show_ref(self.snapshot, ref, app.book.results())
 
-    @property
-    def selected_pod(self) -> Pod | None:
-        """The pod under the cursor."""
-        return self._pods.get(self._row.uid) if self._row else None
-
-    # ------------------------------------------------------------------ filter
+    # ------------------------------------------------------------------ filter and command prompt
 
     @on(PodTable.FilterRequested)
+    @on(ObjectTable.FilterRequested)
     def _open_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
@@ -237,12 +269,26 @@ class MainScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_query(event.value)
+        self.list_widget.set_query(event.value)
         self._show_status()
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self) -> None:
-        self.table.focus()
+        self.list_widget.focus()
+
+    def action_command_prompt(self) -> None:
+        """Open the `:` prompt (views, namespaces, contexts)."""
+        box = self.query_one("#command", Input)
+        box.value = ""
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#command")
+    def _command_submitted(self, event: Input.Submitted) -> None:
+        box = self.query_one("#command", Input)
+        box.display = False
+        self.list_widget.focus()
+        view_control.run_command(self, event.value)
 
     def watch_problems(self) -> None:
         self._show_status()
@@ -254,6 +300,9 @@ class MainScreen(Screen[None]):
 
     def action_show_logs(self, previous: bool) -> None:
         """Open the logs pane on the selected pod (its previous container with `p`)."""
+        if self.view.kind != "Pod":
+            self.notify("Logs are per pod: Enter lists the pods behind this object", severity="warning")
+            return
         pane = self.log_pane
         pane.previous = previous
         self._set_panes_visible(True)
@@ -272,47 +321,20 @@ class MainScreen(Screen[None]):
         """Open the connection path pane."""
         self._set_panes_visible(True)
         self.query_one(TabbedContent).active = "tab-path"
-        self._update_path()
+        self.update_path()
         self.path_pane.focus()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Probe keys: greyed out (None) in --readonly, without a cluster, or without a pod."""
+        """Probe keys greyed out (None) in --readonly, without a cluster or a target; logs only for pods."""
         if action in ("probe", "forward"):
             runners = self.query(ProbeRunner)  # empty while the screen is still composing
-            enabled = bool(runners) and runners.first().enabled
-            return True if enabled and self.selected_pod is not None else None
+            if not (runners and runners.first().enabled):
+                return None
+            kind = str(parameters[0]) if parameters else "Forward"
+            return True if probe_control.available(self, kind) else None
+        if action == "show_logs":
+            return True if self.view.kind == "Pod" else None
         return True
-
-    def action_probe(self, kind: str) -> None:
-        """Probe the selected pod ("Pod"), the Services in front of it, or the Ingresses routing to it."""
-        probe_control.probe(self, kind)
-
-    def action_forward(self) -> None:
-        """Port-forward 127.0.0.1 to a port of the selected pod."""
-        probe_control.forward(self)
-
-    def action_close_forwards(self) -> None:
-        """Close every port-forward."""
-        self.runner.close_forwards()
-        self.path_pane.show_forwards(())
-        self.status.forwards = 0
-        self._show_status()
-        self.notify("Port-forwards closed", timeout=3)
-
-    @on(ProbeRunner.Started)
-    def _probe_started(self, message: ProbeRunner.Started) -> None:
-        self.path_pane.probe_started(message.key, message.what)
-
-    @on(ProbeRunner.Finished)
-    def _probe_finished(self, message: ProbeRunner.Finished) -> None:
-        self.path_pane.probe_finished(message.key)
-        probe_control.finished(self, message.result)
-        self._update_path()
-
-    @on(ProbeRunner.ForwardChanged)
-    def _forward_changed(self, message: ProbeRunner.ForwardChanged) -> None:
-        probe_control.forward_changed(self, message, self._forwards_seen)
-        self._show_status()
 
     def action_show_diagnosis(self) -> None:
         """Show (and focus) the diagnosis."""
@@ -321,7 +343,7 @@ class MainScreen(Screen[None]):
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self._update_path()
+        self.update_path()
         pane = self.log_pane
         pane.active = event.pane.id == "tab-logs"
         if pane.active:
@@ -330,49 +352,42 @@ class MainScreen(Screen[None]):
             pane.stop_reading()
 
     def action_back(self) -> None:
-        """Close the search or filter box, or go back to the pod list."""
+        """Close the prompt, search or filter box, or go back to the list."""
         search = self.query_one("#log-search", Input)
         box = self.query_one("#filter", Input)
-        if search.display:
+        command = self.query_one("#command", Input)
+        table = self.list_widget
+        if command.display:
+            command.display = False
+            table.focus()
+        elif search.display:
             self.log_pane.close_search()
-        elif box.display and (self.focused is box or not self.table.has_focus):
+        elif box.display and (self.focused is box or not table.has_focus):
             box.value = ""
             box.display = False
-            self.table.focus()
+            table.focus()
         elif box.display:
             box.value = ""
             box.display = False
         else:
             self._set_panes_visible(False)
-            self.table.focus()
+            table.focus()
 
     def action_detail(self) -> None:
-        """Show the selected pod's YAML as the server has it."""
+        """Show the selected object's YAML as the server has it."""
         from ktui.ui.screens.detail import DetailScreen
 
-        pod = self.selected_pod
-        if pod is None:
-            self.notify("No pod selected", severity="warning")
+        subject = self.subject
+        if subject is None:
+            self.notify("Nothing selected", severity="warning")
             return
-        self.app.push_screen(DetailScreen(pod, self.app.source))  # type: ignore[attr-defined]
+        self.app.push_screen(DetailScreen(subject, self.app.source))  # type: ignore[attr-defined]
 
     def action_copy(self) -> None:
         """Offer what to copy: log lines, the diagnosis, or one of its kubectl commands."""
         from ktui.ui.screens.pickers import CopyPicker
 
-        choices: list[tuple[str, str]] = []
-        selected = self.get_selected_text()
-        if selected:
-            choices.append(("the selected text", selected))
-        if self.log_pane.active and self.has_class("-panes") and self.log_pane.view.line_count:
-            choices.append(("log lines on screen (or the current match)", self.log_pane.copy_text()))
-        findings = self.query_one(DiagnosisView).findings
-        if findings:
-            from ktui.ui.widgets.diagnosis_view import findings_as_plain_text
-
-            choices.append(("the diagnosis", findings_as_plain_text(findings)))
-            for finding in findings:
-                choices.extend((f"$ {command}", command) for command in finding.commands)
+        choices = side_panes.copy_choices(self)
         if not choices:
             self.notify("Nothing to copy", severity="warning")
             return
@@ -385,6 +400,3 @@ class MainScreen(Screen[None]):
         app: Any = self.app
         names = sorted({n.metadata.name for n in (self.snapshot.namespaces if self.snapshot else ())})
         app.push_screen(NamespacePicker(names, app.source.namespace), app.switch_namespace)
-
-
-_SEVERITY_STYLE = {"error": "bold red", "warning": "bold yellow", "unknown": "bold magenta", "info": "green"}

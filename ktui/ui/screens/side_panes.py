@@ -156,3 +156,22 @@ def _show_object(screen: MainScreen) -> None:
         subject=f"{row.kind.lower()} {row.name}",
         forbidden=_forbidden(snapshot, "list events"),
     )
+
+
+def copy_choices(screen: MainScreen) -> list[tuple[str, str]]:
+    """What `y` offers: selected text, log lines on screen, the diagnosis, each kubectl command."""
+    from ktui.ui.widgets.diagnosis_view import findings_as_plain_text
+
+    choices: list[tuple[str, str]] = []
+    selected = screen.get_selected_text()
+    if selected:
+        choices.append(("the selected text", selected))
+    logs = screen.log_pane
+    if logs.active and screen.has_class("-panes") and logs.view.line_count:
+        choices.append(("log lines on screen (or the current match)", logs.copy_text()))
+    findings = screen.query_one(DiagnosisView).findings
+    if findings:
+        choices.append(("the diagnosis", findings_as_plain_text(findings)))
+        for finding in findings:
+            choices.extend((f"$ {command}", command) for command in finding.commands)
+    return choices

@@ -107,7 +107,7 @@ def findings_as_plain_text(findings: Sequence[Any]) -> str:
 
 
 class DiagnosisView(VerticalScroll, can_focus=True):
-    """Scrollable findings of the pod under the cursor."""
+    """Scrollable findings of the object under the cursor."""
 
     BINDING_GROUP_TITLE = "Diagnosis"
 
@@ -121,10 +121,15 @@ class DiagnosisView(VerticalScroll, can_focus=True):
         yield Static(Text("Select a pod to see what is wrong with it.", "dim"), id="diagnosis-body")
 
     def show(
-        self, title: Text, findings: Sequence[Any], extra: Text | None = None, related: Sequence[Any] = ()
+        self,
+        title: Text,
+        findings: Sequence[Any],
+        extra: Text | None = None,
+        related: Sequence[Any] = (),
+        related_title: str = "In front of this pod (c shows the path)",
     ) -> None:
-        """Show a pod's findings under a title line, then those of the objects in front of it."""
-        key = (title.plain, tuple(findings), extra.plain if extra else None, tuple(related))
+        """Show an object's findings under a title line, then those of the objects related to it."""
+        key = (title.plain, tuple(findings), extra.plain if extra else None, tuple(related), related_title)
         if key == self._key:
             return
         scroll_home = self._key is None or (isinstance(self._key, tuple) and self._key[0] != title.plain)
@@ -136,7 +141,7 @@ class DiagnosisView(VerticalScroll, can_focus=True):
         if not findings:
             parts.append(Text("No diagnosis yet.", "dim"))
         if related:
-            parts.append(Text("In front of this pod (c shows the path)", "bold reverse"))
+            parts.append(Text(related_title, "bold reverse"))
         for finding in related:
             subject = finding.subject
             parts.append(Text(f"{subject.kind} {subject.name}", "bold underline"))

@@ -14,6 +14,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
@@ -29,6 +30,9 @@ TAIL_CHOICES: tuple[int | None, ...] = (200, 1000, 5000, None)
 
 BATCH_QUEUE_LIMIT = 20
 """Back-pressure: a follow worker waits while this many messages are queued (toolong's approach)."""
+
+HEADER_EVERY = 0.25
+"""Seconds between header redraws (its line count) while a followed log streams in."""
 
 
 class LogPane(Vertical):
@@ -60,6 +64,7 @@ class LogPane(Vertical):
         self.active = False
         """Whether the pane is on screen (reads happen only then)."""
         self._loaded_key: tuple[str, ...] | None = None
+        self._header_timer: Timer | None = None
         self._stop = threading.Event()
         self.notice = ""
         """Why there are no lines, when there are none."""
@@ -170,12 +175,19 @@ class LogPane(Vertical):
 
     @on(LogsAppended)
     def _appended(self, event: LogsAppended) -> None:
+        # Called per network read (hundreds a second in a flood): only queue the lines; the view
+        # takes them in once per frame and the header follows a few times a second.
         event.stop()
-        if event.key == self._loaded_key:
-            self.view.write_lines(event.lines)
-            if self.view.line_count:
+        if event.key == self._loaded_key and event.lines:
+            self.view.append_lines(event.lines)
+            if self.notice:
                 self._set_notice("")
-            self._render_header()
+            if self._header_timer is None:
+                self._header_timer = self.set_timer(HEADER_EVERY, self._header_tick, name="log-header")
+
+    def _header_tick(self) -> None:
+        self._header_timer = None
+        self._render_header()
 
     @on(LogsUnavailable)
     def _unavailable(self, event: LogsUnavailable) -> None:
@@ -307,6 +319,5 @@ class LogPane(Vertical):
     def copy_text(self) -> str:
         """What `y` copies here: the current match's line, else the visible lines."""
         view = self.view
-        if view.match_count and view.current_match >= 0:
-            return view.lines[view._matches[view.current_match]]
-        return view.visible_text()
+        current = view.current_match_text()
+        return current if current is not None else view.visible_text()

@@ -60,7 +60,8 @@ def layout(
         widest = max(
             (cell_len(r.namespace if name == "NAMESPACE" else r.cells[offset]) for r in rows), default=0
         )
-        cols.append((name, min(max(len(name), widest), MAX_WIDTH.get(name, 24 if name == "NAMESPACE" else 40))))
+        cap = MAX_WIDTH.get(name, 24 if name == "NAMESPACE" else 40)
+        cols.append((name, min(max(len(name), widest), cap)))
 
     def used() -> int:
         # The mark takes 2 cells; each column one separating space.
@@ -90,7 +91,9 @@ class ObjectTable(ScrollView, can_focus=True):
         Binding(
             "enter", "open", "Pods", id="objects.open", tooltip="List the pods behind it (its selector)"
         ),
-        Binding("slash", "open_filter", "Filter", id="objects.filter", tooltip="Filter by text or -l selector"),
+        Binding(
+            "slash", "open_filter", "Filter", id="objects.filter", tooltip="Filter by text or -l selector"
+        ),
         Binding(
             "exclamation_mark",
             "toggle_problems",
@@ -149,6 +152,7 @@ class ObjectTable(ScrollView, can_focus=True):
         self.kind = kind
         """The kind listed (a key of COLUMNS)."""
         self._rows: tuple[ObjectRow, ...] = ()
+        self._counts: dict[str, int] = {}
         self._view: list[ObjectRow] = []
         self._index: dict[str, int] = {}
         self._cursor = 0
@@ -180,6 +184,11 @@ class ObjectTable(ScrollView, can_focus=True):
         return len(self._rows)
 
     @property
+    def counts(self) -> dict[str, int]:
+        """Rows per severity before filtering."""
+        return self._counts
+
+    @property
     def filter_query(self) -> str:
         """The filter bar's text."""
         return self._query
@@ -194,6 +203,9 @@ class ObjectTable(ScrollView, can_focus=True):
         if rows == self._rows:
             return  # a snapshot that changed only pods: nothing to redraw here
         self._rows = rows
+        self._counts = {}
+        for row in rows:
+            self._counts[row.severity] = self._counts.get(row.severity, 0) + 1
         self._rebuild()
 
     def set_query(self, query: str) -> None:

@@ -2,14 +2,15 @@
 
 Only visible lines are rendered (``render_line``), each from a Strip cached by the row's value, so
 20,000 rows paint as fast as 50 and a changed row costs one Strip. DataTable is not used: it
-re-measures every cell after an update (~200 ms at 20k rows, performance.md §3). The cursor is
-kept by uid, so rows that move or change under a watch update do not take the cursor with them.
+re-measures every cell after an update (~200 ms at 20k rows, performance.md §3). The data is kept
+in order incrementally (``pod_order``): a snapshot moves only its changed rows, and only the
+visible lines they touch are repainted. The cursor is kept by uid, so rows that move or change
+under a watch update do not take the cursor with them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 
 from rich.cells import cell_len
 from rich.style import Style
@@ -22,21 +23,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ktui.model.tables import SORT_KEYS, PodRow, RowFilter, SelectorError, sort_rows
+from ktui.model.tables import SORT_KEYS, PodRow
+from ktui.ui.widgets.pod_order import Dirty, PodOrder
 
 MARKS = {"error": "✖", "warning": "▲", "unknown": "?", "info": "✔"}
 """Verdict mark per severity."""
-
-
-@dataclass(frozen=True)
-class _Layout:
-    """Column widths for the current data and width."""
-
-    namespace: int
-    name: int
-    status: int
-    restarts: int
-    node: int
 
 
 class PodTable(ScrollView, can_focus=True):
@@ -98,32 +89,38 @@ class PodTable(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._rows: tuple[PodRow, ...] = ()
-        self._view: list[PodRow] = []
-        self._index: dict[str, int] = {}
+        self._order = PodOrder()
+        self._last_rows: Sequence[PodRow] | None = None
         self._cursor = 0
         self._cursor_uid: str | None = None
         self._pinned = False
-        self._filter = RowFilter()
         self._filter_query = ""
-        self._layout = _Layout(9, 4, 6, 8, 4)
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
+        self._styles: dict[str, Style] = {}
         self.empty_message = "Loading pods…"
         """What the table says when it has no rows to show."""
-        self.filter_error = ""
-        """Why the current filter is invalid, if it is."""
 
     # ------------------------------------------------------------------ data
 
     @property
     def rows(self) -> Sequence[PodRow]:
         """The rows shown, in display order."""
-        return self._view
+        return self._order.view
+
+    @property
+    def _rows(self) -> Sequence[PodRow]:
+        # Every row before filtering (the bench's duplicate check reads it).
+        return self._order.all
 
     @property
     def total(self) -> int:
         """Number of rows before filtering."""
-        return len(self._rows)
+        return len(self._order.by_uid)
+
+    @property
+    def counts(self) -> Mapping[str, int]:
+        """Rows per severity before filtering, kept as rows change (no recount per snapshot)."""
+        return self._order.counts
 
     @property
     def filter_query(self) -> str:
@@ -131,66 +128,71 @@ class PodTable(ScrollView, can_focus=True):
         return self._filter_query
 
     @property
+    def filter_error(self) -> str:
+        """Why the current filter is invalid, if it is."""
+        return self._order.error
+
+    @property
     def cursor_row(self) -> PodRow | None:
         """The highlighted row."""
-        return self._view[self._cursor] if self._view else None
+        view = self._order.view
+        return view[self._cursor] if view else None
 
-    def set_rows(self, rows: tuple[PodRow, ...]) -> None:
-        """Replace the data (a new snapshot); the cursor stays on the same uid."""
-        self._rows = rows
-        self._rebuild()
+    def set_rows(self, rows: Sequence[PodRow], changed: frozenset[str] | None = None) -> None:
+        """Take a new snapshot's rows; only rows in ``changed`` (None: those that differ) move."""
+        if rows is self._last_rows:
+            return  # the same snapshot's rows again: nothing can have changed
+        self._last_rows = rows
+        self._apply(self._order.replace(rows, changed))
 
     def set_query(self, query: str) -> None:
         """Filter by a filter-bar query (text, or a ``-l`` / ``k=v`` label selector)."""
         self._filter_query = query
-        self._rebuild()
+        self._order.set_filter(query, self.problems_only)
+        self._apply(Dirty(lo=0, resized=True, everything=True))
 
     def watch_problems_only(self) -> None:
-        self._rebuild()
+        self.set_query(self._filter_query)
 
     def watch_sort_key(self) -> None:
-        self._rebuild()
+        self._resort()
 
     def watch_sort_reverse(self) -> None:
-        self._rebuild()
+        self._resort()
 
     def watch_show_namespace(self) -> None:
-        self._rebuild()
-
-    def _rebuild(self) -> None:
-        self._filter = RowFilter.parse(self._filter_query, self.problems_only)
-        try:
-            shown = self._filter.apply(self._rows)
-            self.filter_error = ""
-        except SelectorError as exc:
-            shown = list(self._rows)
-            self.filter_error = str(exc)
-        self._view = sort_rows(shown, self.sort_key, self.sort_reverse)
-        self._index = {row.uid: i for i, row in enumerate(self._view)}
-        previous_uid = self._cursor_uid
-        # Until the user moves, the cursor stays on the top row (the worst problem), so the first
-        # screen explains the first failure; after that it follows its pod wherever the pod moves.
-        if self._pinned and previous_uid is not None and previous_uid in self._index:
-            self._cursor = self._index[previous_uid]
-        else:
-            self._cursor = min(self._cursor, max(len(self._view) - 1, 0))
-        self._layout = self._measure()
-        self.virtual_size = Size(self.size.width, len(self._view) + 1)
-        self._announce()
-        self._scroll_to_cursor()
         self.refresh()
 
-    def _measure(self) -> _Layout:
-        view = self._view
+    def _resort(self) -> None:
+        self._order.set_sort(self.sort_key, self.sort_reverse)
+        self._apply(Dirty(lo=0, everything=True))
+
+    def _apply(self, dirty: Dirty) -> None:
+        """Put the cursor back on its pod and repaint only the visible lines that changed."""
+        view = self._order.view
+        old_cursor = self._cursor
+        # Until the user moves, the cursor stays on the top row (the worst problem), so the first
+        # screen explains the first failure; after that it follows its pod wherever the pod moves.
+        at = self._order.index_of(self._cursor_uid) if self._pinned and self._cursor_uid else None
+        self._cursor = at if at is not None else min(self._cursor, max(len(view) - 1, 0))
+        if dirty.resized:
+            self.virtual_size = Size(self.size.width, len(view) + 1)
+        self._announce()
+        self._scroll_to_cursor()
+        if dirty.everything:
+            self.refresh()
+            return
+        top = int(self.scroll_y)
+        bottom = top + max(self.size.height - 1, 1) - 1
+        if self._cursor != old_cursor:
+            for index in (old_cursor, self._cursor):
+                if top <= index <= bottom:
+                    self.refresh_lines(index + 1)
+        span = dirty.touches(top, bottom)
+        if span is not None:
+            self.refresh_lines(span[0] + 1, span[1] - span[0] + 1)  # line 0 is the header
         if not view:
-            return _Layout(9, 4, 6, 8, 4)
-        return _Layout(
-            namespace=max(9, max(len(r.namespace) for r in view)),
-            name=max(4, max(cell_len(r.name) for r in view)),
-            status=max(6, max(len(r.status) for r in view)),
-            restarts=max(8, max(len(r.restarts) for r in view)),
-            node=max(4, max(len(r.node) for r in view)),
-        )
+            self.refresh()  # the empty message
 
     def _announce(self) -> None:
         row = self.cursor_row
@@ -203,22 +205,25 @@ class PodTable(ScrollView, can_focus=True):
 
     def move_to(self, index: int) -> None:
         """Put the cursor on a display index (from then on it follows that pod by uid)."""
-        if not self._view:
+        view = self._order.view
+        if not view:
             return
         self._pinned = True
         old = self._cursor
-        self._cursor = max(0, min(index, len(self._view) - 1))
+        self._cursor = max(0, min(index, len(view) - 1))
         if old != self._cursor:
-            self.refresh_lines(old - int(self.scroll_y) + 1)
-            self.refresh_lines(self._cursor - int(self.scroll_y) + 1)
+            # Lines are in virtual coordinates (refresh_lines subtracts the scroll); 0 is the header.
+            self.refresh_lines(old + 1)
+            self.refresh_lines(self._cursor + 1)
         self._scroll_to_cursor()
         self._announce()
 
     def select_uid(self, uid: str) -> bool:
         """Put the cursor on a pod by uid; False when it is not shown."""
-        if uid not in self._index:
+        index = self._order.index_of(uid)
+        if index is None:
             return False
-        self.move_to(self._index[uid])
+        self.move_to(index)
         return True
 
     def _scroll_to_cursor(self) -> None:
@@ -239,7 +244,7 @@ class PodTable(ScrollView, can_focus=True):
 
     def action_edge(self, end: int) -> None:
         """Go to the first or last row."""
-        self.move_to(len(self._view) - 1 if end else 0)
+        self.move_to(len(self._order.view) - 1 if end else 0)
 
     def action_open_filter(self) -> None:
         """Ask the screen to open the filter bar."""
@@ -265,18 +270,27 @@ class PodTable(ScrollView, can_focus=True):
             self.move_to(int(self.scroll_y) + y - 1)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self._view) + 1)
+        self.virtual_size = Size(self.size.width, len(self._order.view) + 1)
         self._cache.clear()
         self._scroll_to_cursor()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
+        self._styles.clear()
+
+    def _style(self, component: str) -> Style:
+        """A component's style (the widget's own for ""), resolved once per style change, not per row."""
+        style = self._styles.get(component)
+        if style is None:
+            style = self.rich_style if not component else self.get_component_rich_style(component)
+            self._styles[component] = style
+        return style
 
     # ------------------------------------------------------------------ rendering
 
     def _columns(self, width: int) -> list[tuple[str, int]]:
-        lay = self._layout
+        lay = self._order.widths
         fixed = [("READY", 5), ("STATUS", lay.status), ("RESTARTS", lay.restarts), ("AGE", 7)]
         cols: list[tuple[str, int]] = []
         if self.show_namespace:
@@ -304,7 +318,7 @@ class PodTable(ScrollView, can_focus=True):
         """Line 0 is the header; the rest are rows from the scroll offset."""
         width = self.size.width
         cols = self._columns(width)
-        base = self.rich_style
+        base = self._style("")
         if y == 0:
             key: tuple[object, ...] = ("header", tuple(cols), width, self.sort_key, self.sort_reverse)
             strip = self._cache.get(key)
@@ -313,17 +327,18 @@ class PodTable(ScrollView, can_focus=True):
                 self._cache[key] = strip
             return strip
         index = int(self.scroll_y) + y - 1
-        if not self._view:
+        view = self._order.view
+        if not view:
             if y == 2:
                 text = Text(
                     "  " + (self.filter_error or self.empty_message),
-                    style=self.get_component_rich_style("pod-table--message"),
+                    style=self._style("pod-table--message"),
                 )
                 return Strip(text.render(self.app.console), text.cell_len).crop_extend(0, width, base)
             return Strip.blank(width, base)
-        if index >= len(self._view):
+        if index >= len(view):
             return Strip.blank(width, base)
-        row = self._view[index]
+        row = view[index]
         selected = index == self._cursor
         key = (row, selected, self.has_focus, tuple(cols), width)
         strip = self._cache.get(key)
@@ -333,7 +348,7 @@ class PodTable(ScrollView, can_focus=True):
         return strip
 
     def _render_header(self, cols: list[tuple[str, int]], width: int) -> Strip:
-        style = self.get_component_rich_style("pod-table--header")
+        style = self._style("pod-table--header")
         text = Text("  ", style=style)
         arrow = "↓" if not self.sort_reverse else "↑"
         sort_col = {
@@ -349,10 +364,10 @@ class PodTable(ScrollView, can_focus=True):
         return Strip(text.render(self.app.console), text.cell_len).crop_extend(0, width, style)
 
     def _render_row(self, row: PodRow, cols: list[tuple[str, int]], width: int, selected: bool) -> Strip:
-        severity_style = self.get_component_rich_style(
+        severity_style = self._style(
             f"pod-table--{row.severity}" if row.severity in MARKS else "pod-table--unknown"
         )
-        base = self.rich_style
+        base = self._style("")
         text = Text(no_wrap=True, end="")
         text.append(MARKS.get(row.severity, "?") + " ", severity_style)
         values = {
@@ -364,7 +379,7 @@ class PodTable(ScrollView, can_focus=True):
             "AGE": row.age,
             "NODE": row.node,
         }
-        dim = self.get_component_rich_style("pod-table--dim")
+        dim = self._style("pod-table--dim")
         for name, w in cols:
             value = values[name]
             if cell_len(value) > w:
@@ -378,7 +393,7 @@ class PodTable(ScrollView, can_focus=True):
                 text.append(cell)
         line_style = base
         if selected:
-            cursor = self.get_component_rich_style("pod-table--cursor")
+            cursor = self._style("pod-table--cursor")
             if not self.has_focus:
                 cursor = cursor + Style(dim=False)
             text.stylize(cursor)

@@ -33,6 +33,10 @@ class StatusInfo:
     readonly: bool = False
     forwards: int = 0
     """Port-forwards alive."""
+    view: str = "pods"
+    """The resource view shown: its objects are what ``pods``, ``shown`` and ``counts`` count."""
+    selector: str = ""
+    """The label selector the pods are listed with (``ktui -l``)."""
 
 
 def status_text(info: StatusInfo) -> Text:
@@ -49,7 +53,8 @@ def status_text(info: StatusInfo) -> Text:
     if info.forbidden:
         text.append(f"  ⚠ {info.forbidden} forbidden", "bold yellow")
     text.append("  │ ", "dim")
-    text.append(f"{info.pods} pods", "bold")
+    noun = info.view if info.pods != 1 else {"ingresses": "ingress"}.get(info.view, info.view.rstrip("s"))
+    text.append(f"{info.pods} {noun}", "bold")
     if info.shown != info.pods:
         text.append(f" ({info.shown} shown)", "dim")
     errors, warnings = info.counts.get("error", 0), info.counts.get("warning", 0)
@@ -60,6 +65,9 @@ def status_text(info: StatusInfo) -> Text:
     text.append(f"▲ {warnings}", "bold yellow" if warnings else "dim")
     if unknown:
         text.append(f"  ? {unknown}", "bold magenta")
+    if info.selector:
+        text.append("  -l ", "dim")
+        text.append(info.selector, "bold")
     if info.problems_only:
         text.append("  [problems only]", "bold")
     if info.query:
@@ -71,6 +79,27 @@ def status_text(info: StatusInfo) -> Text:
         text.append("  readonly", "dim")
     if info.state != "live" and info.message:
         text.append(f"  ({info.message})", "dim")
+    return text
+
+
+def connection_banner(context: str, server: str, state: str, message: str) -> Text:
+    """The screen shown before any data while the cluster cannot be reached (or is being reached)."""
+    text = Text()
+    if state == "unreachable":
+        text.append("Cannot reach the cluster\n\n", "bold red")
+    else:
+        text.append("Connecting…\n\n", "bold")
+    text.append("context  ", "dim")
+    text.append(f"{context}\n")
+    text.append("server   ", "dim")
+    text.append(f"{server}\n\n")
+    if message:
+        text.append(message + "\n\n", "yellow")
+    text.append(
+        "Retrying on its own; this screen goes away as soon as the cluster answers.\n"
+        "q quits, :ctx NAME or ctrl+p switches to another context.",
+        "dim",
+    )
     return text
 
 

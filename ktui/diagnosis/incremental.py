@@ -1,0 +1,416 @@
+"""DiagnosisEngine: a Diagnosis per snapshot, re-judging only the objects a change can affect.
+
+A full pass judges everything (the first snapshot, a relist, a snapshot from elsewhere). After it,
+a snapshot that carries the store's change set (``snapshot.changes`` since the version judged last)
+is judged incrementally: the index takes the changed records; what is judged again is
+- the changed objects, and objects whose probe results changed;
+- pods not judged from their record alone ("slow" pods: not Running-and-Ready) whose inputs
+  changed: their events, their node, the ConfigMaps/Secrets/ServiceAccounts/claims of their
+  namespace, cluster-wide kinds, logs, synced/forbidden;
+- Services, Ingresses, workloads, Jobs and claims of every namespace where something changed
+  (they roll up their pods), Ingresses and cross-namespace Services always when anything did;
+- anything whose time-dependent text or threshold expired (``Clock``).
+The result is the same Diagnosis a full pass gives on that snapshot (tests compare them on random
+change sequences); the work is proportional to what changed.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ktui.diagnosis.engine import FIELDS, Judge, probes_by_subject
+from ktui.diagnosis.findings import _GONE, Diagnosis, Finding, Layered, Severity, sort_key, subject_key, worst
+from ktui.diagnosis.index import Index, store_key
+from ktui.diagnosis.rules.pods import fast_healthy
+from ktui.resources import SNAPSHOT_FIELD_BY_KIND, ClusterSnapshot, ref_of
+
+_READ_BY_SLOW_PODS = frozenset({"ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim"})
+_CLUSTER_WIDE = frozenset({"StorageClass", "IngressClass"})
+_IGNORED = frozenset({"Namespace", "PersistentVolume", "ResourceQuota"})
+_CROSS_NAMESPACE = frozenset({"service_selector_mismatch"})
+
+
+@dataclass(slots=True)
+class _Entry:
+    """One judged object: its record, findings, subject key and until when they hold."""
+
+    field: str
+    key: str
+    obj: Any
+    skey: str
+    findings: tuple[Finding, ...]
+    expires: datetime | None
+    slow: bool
+
+
+class DiagnosisEngine:
+    """Keeps the last judgement of every object; ``update(snapshot)`` gives that snapshot's Diagnosis."""
+
+    def __init__(self) -> None:
+        self.full_passes = 0
+        self._reset()
+
+    def _reset(self) -> None:
+        self._snap: ClusterSnapshot | None = None
+        self._ix: Index | None = None
+        self._entries: dict[str, dict[str, _Entry]] = {f: {} for f in FIELDS}
+        self._by_skey: dict[str, _Entry] = {}
+        self._keys: list[str] = []
+        self._flat: list[Finding] = []
+        self._counts: dict[Severity, int] = dict.fromkeys(Severity, 0)
+        self._problems = 0
+        self._heap: list[tuple[datetime, int, str, str]] = []
+        self._tick = 0
+        self._probes: dict[str, tuple[Any, ...]] = {}
+        self._slow_by_ns: dict[str, set[str]] = defaultdict(set)
+        self._slow_by_node: dict[str, set[str]] = defaultdict(set)
+        self._others_by_ns: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        # subject key -> findings, as a shared base plus the changes since (see findings.Layered)
+        self._base: dict[str, tuple[Finding, ...]] = {}
+        self._overlay: dict[str, Any] = {}
+        self._size = 0
+        self.last_changed: frozenset[str] | None = None
+        """Subject keys whose findings changed in the last update (None: a full pass)."""
+
+    # ---- entry point ----------------------------------------------------------------------------
+
+    def update(self, snap: ClusterSnapshot) -> Diagnosis:
+        """The Diagnosis of ``snap``, judging again only what changed since the last update."""
+        changes = self._changes(snap)
+        if changes is None or self._ix is None:
+            return self._full(snap)
+        return self._incremental(snap, changes)
+
+    def _changes(self, snap: ClusterSnapshot) -> Mapping[str, Any] | None:
+        prev = self._snap
+        if prev is None or self._ix is None or not self._ix.incremental:
+            return None
+        if prev.now > snap.now:
+            return None  # the clock went back: cached "valid until" answers cannot be trusted
+        if snap.changes is not None and snap.changes_since == prev.version and snap.changes_since >= 0:
+            if any(v is None for v in snap.changes.values()):
+                return None  # a relist: the whole kind changed
+            return snap.changes
+        if all(getattr(snap, f) is getattr(prev, f) for f in SNAPSHOT_FIELD_BY_KIND.values()):
+            return {}  # the same records again (e.g. new probe results only)
+        return None
+
+    # ---- full pass ------------------------------------------------------------------------------
+
+    def _full(self, snap: ClusterSnapshot) -> Diagnosis:
+        """Judge everything, except Running-and-Ready pods whose verdict inputs did not change."""
+        self.full_passes += 1
+        old_pods, old_probes = self._entries["pods"], self._probes
+        self._reset()
+        ix = self._ix = Index(snap)
+        self._snap = snap
+        self._probes = probes_by_subject(snap.probes)
+        judge = Judge(ix, self._probes, self._findings_of)
+        groups: list[tuple[Finding, ...]] = []
+        for field in FIELDS:
+            for obj in getattr(snap, field):
+                key = store_key(obj)
+                old = old_pods.get(key) if field == "pods" else None
+                if (
+                    old is not None and not old.slow and (old.obj is obj or same_verdict(old.obj, obj))
+                    and self._probes.get(old.skey) == old_probes.get(old.skey)
+                ):
+                    # a Running, Ready pod is judged from its record alone (a relist re-decodes them all)
+                    entry = _Entry(field, key, obj, old.skey, old.findings, None, False)
+                else:
+                    entry = self._judge(judge, field, key, obj)
+                self._store(entry)
+                groups.append(entry.findings)
+        entries = sum(len(e) for e in self._entries.values())
+        if not ix.incremental or len(self._by_skey) != len(groups) or entries != len(groups):
+            # subject keys repeat (a dump without uids): keep the plain answer, judge all again next time
+            ix.incremental = False
+            return Diagnosis.build(groups)
+        pairs = sorted((sort_key(f, i), f) for g in groups for i, f in enumerate(g))
+        self._keys = [k for k, _ in pairs]
+        self._flat = [f for _, f in pairs]
+        for entry in self._by_skey.values():
+            self._count(entry.findings, +1)
+        self._base, self._overlay = self._overlay, {}
+        self.last_changed = None
+        return self._publish()
+
+    # ---- incremental pass -----------------------------------------------------------------------
+
+    def _incremental(self, snap: ClusterSnapshot, changes: Mapping[str, Any]) -> Diagnosis:
+        ix, prev = self._ix, self._snap
+        assert ix is not None and prev is not None
+        dirty: dict[str, set[str]] = defaultdict(set)  # field -> store keys to judge again
+        records: set[str] = set()  # pods whose record changed (judged again only if it matters)
+        dirty_ns: set[str] = set()
+        everything = False
+        slow_ns: set[str] = set()
+        for kind, changed in changes.items():
+            field = SNAPSHOT_FIELD_BY_KIND.get(kind)
+            if field is None or kind in _IGNORED or not changed:
+                continue
+            if kind == "Pod":
+                for key, pod in changed.items():
+                    old = ix.pods.get(key)
+                    for rec in (old[1] if old else None, pod):
+                        if rec is not None:
+                            dirty_ns.add(rec.metadata.namespace)
+                    records.add(key)
+                ix.apply_pods(changed)
+            elif kind == "Event":
+                self._event_changes(ix, changed, dirty, dirty_ns, slow_ns)
+            else:
+                for key, rec in changed.items():
+                    if field in self._entries:
+                        dirty[field].add(key)
+                    if rec is None or kind in _CLUSTER_WIDE:
+                        everything = True  # a deletion's namespace is unknown: be safe
+                        continue
+                    ns = rec.metadata.namespace
+                    dirty_ns.add(ns)
+                    if kind in _READ_BY_SLOW_PODS:
+                        slow_ns.add(ns)
+                    elif kind == "Node":
+                        dirty["pods"].update(self._slow_by_node.get(rec.metadata.name, ()))
+                ix.refresh(snap, [field])
+        if snap.synced != prev.synced or snap.forbidden != prev.forbidden or snap.logs != prev.logs:
+            everything = True
+        ix.retarget(snap)
+        self._snap = snap
+        self._probe_changes(snap, dirty)
+        self._expired(snap.now, dirty)
+        if everything:
+            slow_ns.update(self._slow_by_ns)
+            dirty_ns.update(self._others_by_ns)
+        for ns in slow_ns:
+            dirty["pods"].update(self._slow_by_ns.get(ns, ()))
+        return self._rejudge(snap, ix, dirty, dirty_ns, records)
+
+    def _event_changes(
+        self, ix: Index, changed: Mapping[str, Any], dirty: dict[str, set[str]],
+        dirty_ns: set[str], slow_ns: set[str],
+    ) -> None:
+        """Mark what reads the changed events (a pod's: that pod, if its verdict read them)."""
+        nodes = False
+        pods = self._entries["pods"]
+        for key, ev in changed.items():
+            old = ix.events._all.get(key)
+            for rec in (old[1] if old else None, ev):
+                if rec is None:
+                    continue
+                io = rec.involved_object
+                ns = io.namespace or rec.metadata.namespace
+                if io.kind == "Pod" and io.uid:
+                    entry = pods.get(io.uid)
+                    if entry is None or entry.slow:
+                        dirty["pods"].add(io.uid)
+                elif io.kind == "Node":
+                    nodes = True
+                else:  # a claim's or a workload's events, or a pod's without uid
+                    dirty_ns.add(ns)
+                    slow_ns.add(ns)
+                    if io.kind == "Pod":
+                        dirty_ns.add(ns)
+        ix.events.apply(changed)
+        if nodes:
+            dirty["nodes"].update(self._entries["nodes"])
+
+    def _probe_changes(self, snap: ClusterSnapshot, dirty: dict[str, set[str]]) -> None:
+        probes = probes_by_subject(snap.probes)
+        if probes == self._probes:
+            return
+        for skey in set(probes) | set(self._probes):
+            if probes.get(skey) != self._probes.get(skey):
+                entry = self._by_skey.get(skey)
+                if entry is not None:
+                    dirty[entry.field].add(entry.key)
+        self._probes = probes
+
+    def _expired(self, now: datetime, dirty: dict[str, set[str]]) -> None:
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            _, _, field, key = heapq.heappop(heap)
+            entry = self._entries[field].get(key)
+            if entry is not None and entry.expires is not None and entry.expires <= now:
+                dirty[field].add(key)
+
+    def _rejudge(
+        self, snap: ClusterSnapshot, ix: Index, dirty: dict[str, set[str]], dirty_ns: set[str],
+        records: set[str],
+    ) -> Diagnosis:
+        judge = Judge(ix, self._probes, self._findings_of)
+        changed: set[str] = set()
+        pods, other = self._entries["pods"], dirty.get("pods", set())
+        for key in records | other:
+            current = ix.pods.get(key)
+            old = pods.get(key)
+            if current is not None and old is not None and key not in other and same_verdict(old.obj, current[1]):
+                old.obj = current[1]  # only annotations, resourceVersion or labels moved: same findings
+                continue
+            ns = self._replace("pods", key, current[1] if current else None, judge, changed)
+            if ns is not None:
+                dirty_ns.add(ns)  # its Services and workloads roll its findings up
+        if dirty_ns:
+            for ns in dirty_ns:
+                for field, key in self._others_by_ns.get(ns, ()):
+                    dirty[field].add(key)
+            # they read other namespaces: the ingress controller's pods, labels elsewhere, any slice
+            dirty["ingresses"].update(self._entries["ingresses"])
+            dirty["services"].update(k for k, e in self._entries["services"].items() if _cross(e))
+        for field in FIELDS[1:]:
+            keys = dirty.get(field)
+            if not keys:
+                continue
+            records = {store_key(o): o for o in getattr(snap, field)}
+            for key in keys:
+                self._replace(field, key, records.get(key), judge, changed)
+        self.last_changed = frozenset(changed)
+        return self._publish()
+
+    # ---- bookkeeping ----------------------------------------------------------------------------
+
+    def _findings_of(self, skey: str) -> tuple[Finding, ...]:
+        entry = self._by_skey.get(skey)
+        return entry.findings if entry is not None else ()
+
+    def _judge(self, judge: Judge, field: str, key: str, obj: Any) -> _Entry:
+        findings = judge.judge(field, obj)
+        slow = field == "pods" and not fast_healthy(obj)
+        return _Entry(field, key, obj, subject_key(ref_of(obj)), findings, judge.expires, slow)
+
+    def _replace(self, field: str, key: str, obj: Any, judge: Judge, changed: set[str]) -> str | None:
+        """Judge one object again (None: it is gone); its namespace when its findings changed."""
+        old = self._entries[field].get(key)
+        if old is not None:
+            self._forget(old)
+        if obj is None:
+            if old is None:
+                return None
+            changed.add(old.skey)
+            return str(old.obj.metadata.namespace)
+        entry = self._judge(judge, field, key, obj)
+        self._store(entry)
+        self._insert(entry.findings)
+        self._count(entry.findings, +1)
+        if old is None or old.obj is not obj or old.findings != entry.findings:
+            changed.add(entry.skey)
+        if old is not None and old.findings == entry.findings and old.skey == entry.skey:
+            return None
+        return str(obj.metadata.namespace)
+
+    def _store(self, entry: _Entry) -> None:
+        self._entries[entry.field][entry.key] = entry
+        self._by_skey[entry.skey] = entry
+        self._set(entry.skey, entry.findings)
+        meta = entry.obj.metadata
+        if entry.field == "pods":
+            if entry.slow:
+                self._slow_by_ns[meta.namespace].add(entry.key)
+                if entry.obj.spec.node_name:
+                    self._slow_by_node[entry.obj.spec.node_name].add(entry.key)
+        else:
+            self._others_by_ns[meta.namespace].add((entry.field, entry.key))
+        if entry.expires is not None:
+            self._tick += 1
+            heapq.heappush(self._heap, (entry.expires, self._tick, entry.field, entry.key))
+
+    def _forget(self, entry: _Entry) -> None:
+        del self._entries[entry.field][entry.key]
+        if self._by_skey.get(entry.skey) is entry:
+            del self._by_skey[entry.skey]
+            self._unset(entry.skey)
+        meta = entry.obj.metadata
+        if entry.field == "pods":
+            if entry.slow:
+                _discard(self._slow_by_ns, meta.namespace, entry.key)
+                _discard(self._slow_by_node, entry.obj.spec.node_name or "", entry.key)
+        else:
+            _discard(self._others_by_ns, meta.namespace, (entry.field, entry.key))
+        self._remove(entry.findings)
+        self._count(entry.findings, -1)
+
+    def _insert(self, group: tuple[Finding, ...]) -> None:
+        for i, f in enumerate(group):
+            k = sort_key(f, i)
+            at = bisect_left(self._keys, k)
+            self._keys.insert(at, k)
+            self._flat.insert(at, f)
+
+    def _remove(self, group: tuple[Finding, ...]) -> None:
+        for i, f in enumerate(group):
+            at = bisect_left(self._keys, sort_key(f, i))
+            del self._keys[at]
+            del self._flat[at]
+
+    def _count(self, group: tuple[Finding, ...], step: int) -> None:
+        self._counts[worst(group)] += step
+        self._problems += step * sum(1 for f in group if f.is_problem)
+
+    def _lookup(self, skey: str) -> Any:
+        found = self._overlay.get(skey)
+        if found is None:
+            return self._base.get(skey)
+        return None if found is _GONE else found
+
+    def _set(self, skey: str, findings: tuple[Finding, ...]) -> None:
+        if self._lookup(skey) is None:
+            self._size += 1
+        self._overlay[skey] = findings
+
+    def _unset(self, skey: str) -> None:
+        if self._lookup(skey) is None:
+            return
+        self._size -= 1
+        if skey in self._base:
+            self._overlay[skey] = _GONE
+        else:
+            del self._overlay[skey]
+
+    def _publish(self) -> Diagnosis:
+        if len(self._overlay) > max(256, len(self._base) // 8):
+            # fold the changes into a new base (the old one stays with the Diagnoses that share it)
+            base = dict(self._base)
+            for skey, found in self._overlay.items():
+                if found is _GONE:
+                    del base[skey]
+                else:
+                    base[skey] = found
+            self._base, self._overlay = base, {}
+        return Diagnosis(
+            findings=tuple(self._flat), _by_subject=Layered(self._base, dict(self._overlay), self._size),
+            _counts=dict(self._counts), _problem_count=self._problems,
+        )
+
+
+def same_verdict(old: Any, new: Any) -> bool:
+    """Whether a pod's own findings cannot differ between two versions of its record.
+
+    They read its spec, status, identity and deletion, never its annotations, labels or
+    resourceVersion (which Services and workloads read, and which are judged again anyway).
+    """
+    if old.spec != new.spec or old.status != new.status:
+        return False
+    a, b = old.metadata, new.metadata
+    return (
+        a.name == b.name and a.namespace == b.namespace and a.uid == b.uid
+        and a.deletion_timestamp == b.deletion_timestamp and a.creation_timestamp == b.creation_timestamp
+    )
+
+
+def _cross(entry: _Entry) -> bool:
+    """A Service whose verdict reads other namespaces: no selector (any slice), or selecting nothing."""
+    return not entry.obj.spec.selector or any(f.category in _CROSS_NAMESPACE for f in entry.findings)
+
+
+def _discard(table: dict[Any, set[Any]], group: Any, member: Any) -> None:
+    members = table.get(group)
+    if members is not None:
+        members.discard(member)
+        if not members:
+            del table[group]

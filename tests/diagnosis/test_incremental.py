@@ -1,0 +1,187 @@
+"""The incremental engine gives exactly what a full pass gives, on random change sequences."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import msgspec
+import pytest
+
+from ktui import resources as r
+from ktui.diagnosis import Diagnosis, diagnose
+from ktui.diagnosis.clock import Clock
+from ktui.diagnosis.incremental import DiagnosisEngine
+from ktui.diagnosis.rules.events import age
+from ktui.dumps import load_dumps
+from ktui.model.store import ClusterStore
+
+from .helpers import CASES, SEED
+
+STEP = (timedelta(milliseconds=30), timedelta(seconds=1), timedelta(seconds=40), timedelta(minutes=7))
+
+
+def _with_uid(rec: Any, rnd: random.Random) -> Any:
+    if rec.metadata.uid or rec.kind in ("Event",):
+        return rec
+    uid = str(uuid.UUID(int=rnd.getrandbits(128)))
+    return msgspec.structs.replace(rec, metadata=msgspec.structs.replace(rec.metadata, uid=uid))
+
+
+def _store(rnd: random.Random) -> tuple[ClusterStore, r.ClusterSnapshot]:
+    files = [*SEED, *(str(p) for p in sorted(CASES.iterdir()))]
+    base = load_dumps(files)
+    store = ClusterStore()
+    for kind, field in r.SNAPSHOT_FIELD_BY_KIND.items():
+        store.replace(kind, [_with_uid(rec, rnd) for rec in getattr(base, field)])
+    return store, base
+
+
+def assert_same(got: Diagnosis, want: Diagnosis) -> None:
+    """Same findings in the same order, same per-subject answers and counts."""
+    assert got.findings == want.findings
+    assert set(got._by_subject) == set(want._by_subject)
+    for key, group in want._by_subject.items():
+        assert got.for_uid(key) == group, key
+        assert got.verdict(key) == want.verdict(key)
+    assert got.counts() == want.counts()
+    assert got.problems() == want.problems()
+
+
+def _cond(pod: r.Pod, kind: str, status: str) -> r.Pod:
+    conds = tuple(
+        msgspec.structs.replace(c, status=status) if c.type == kind else c for c in pod.status.conditions
+    ) or (r.Condition(type=kind, status=status),)
+    return msgspec.structs.replace(pod, status=msgspec.structs.replace(pod.status, conditions=conds))
+
+
+def _mutate(rnd: random.Random, store: ClusterStore, now: Any) -> None:
+    """One random change through the store, as a watch event would make it."""
+    snap = r.ClusterSnapshot(
+        now=now, **{f: tuple(store.records(k)) for k, f in r.SNAPSHOT_FIELD_BY_KIND.items()}
+    )
+    op = rnd.choice(["pod", "pod", "pod", "label", "delete", "event", "event", "config", "service", "node"])
+    if op in ("pod", "label", "delete") and snap.pods:
+        pod = rnd.choice(snap.pods)
+        if op == "delete":
+            store.apply("Pod", "DELETED", pod)
+            fresh = msgspec.structs.replace(
+                pod.metadata, uid=str(uuid.UUID(int=rnd.getrandbits(128))), name=pod.metadata.name + "-x"
+            )
+            store.apply("Pod", "ADDED", msgspec.structs.replace(pod, metadata=fresh))
+            return
+        if op == "label":
+            labels = dict(pod.metadata.labels or {})
+            labels["app"] = rnd.choice(["web", "api", labels.get("app", "x") + "z"])
+            meta = msgspec.structs.replace(pod.metadata, labels=labels)
+            store.apply("Pod", "MODIFIED", msgspec.structs.replace(pod, metadata=meta))
+            return
+        choice = rnd.random()
+        if choice < 0.4:
+            pod = _cond(pod, "Ready", rnd.choice(["True", "False"]))
+        elif choice < 0.7 and pod.status.container_statuses:
+            cs = pod.status.container_statuses[0]
+            cs = msgspec.structs.replace(cs, restart_count=cs.restart_count + rnd.randint(0, 3))
+            pod = msgspec.structs.replace(
+                pod, status=msgspec.structs.replace(
+                    pod.status, container_statuses=(cs, *pod.status.container_statuses[1:])
+                )
+            )
+        else:
+            meta = msgspec.structs.replace(pod.metadata, annotations={"n": str(rnd.random())})
+            pod = msgspec.structs.replace(pod, metadata=meta)
+        store.apply("Pod", "MODIFIED", pod)
+    elif op == "event" and snap.events:
+        ev = rnd.choice(snap.events)
+        if rnd.random() < 0.3:
+            store.apply("Event", "DELETED", ev)
+            return
+        meta = msgspec.structs.replace(
+            ev.metadata, name=f"{ev.metadata.name}.{rnd.randint(0, 9)}", uid=str(uuid.UUID(int=rnd.getrandbits(128)))
+        )
+        store.apply("Event", "ADDED", msgspec.structs.replace(
+            ev, metadata=meta, count=(ev.count or 1) + 1, last_timestamp=now
+        ))
+    elif op == "config":
+        items = snap.config_maps + snap.secrets
+        if items:
+            obj = rnd.choice(items)
+            store.apply(obj.kind, "DELETED" if rnd.random() < 0.5 else "MODIFIED", obj)
+    elif op == "service" and snap.services:
+        svc = rnd.choice(snap.services)
+        sel = dict(svc.spec.selector or {}) or {"app": "web"}
+        sel["app"] = rnd.choice(["web", "api", "nginx", "nope"])
+        store.apply("Service", "MODIFIED", msgspec.structs.replace(
+            svc, spec=msgspec.structs.replace(svc.spec, selector=sel)
+        ))
+    elif op == "node" and snap.nodes:
+        node = rnd.choice(snap.nodes)
+        conds = tuple(
+            msgspec.structs.replace(c, status=rnd.choice(["True", "Unknown"])) if c.type == "Ready" else c
+            for c in node.status.conditions
+        )
+        store.apply("Node", "MODIFIED", msgspec.structs.replace(
+            node, status=msgspec.structs.replace(node.status, conditions=conds)
+        ))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_incremental_matches_full_pass(seed: int) -> None:
+    rnd = random.Random(seed)
+    store, base = _store(rnd)
+    engine = DiagnosisEngine()
+    now = base.now
+    probes: list[r.ProbeResult] = []
+    for step in range(120):
+        for _ in range(rnd.randint(0, 4)):
+            _mutate(rnd, store, now)
+        now = now + rnd.choice(STEP)
+        snap = store.snapshot(now=now)
+        if rnd.random() < 0.15 and snap.pods:
+            pod = rnd.choice(snap.pods)
+            probes.append(r.ProbeResult(target=r.ref_of(pod), ok=rnd.random() < 0.5, summary="probe"))
+            snap = msgspec.structs.replace(snap, probes=tuple(probes))
+        elif probes:
+            snap = msgspec.structs.replace(snap, probes=tuple(probes))
+        got = engine.update(snap)
+        assert_same(got, diagnose(snap))
+    # the point of it: most updates were incremental
+    assert engine.full_passes == 1
+
+
+def test_relist_and_foreign_snapshot_take_a_full_pass() -> None:
+    rnd = random.Random(5)
+    store, base = _store(rnd)
+    engine = DiagnosisEngine()
+    engine.update(store.snapshot(now=base.now))
+    store.replace("Pod", store.records("Pod")[:3])
+    snap = store.snapshot(now=base.now + timedelta(seconds=1))
+    assert_same(engine.update(snap), diagnose(snap))
+    assert engine.full_passes == 2
+    assert_same(engine.update(base), diagnose(base))  # a dump: no change set
+    assert engine.full_passes == 3
+
+
+def test_same_records_new_probe_is_incremental() -> None:
+    rnd = random.Random(6)
+    store, base = _store(rnd)
+    engine = DiagnosisEngine()
+    snap = store.snapshot(now=base.now)
+    engine.update(snap)
+    pod = snap.pods[0]
+    probed = msgspec.structs.replace(snap, probes=(r.ProbeResult(target=r.ref_of(pod), ok=False, summary="x"),))
+    assert_same(engine.update(probed), diagnose(probed))
+    assert engine.full_passes == 1
+    assert engine.last_changed == frozenset({pod.metadata.uid})
+
+
+def test_clock_notes_when_an_age_text_changes() -> None:
+    base = load_dumps(SEED).now
+    clock = Clock(base)
+    assert age(clock, base - timedelta(hours=3, seconds=20)) == "3h"
+    assert clock.expires == base + timedelta(minutes=1) - timedelta(seconds=20)
+    clock.expires = None
+    assert (clock - (base - timedelta(seconds=30))) < timedelta(minutes=2)
+    assert clock.expires == base + timedelta(seconds=90)
