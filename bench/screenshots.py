@@ -5,7 +5,8 @@
 The sandbox runs in-process and fast-forwarded until the seed's failures have settled (the crash
 loop has restarted, the image pull has backed off); then the TUI is driven headless at a fixed size
 and each screen is saved with Textual's ``save_screenshot``: the pod list, a crash loop with its
-previous logs, the events pane, and the connection path of `running` with two probe results.
+previous logs, the events pane, the connection path of `running` with two probe results, and the
+Services view (`:svc`) with the selector typo's diagnosis.
 """
 
 from __future__ import annotations
@@ -107,6 +108,22 @@ async def shoot(out: Path) -> list[Path]:
             app.clear_notifications()
             await pilot.pause(0.5)
             save("connection-path.svg")
+
+            # `:svc`: the Services with their verdicts; the cursor on the worst (the selector typo),
+            # whose diagnosis names the near miss.
+            await pilot.press("escape", "escape")
+            await pilot.press("colon", *"svc", "enter")
+            services = app.main_screen.list_widget
+            await _until(pilot, lambda: len(services.rows) >= 3, 15, "the services view")
+            await _until(
+                pilot,
+                lambda: services.cursor_row is not None and services.cursor_row.name == "nginx-typo",
+                10,
+                "the typo Service under the cursor",
+            )
+            app.clear_notifications()
+            await pilot.pause(0.5)
+            save("services-view.svg")
     return saved
 
 

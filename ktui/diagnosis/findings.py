@@ -173,7 +173,9 @@ class Layered(Mapping[str, tuple[Finding, ...]]):
 
     __slots__ = ("_base", "_overlay", "_size")
 
-    def __init__(self, base: dict[str, tuple[Finding, ...]], overlay: dict[str, tuple[Finding, ...]], size: int):
+    def __init__(
+        self, base: dict[str, tuple[Finding, ...]], overlay: dict[str, tuple[Finding, ...]], size: int
+    ) -> None:
         self._base, self._overlay, self._size = base, overlay, size
 
     def __getitem__(self, key: str) -> tuple[Finding, ...]:

@@ -250,7 +250,8 @@ class DiagnosisEngine:
         for key in records | other:
             current = ix.pods.get(key)
             old = pods.get(key)
-            if current is not None and old is not None and key not in other and same_verdict(old.obj, current[1]):
+            unchanged = current is not None and old is not None and same_verdict(old.obj, current[1])
+            if unchanged and key not in other and old is not None and current is not None:
                 old.obj = current[1]  # only annotations, resourceVersion or labels moved: same findings
                 continue
             ns = self._replace("pods", key, current[1] if current else None, judge, changed)
@@ -267,9 +268,9 @@ class DiagnosisEngine:
             keys = dirty.get(field)
             if not keys:
                 continue
-            records = {store_key(o): o for o in getattr(snap, field)}
+            by_key = {store_key(o): o for o in getattr(snap, field)}
             for key in keys:
-                self._replace(field, key, records.get(key), judge, changed)
+                self._replace(field, key, by_key.get(key), judge, changed)
         self.last_changed = frozenset(changed)
         return self._publish()
 
@@ -319,6 +320,12 @@ class DiagnosisEngine:
         if entry.expires is not None:
             self._tick += 1
             heapq.heappush(self._heap, (entry.expires, self._tick, entry.field, entry.key))
+            if len(self._heap) > 4 * len(self._by_skey) + 1024:  # drop entries of objects judged again
+                self._heap = [
+                    (e.expires, i, e.field, e.key)
+                    for i, e in enumerate(self._by_skey.values()) if e.expires is not None
+                ]
+                heapq.heapify(self._heap)
 
     def _forget(self, entry: _Entry) -> None:
         del self._entries[entry.field][entry.key]

@@ -106,12 +106,15 @@ class Index:
         # Live snapshots come from a store keyed like this; a dump may repeat a key (no uids): then
         # every record keeps its own slot, and the index is only good for one full pass.
         self.incremental = True
-        for records, apply in ((snap.pods, self.apply_pods), (snap.events, self.events.apply)):
+        pairs: tuple[tuple[tuple[Any, ...], Any], ...] = (
+            (snap.pods, self.apply_pods), (snap.events, self.events.apply)
+        )
+        for records, apply in pairs:
             keyed = {store_key(r): r for r in records}
             if len(keyed) != len(records):
                 keyed = {f"#{i}": r for i, r in enumerate(records)}
                 self.incremental = False
-            apply(keyed)  # type: ignore[operator]
+            apply(keyed)
         self.refresh(snap, None)
 
     # ---- keeping it current -------------------------------------------------------------------
@@ -170,7 +173,8 @@ class Index:
         if "service_accounts" in todo:
             self.service_accounts: dict[NsName, ServiceAccount] = {_key(s): s for s in snap.service_accounts}
         if "persistent_volume_claims" in todo:
-            self.pvcs: dict[NsName, PersistentVolumeClaim] = {_key(p): p for p in snap.persistent_volume_claims}
+            claims = snap.persistent_volume_claims
+            self.pvcs: dict[NsName, PersistentVolumeClaim] = {_key(p): p for p in claims}
         if "storage_classes" in todo:
             self.storage_classes: dict[str, StorageClass] = {s.metadata.name: s for s in snap.storage_classes}
         if "nodes" in todo:

@@ -133,9 +133,7 @@ class WsStream:
 
     def __init__(self, ws: Any, pod: str, port: int) -> None:
         self.ws, self.sock, self.pod, self.port = ws, ws.sock, pod, port
-        self.sock.setblocking(False)
-        with contextlib.suppress(OSError):
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.setblocking(False)  # websocket-client already set TCP_NODELAY on it
         self.born = time.monotonic()
         self.spliced = 0.0
         self.inbuf = bytearray()

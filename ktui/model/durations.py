@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 
 def human_duration(seconds: float) -> str:
@@ -42,3 +42,26 @@ def since(moment: datetime | None, now: datetime) -> str:
     if moment is None:
         return "<unknown>"
     return human_duration((now - moment).total_seconds())
+
+
+def next_change(seconds: int) -> int:
+    """The first whole second after ``seconds`` at which ``human_duration`` reads differently."""
+    if seconds < 600:  # 45s, 5m10s: every second
+        step = 1
+    elif seconds < 8 * 3600:  # 162m, 5h10m: every minute
+        step = 60
+    elif seconds < 8 * 86400:  # 30h, 3d5h: every hour
+        step = 3600
+    else:  # 40d, 2y20d: every day at most
+        step = 86400
+    return (seconds // step + 1) * step
+
+
+def since_changes(moment: datetime | None, now: datetime) -> datetime | None:
+    """When ``since(moment, now)`` next reads differently (None: never, for an unknown moment)."""
+    if moment is None:
+        return None
+    seconds = int((now - moment).total_seconds())
+    if seconds < 0:
+        return moment  # in the future (clock skew): "0s" until then at least
+    return moment + timedelta(seconds=next_change(seconds))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from ktui import resources as r
-from ktui.model.durations import since
+from ktui.model.durations import since, since_changes
 
 SEVERITY_RANK = {"error": 0, "unknown": 1, "warning": 2, "info": 3}
 """Sort order of verdicts: worst first."""
@@ -128,10 +129,10 @@ def restarts_text(line: PodStatusLine, now: datetime) -> str:
     return str(line.restarts)
 
 
-def pod_row(pod: r.Pod, now: datetime, severity: str = "info") -> PodRow:
+def pod_row(pod: r.Pod, now: datetime, severity: str = "info", line: PodStatusLine | None = None) -> PodRow:
     """The pod list row of one pod at time ``now`` with its diagnosis verdict."""
     meta = pod.metadata
-    line = pod_status(pod)
+    line = line or pod_status(pod)
     node = pod.spec.node_name or "<none>"
     created = meta.creation_timestamp
     labels = tuple(sorted((meta.labels or {}).items()))
@@ -152,9 +153,81 @@ def pod_row(pod: r.Pod, now: datetime, severity: str = "info") -> PodRow:
     )
 
 
+def same_row(old: r.Pod, new: r.Pod) -> bool:
+    """Whether two versions of a pod give the same row (only annotations or resourceVersion moved)."""
+    if old is new:
+        return True
+    if old.spec != new.spec or old.status != new.status:
+        return False
+    a, b = old.metadata, new.metadata
+    return (
+        a.name == b.name and a.namespace == b.namespace and a.uid == b.uid and a.labels == b.labels
+        and a.creation_timestamp == b.creation_timestamp and a.deletion_timestamp == b.deletion_timestamp
+    )
+
+
+class CachedRow:
+    """A pod's row with what it was made from, and when its AGE or RESTARTS text next changes.
+
+    Never changed once made (``at`` gives a new one), so rows can be shared between threads.
+    """
+
+    __slots__ = ("expires", "line", "made", "pod", "row", "severity")
+
+    def __init__(self, pod: r.Pod, now: datetime, severity: str, line: PodStatusLine | None = None,
+                 row: PodRow | None = None) -> None:
+        self.pod, self.severity, self.made = pod, severity, now
+        self.line = line or pod_status(pod)
+        self.row = row or pod_row(pod, now, severity, self.line)
+        self.expires = _expires(pod, self.line, now)
+
+    def at(self, pod: r.Pod, now: datetime, severity: str) -> CachedRow:
+        """The row for this record, verdict and time: this one, or one made again (ages only if it can)."""
+        if severity != self.severity or self.made > now or not same_row(self.pod, pod):
+            return CachedRow(pod, now, severity)
+        if self.expires is None or now < self.expires:
+            return self if pod is self.pod else CachedRow(pod, self.made, severity, self.line, self.row)
+        row = replace(
+            self.row, age=since(pod.metadata.creation_timestamp, now), restarts=restarts_text(self.line, now)
+        )
+        return CachedRow(pod, now, severity, self.line, row)
+
+
+def _expires(pod: r.Pod, line: PodStatusLine, now: datetime) -> datetime | None:
+    times = [since_changes(pod.metadata.creation_timestamp, now)]
+    if line.restarts and line.last_restart is not None:
+        times.append(since_changes(line.last_restart, now))
+    known = [t for t in times if t is not None]
+    return min(known) if known else None
+
+
+_memo: dict[str, CachedRow] = {}
+_memo_lock = threading.Lock()
+
+
 def pod_rows(pods: Iterable[r.Pod], now: datetime, verdicts: Mapping[str, str]) -> tuple[PodRow, ...]:
-    """Rows for every pod; ``verdicts`` maps uid -> severity ("info" when absent)."""
-    return tuple(pod_row(p, now, verdicts.get(p.metadata.uid, "info")) for p in pods)
+    """Rows for every pod; ``verdicts`` maps uid -> severity ("info" when absent).
+
+    Memoized on the records of the previous call (a feed calls this once per snapshot, and records
+    of unchanged pods are the same objects): a row is rebuilt only when its pod, verdict or age
+    text changed. ``SnapshotPipeline`` does the same in proportion to the change alone.
+    """
+    with _memo_lock:
+        previous = dict(_memo)
+    memo: dict[str, CachedRow] = {}
+    out: list[PodRow] = []
+    for pod in pods:
+        meta = pod.metadata
+        key = meta.uid or f"{meta.namespace}/{meta.name}"
+        severity = verdicts.get(meta.uid, "info")
+        cached = previous.get(key)
+        cached = CachedRow(pod, now, severity) if cached is None else cached.at(pod, now, severity)
+        memo[key] = cached
+        out.append(cached.row)
+    with _memo_lock:
+        _memo.clear()
+        _memo.update(memo)
+    return tuple(out)
 
 
 SORT_KEYS = ("severity", "name", "status", "restarts", "age", "node")

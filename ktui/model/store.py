@@ -13,6 +13,7 @@ diagnosis can work in proportion to the change instead of the cluster.
 from __future__ import annotations
 
 import gc
+import itertools
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -21,6 +22,8 @@ from typing import Any
 from ktui import resources as r
 
 _FIELDS = r.SNAPSHOT_FIELD_BY_KIND
+_STORES = itertools.count(1)
+"""Each store numbers its versions from its own base, so a change set is never taken for another store's."""
 
 
 def key_of(record: Any) -> str:
@@ -41,7 +44,7 @@ class ClusterStore:
         self._changed: dict[str, dict[str, None] | None] = {}
         self._forbidden: dict[str, str] = {}
         self._synced: set[str] = set()
-        self._version = 0
+        self._version = next(_STORES) << 32
         self._snap: r.ClusterSnapshot | None = None
         self._snap_version = -1
 

@@ -16,7 +16,7 @@ from typing import Any
 from ktui.sandbox import registry
 from ktui.sandbox.changes import Change, ChangeLog, Listener
 from ktui.sandbox.clock import SimClock
-from ktui.sandbox.codec import SharedEncoder, copy, encode, merged
+from ktui.sandbox.codec import SpecCache, copy, encode, merged
 from ktui.sandbox.creation import Creator, Objects
 from ktui.sandbox.defaults import check_shape, normalize, validate
 from ktui.sandbox.errors import ApiError, conflict, invalid, not_found
@@ -39,7 +39,7 @@ class Store:
         self._data: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}  # storage -> ns -> name -> obj
         self._changes = ChangeLog(history, start_rv)
         self._encoded: dict[int, tuple[dict[str, Any], bytes]] = {}
-        self.encoder = SharedEncoder()  # JSON of stored objects, reusing the bytes of shared parts
+        self.specs = SpecCache()  # encodes stored objects without re-walking a spec they share
         self._creator = Creator(self.clock, self._space, self.get)
 
     # ---- reads ---------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ class Store:
         hit = self._encoded.get(id(obj))
         if hit is not None and hit[0] is obj:
             return hit[1]
-        data = self.encoder.encode(obj)
+        data = self.specs.encode(obj)
         self._encoded[id(obj)] = (obj, data)
         return data
 

@@ -24,7 +24,6 @@ from ktui.sandbox.store import Change, Store, encode
 
 _CHUNK = 1 << 20  # bytes per write at most when a watcher has a backlog: big writes, bounded buffers
 _IDLE_CHECK = 1.0  # seconds between checks that an idle watcher's client is still there
-_PARTIAL = b'{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":'
 HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-cache, private"}
 
 
@@ -74,18 +73,14 @@ class Renderer:
         self.view = ("table:" if table else "json:") + t.key
         self._keys = {typ: f"{self.view}:{typ}" for typ in ("ADDED", "MODIFIED", "DELETED")}
         self._columns = encode(tables.column_definitions(t.key))
-        self._cells = tables.PRINTERS.get(t.key, tables.DEFAULT)[1]
-        self._encoder = store.encoder
+        self._specs = store.specs
 
     def _object(self, obj: dict[str, Any], rv: int | str) -> bytes:
         if self.t.storage:
             obj = registry.event_to_v1(obj)
         if not self.table:
-            return self._encoder.encode(obj)
-        # tables.row(), composed from bytes: the row's metadata reuses the bytes of shared parts
-        cells = encode(self._cells(obj, datetime.now(UTC)))
-        meta = self._encoder.composed(obj["metadata"])
-        row = b'[{"cells":' + cells + b',"object":' + _PARTIAL + meta + b"}}]"
+            return self._specs.encode(obj)
+        row = encode([tables.row(self.t.key, obj, datetime.now(UTC))])
         return (
             b'{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"'
             + str(rv).encode()
@@ -104,13 +99,8 @@ class Renderer:
             hit = cache.get(key)
             if hit is not None:
                 return hit
-        data = (
-            b'{"type":"'
-            + type_.encode()
-            + b'","object":'
-            + self._object(obj, obj["metadata"].get("resourceVersion", ""))
-            + b"}\n"
-        )
+        head = b'{"type":"' + type_.encode() + b'","object":'
+        data = b"".join((head, self._object(obj, obj["metadata"].get("resourceVersion", "")), b"}\n"))
         if cache is not None:
             cache[key] = data
         return data

@@ -9,8 +9,8 @@ on the last snapshot (``rediagnose``) so its evidence shows without waiting for 
 from __future__ import annotations
 
 import threading
-from contextlib import suppress
 from collections.abc import Mapping
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,6 @@ from textual.css.query import NoMatches
 
 from ktui.kube.client import Connection, KubeError
 from ktui.model.object_rows import ROW_BUILDERS, ObjectRow, object_rows, objects_of
-from ktui.model.tables import pod_rows
 from ktui.resources import ClusterSnapshot
 from ktui.ui.messages import ConnectionChanged, SnapshotUpdated
 from ktui.ui.palette import KtuiCommands
@@ -32,16 +31,17 @@ from ktui.ui.screens.pickers import ALL_NAMESPACES
 from ktui.ui.source import Source
 
 
-def run_diagnosis(snapshot: ClusterSnapshot) -> tuple[Any, dict[str, str], str]:
-    """Diagnose a snapshot: (diagnosis or None, uid -> severity of each pod, error text)."""
-    try:
-        from ktui.diagnosis import diagnose
+def run_diagnosis(snapshot: ClusterSnapshot) -> tuple[Any, Mapping[str, str], str]:
+    """Diagnose a snapshot: (diagnosis or None, uid -> severity of each pod, error text).
 
-        diagnosis = diagnose(snapshot)
-        verdicts = {p.metadata.uid: str(diagnosis.verdict(p.metadata.uid)) for p in snapshot.pods}
-        return diagnosis, verdicts, ""
-    except Exception as exc:  # a rule bug must not take the live view down with it
-        return None, {p.metadata.uid: "unknown" for p in snapshot.pods}, f"{type(exc).__name__}: {exc}"
+    Through one process-wide ``SnapshotPipeline``: successive snapshots of a feed are judged in
+    proportion to what changed (a rule failure comes back as the error text, never raised).
+    """
+    from ktui.diagnosis.incremental import DiagnosisEngine
+    from ktui.model.pipeline import SnapshotPipeline
+
+    result = SnapshotPipeline.shared("run_diagnosis", DiagnosisEngine).update(snapshot)
+    return result.diagnosis, result.verdicts, result.error
 
 
 def object_rows_of(snapshot: ClusterSnapshot, diagnosis: Any) -> dict[str, tuple[ObjectRow, ...]]:
@@ -100,12 +100,24 @@ class KtuiApp(App[None]):
         return conn if isinstance(conn, Connection) else None
 
     def _post_diagnosed(self, seq: int, snapshot: ClusterSnapshot) -> None:
-        # Off the event loop (feed thread or worker): diagnose, build rows, post.
-        diagnosis, verdicts, error = run_diagnosis(snapshot)
-        self.diagnosis_error = error
-        rows = pod_rows(snapshot.pods, snapshot.now, verdicts)
-        objects = object_rows_of(snapshot, diagnosis)
-        self.post_message(SnapshotUpdated(snapshot, diagnosis, rows, seq, objects))
+        # Off the event loop (feed thread or worker): the app's SnapshotPipeline diagnoses and rebuilds
+        # only what changed, then posts in seq order, each `changed` relative to the post before it.
+        from ktui.diagnosis.incremental import DiagnosisEngine
+        from ktui.model.pipeline import PipelineResult, SnapshotPipeline
+
+        with self._lock:
+            pipeline = self.__dict__.get("_snapshot_pipeline")
+            if pipeline is None:
+                pipeline = self.__dict__["_snapshot_pipeline"] = SnapshotPipeline(DiagnosisEngine)
+
+        def post(result: PipelineResult) -> None:
+            self.diagnosis_error = result.error
+            objects = object_rows_of(snapshot, result.diagnosis)
+            self.post_message(
+                SnapshotUpdated(snapshot, result.diagnosis, result.rows, seq, objects, changed=result.changed)
+            )
+
+        pipeline.process(snapshot, seq, post)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="rediagnose")
     def rediagnose(self) -> None:

@@ -28,10 +28,16 @@ class SnapshotUpdated(Message):
     """Merge order (``ProbeBook.merge``): a lower one is older and is never applied after a higher one."""
     objects: Mapping[str, tuple[ObjectRow, ...]] = field(default_factory=dict)
     """Kind -> rows of the Services, Ingresses, Deployments, ReplicaSets and Nodes lists."""
+    changed: frozenset[str] | None = None
+    """Uids whose pod rows changed since the previous SnapshotUpdated (None: any may have)."""
 
     def can_replace(self, message: Message) -> bool:
-        """A pending snapshot merged later supersedes this one."""
-        return isinstance(message, SnapshotUpdated) and message.seq >= self.seq
+        """A pending snapshot merged later supersedes this one (and takes over the rows this one changed)."""
+        if not isinstance(message, SnapshotUpdated) or message.seq < self.seq:
+            return False
+        if message.changed is not None:
+            message.changed = None if self.changed is None else message.changed | self.changed
+        return True
 
 
 @dataclass

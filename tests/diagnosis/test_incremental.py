@@ -59,9 +59,8 @@ def _cond(pod: r.Pod, kind: str, status: str) -> r.Pod:
 
 def _mutate(rnd: random.Random, store: ClusterStore, now: Any) -> None:
     """One random change through the store, as a watch event would make it."""
-    snap = r.ClusterSnapshot(
-        now=now, **{f: tuple(store.records(k)) for k, f in r.SNAPSHOT_FIELD_BY_KIND.items()}
-    )
+    fields: dict[str, Any] = {f: tuple(store.records(k)) for k, f in r.SNAPSHOT_FIELD_BY_KIND.items()}
+    snap = r.ClusterSnapshot(now=now, **fields)
     op = rnd.choice(["pod", "pod", "pod", "label", "delete", "event", "event", "config", "service", "node"])
     if op in ("pod", "label", "delete") and snap.pods:
         pod = rnd.choice(snap.pods)
@@ -99,7 +98,8 @@ def _mutate(rnd: random.Random, store: ClusterStore, now: Any) -> None:
             store.apply("Event", "DELETED", ev)
             return
         meta = msgspec.structs.replace(
-            ev.metadata, name=f"{ev.metadata.name}.{rnd.randint(0, 9)}", uid=str(uuid.UUID(int=rnd.getrandbits(128)))
+            ev.metadata, name=f"{ev.metadata.name}.{rnd.randint(0, 9)}",
+            uid=str(uuid.UUID(int=rnd.getrandbits(128))),
         )
         store.apply("Event", "ADDED", msgspec.structs.replace(
             ev, metadata=meta, count=(ev.count or 1) + 1, last_timestamp=now
@@ -134,7 +134,7 @@ def test_incremental_matches_full_pass(seed: int) -> None:
     engine = DiagnosisEngine()
     now = base.now
     probes: list[r.ProbeResult] = []
-    for step in range(120):
+    for _ in range(120):
         for _ in range(rnd.randint(0, 4)):
             _mutate(rnd, store, now)
         now = now + rnd.choice(STEP)
@@ -171,7 +171,8 @@ def test_same_records_new_probe_is_incremental() -> None:
     snap = store.snapshot(now=base.now)
     engine.update(snap)
     pod = snap.pods[0]
-    probed = msgspec.structs.replace(snap, probes=(r.ProbeResult(target=r.ref_of(pod), ok=False, summary="x"),))
+    result = r.ProbeResult(target=r.ref_of(pod), ok=False, summary="x")
+    probed = msgspec.structs.replace(snap, probes=(result,))
     assert_same(engine.update(probed), diagnose(probed))
     assert engine.full_passes == 1
     assert engine.last_changed == frozenset({pod.metadata.uid})

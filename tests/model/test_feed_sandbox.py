@@ -202,3 +202,26 @@ def test_server_restart_recovers_and_misses_nothing(sb: Sandbox) -> None:
                        for o in sb.call(lambda: sb.store.list("pods", "default"))[0]}, 5)
     finally:
         assert feed.stop(3)
+
+
+def test_change_after_quiet_is_delivered_at_once_with_its_change_set(sb: Sandbox) -> None:
+    cap = Capture()
+    feed = _feed(sb, cap, "default", max_hz=2.0)  # a 500 ms interval: only a leading edge beats it
+    try:
+        eventually(lambda: cap.state() == "live" and cap.snapshots)
+        time.sleep(0.7)  # quiet for longer than the interval
+        start = len(cap.snapshots)
+        t0 = time.monotonic()
+        sb.call(lambda: sb.store.mutate(
+            "pods", "default", "running", lambda o: o["metadata"].setdefault("labels", {}).update(edge="1")
+        ))
+        eventually(lambda: len(cap.snapshots) > start and any(
+            (p.metadata.labels or {}).get("edge") == "1" for p in cap.last.pods
+        ))
+        assert time.monotonic() - t0 < 0.4  # well under the 500 ms interval
+        snap = cap.last
+        assert snap.changes is not None and snap.changes_since == cap.snapshots[-2].version
+        changed = snap.changes["Pod"] or {}
+        assert "running" in [p.metadata.name for p in changed.values() if p is not None]
+    finally:
+        assert feed.stop(3)

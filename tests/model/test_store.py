@@ -108,3 +108,34 @@ def test_records_without_uid_are_keyed_by_namespace_and_name() -> None:
     store.apply("Pod", "MODIFIED", pod("a", "", ns="x", phase="Failed"))
     assert sorted((p.metadata.namespace, p.status.phase) for p in store.snapshot().pods) == [
         ("x", "Failed"), ("y", "Running")]
+
+
+def test_snapshot_carries_the_changes_since_the_previous_one() -> None:
+    store = ClusterStore()
+    a, b = pod("a", "u-a"), pod("b", "u-b")
+    store.replace("Pod", [a, b])
+    first = store.snapshot()
+    assert first.changes == {"Pod": None} and first.changes_since == -1  # a list: everything
+    a2 = pod("a", "u-a", rv="2")
+    store.apply_many("Pod", [("MODIFIED", a2), ("DELETED", b), ("ADDED", pod("c", "u-c"))])
+    store.apply("Service", "ADDED", svc("s", "u-s"))
+    second = store.snapshot()
+    assert second.changes_since == first.version
+    assert second.changes is not None
+    assert list(second.changes["Pod"] or {}) == ["u-a", "u-b", "u-c"]  # first-change order
+    pods = second.changes["Pod"] or {}
+    assert pods["u-a"] is a2 and pods["u-b"] is None
+    assert set(second.changes["Service"] or {}) == {"u-s"}
+    third = store.snapshot(now=datetime.now(UTC))  # nothing changed since
+    assert third.changes == {} and third.changes_since == second.version
+    assert third.pods is second.pods
+
+
+def test_records_does_not_start_a_new_change_set() -> None:
+    store = ClusterStore()
+    store.replace("Pod", [pod("a", "u-a")])
+    first = store.snapshot()
+    store.apply("Pod", "MODIFIED", pod("a", "u-a", rv="2"))
+    assert [p.metadata.resource_version for p in store.records("Pod")] == ["2"]
+    second = store.snapshot()
+    assert second.changes_since == first.version and set((second.changes or {})["Pod"] or {}) == {"u-a"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +20,15 @@ spec: {{containers: [{{name: web, image: nginx, ports: [{{name: web, containerPo
 """
 
 
+ECHO_PORT = 7
+"""Pod port whose backend echoes every byte back."""
+BANNER_PORT = 2222
+"""Pod port whose backend greets with ``BANNER <monotonic ns of the accept>`` and then idles."""
+
+
 @dataclass
 class FakeAgent:
-    """A NodeAgent: pod port 80 -> the local HTTP server; anything else refused."""
+    """A NodeAgent: pod port 80 -> the local HTTP server, 7 echo, 2222 banner; anything else refused."""
 
     http_port: int
     dials: list[tuple[str, int]] = field(default_factory=list)
@@ -34,12 +41,34 @@ class FakeAgent:
     async def dial(self, namespace: str, pod: str, port: int) -> Any:
         """Connect or refuse like a kubelet."""
         self.dials.append((pod, port))
+        if port in (ECHO_PORT, BANNER_PORT):
+            return _pipe_backend(port)
         if port != 80:
             raise ConnectionRefusedError(
                 f"error forwarding port {port} to pod 4f2a, uid 9c1e: failed to connect to localhost:{port} "
                 f"inside namespace: dial tcp4 127.0.0.1:{port}: connect: connection refused"
             )
         return await asyncio.open_connection("127.0.0.1", self.http_port)
+
+
+def _pipe_backend(port: int) -> tuple[asyncio.StreamReader, Any]:
+    """An in-process backend for echo / banner: a reader and a writer-like object, no listener."""
+    to_client = asyncio.StreamReader()
+    if port == BANNER_PORT:
+        to_client.feed_data(b"BANNER %d\r\n" % time.monotonic_ns())
+
+    class Writer:
+        def write(self, data: bytes) -> None:
+            if port == ECHO_PORT:
+                to_client.feed_data(data)
+
+        async def drain(self) -> None:
+            return None
+
+        def close(self) -> None:
+            to_client.feed_eof()
+
+    return to_client, Writer()
 
 
 async def http_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 
 import pytest
-from probe_helpers import FakeCluster, ktui_threads, listening_ports, port_accepts
+from probe_helpers import BANNER_PORT, ECHO_PORT, FakeCluster, ktui_threads, listening_ports, port_accepts
 
 from ktui.kube.portforward import PortForwardError, PortForwardSession
 from ktui.probes.http import http_get, tcp_check
@@ -28,8 +29,54 @@ def test_http_through_forward_reports_status_bytes_and_latency(fake_cluster: Fak
     assert "Welcome to nginx!" in outcome.first_bytes
     assert outcome.latency_ms is not None and outcome.latency_ms > 0
     assert outcome.latency_text().startswith("3 requests, median")
-    # one WebSocket (one dial) per connection, like kubectl's stream pair per connection
-    assert fake_cluster.agent.dials == [("running", 80)] * 3
+    # one WebSocket (one dial) per connection, plus at most the two spares opened ahead
+    dials = fake_cluster.agent.dials
+    assert set(dials) == {("running", 80)} and 3 <= len(dials) <= 5
+
+
+def test_ready_means_a_spare_is_open_and_the_connection_is_spliced_onto_it(fake_cluster: FakeCluster) -> None:
+    session = PortForwardSession(fake_cluster.conn, "default", "running", BANNER_PORT)
+    try:
+        session.start()
+        assert session.wait_ready(5.0)
+        assert fake_cluster.agent.dials  # the spare's backend connection exists before any user
+        before = time.monotonic_ns()
+        with socket.create_connection(("127.0.0.1", session.local_port), timeout=5) as sock:
+            banner = sock.recv(256)
+        # the pod greeted the spare before this connection was made, and the greeting was kept
+        assert banner.startswith(b"BANNER ") and int(banner.split()[1]) < before
+    finally:
+        session.close()
+
+
+def test_large_transfers_both_ways_with_backpressure(fake_cluster: FakeCluster) -> None:
+    payload = bytes(range(256)) * (4 * 4096)  # 4 MiB: several times the relay's high-water mark
+    with PortForwardSession(fake_cluster.conn, "default", "running", ECHO_PORT) as session:
+        sock = socket.create_connection(("127.0.0.1", session.local_port), timeout=10)
+        writer = threading.Thread(target=sock.sendall, args=(payload,))
+        writer.start()
+        got = bytearray()
+        while len(got) < len(payload):
+            chunk = sock.recv(1 << 16)
+            assert chunk, f"closed after {len(got)} bytes"
+            got += chunk
+        writer.join(10)
+        peer = sock.getsockname()[1]
+        sock.close()
+        rec = session.record_for(peer)
+    assert bytes(got) == payload
+    assert rec is not None and rec.sent == rec.received == len(payload) and rec.error is None
+
+
+def test_spares_never_judge_and_a_refused_port_is_not_hammered(fake_cluster: FakeCluster) -> None:
+    with PortForwardSession(fake_cluster.conn, "default", "running", 81) as session:
+        assert session.wait_ready(5.0)
+        time.sleep(0.3)  # spares were refused meanwhile: they back off (0.5 s first) and say nothing
+        assert session.dead is None
+        assert 1 <= len(fake_cluster.agent.dials) <= 2
+        outcome = http_get(session, count=1)  # a user's connection is what finds the port refused
+        assert session.dead == "connection refused on :81"
+    assert outcome.error is not None and "connection refused" in outcome.error
 
 
 def test_refused_port_gives_the_error_channel_text_and_kills_the_session(fake_cluster: FakeCluster) -> None:

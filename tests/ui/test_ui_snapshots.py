@@ -120,3 +120,17 @@ def test_path_pane_with_probe_results(snap_compare: Any, monkeypatch: Any) -> No
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_services_view(snap_compare: Any) -> None:
+    """`:svc` over the seed's Services: verdict marks, ports, endpoints, the wrong port's diagnosis."""
+    from ui_fixtures import network_snapshot
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _ready(pilot)
+        await pilot.press("colon", *"svc", "enter")
+        app: Any = pilot.app
+        await wait_for(pilot, lambda: len(app.main_screen.list_widget.rows) == 2, what="services")
+        await pilot.pause()
+
+    assert snap_compare(static_app(network_snapshot()), terminal_size=(160, 40), run_before=run_before)

@@ -131,10 +131,12 @@ async def test_services_view_verdicts_diagnosis_path_and_probe(seed: Sandbox) ->
         await wait_for(
             pilot, lambda: pane.path is not None and pane.path.subject.name == "nginx-service", what="path"
         )
-        endpoints = list(pane.path.hops(ENDPOINT))
+        path = pane.path
+        assert path is not None
+        endpoints = list(path.hops(ENDPOINT))
         assert endpoints and all(h.state is HopState.OK for h in endpoints)
-        assert any(h.kind == POD and "running" in h.label for _, h in pane.path.walk())
-        assert "pod running" in plain(render_path(pane.path))
+        assert any(h.kind == POD and "running" in h.label for _, h in path.walk())
+        assert "pod running" in plain(render_path(path))
 
         # T on the wrong-port Service: connection refused on its targetPort 8080.
         await pilot.press("escape")
@@ -172,7 +174,9 @@ async def test_service_forward_answers(seed: Sandbox) -> None:
         await select(pilot, table, "nginx-service")
         await pilot.press("F")
         runner = app.main_screen.runner
-        fwd = await wait_for(pilot, lambda: runner.forwards and runner.forwards[0], timeout=20, what="forward")
+        fwd = await wait_for(
+            pilot, lambda: runner.forwards and runner.forwards[0], timeout=20, what="forward"
+        )
         assert fwd.service_port is not None and fwd.target.name == "nginx-service"
         port = fwd.session.local_port
 
@@ -209,6 +213,7 @@ async def test_ingresses_view_names_the_missing_backend(seed: Sandbox) -> None:
         await wait_for(
             pilot, lambda: pane.path is not None and pane.path.subject.name == "running-ingress", what="path"
         )
+        assert pane.path is not None
         [backend] = pane.path.hops(BACKEND)
         assert backend.state is HopState.BROKEN and "running-service" in backend.reason
         assert screen.check_action("probe", ("Ingress",)) is True
@@ -250,7 +255,7 @@ async def test_deployments_in_all_namespaces_and_enter_lists_its_pods(seed: Sand
             what="only the controller's pods",
         )
         assert screen.table.filter_query.startswith("-l ")
-        assert [r.name for r in screen.table.rows][0].startswith("ingress-nginx-controller-")
+        assert screen.table.rows[0].name.startswith("ingress-nginx-controller-")
 
 
 async def test_label_selector_from_the_command_line(seed: Sandbox) -> None:

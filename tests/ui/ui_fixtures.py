@@ -241,7 +241,7 @@ def seed_snapshot(now: datetime = NOW, **changes: Any) -> ClusterSnapshot:
     for obj in seed_objects():
         record = decode_object(obj)
         fields[{"Pod": "pods", "Event": "events", "Namespace": "namespaces"}[record.kind]].append(record)
-    base = {k: tuple(v) for k, v in fields.items()}
+    base: dict[str, Any] = {k: tuple(v) for k, v in fields.items()}
     base.update(changes)
     return ClusterSnapshot(now=now, synced=frozenset({"pods", "events", "namespaces"}), **base)
 
@@ -257,7 +257,12 @@ def network_objects() -> list[dict[str, Any]]:
     def service(name: str, target: Any) -> dict[str, Any]:
         return {
             "kind": "Service",
-            "metadata": {"name": name, "namespace": "default", "uid": f"uid-svc-{name}"},
+            "metadata": {
+                "name": name,
+                "namespace": "default",
+                "uid": f"uid-svc-{name}",
+                "creationTimestamp": ts(3600),
+            },
             "spec": {
                 "selector": {"app": "nginx"},
                 "ports": [{"name": "http", "port": 80, "targetPort": target}],
@@ -312,7 +317,12 @@ def network_objects() -> list[dict[str, Any]]:
         },
         {
             "kind": "Ingress",
-            "metadata": {"name": "nginx", "namespace": "default", "uid": "uid-ing-nginx"},
+            "metadata": {
+                "name": "nginx",
+                "namespace": "default",
+                "uid": "uid-ing-nginx",
+                "creationTimestamp": ts(3000),
+            },
             "spec": {
                 "ingressClassName": "nginx",
                 "rules": [
@@ -347,10 +357,11 @@ def network_snapshot() -> ClusterSnapshot:
     for obj in objects:
         record = decode_object(obj)
         fields.setdefault(SNAPSHOT_FIELD_BY_KIND[record.kind], []).append(record)
+    records: dict[str, Any] = {k: tuple(v) for k, v in fields.items()}
     return ClusterSnapshot(
         now=NOW,
         synced=frozenset(
             {"Pod", "Event", "Namespace", "Service", "EndpointSlice", "Ingress", "IngressClass"}
         ),
-        **{k: tuple(v) for k, v in fields.items()},
+        **records,
     )

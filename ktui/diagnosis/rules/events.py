@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from ktui.diagnosis.clock import Clock, elapsed_plain
 from ktui.resources import Event
@@ -151,12 +152,15 @@ class EventIndex:
     def _unindex(self, key: str, ev: Event) -> None:
         io = ev.involved_object
         name_key = (io.kind, io.namespace or ev.metadata.namespace, io.name)
-        for table, group_key in ((self._by_name, name_key), (self._by_uid, io.uid)):
-            group = table.get(group_key)  # type: ignore[call-overload]
+        tables: tuple[tuple[dict[Any, dict[str, tuple[int, Event]]], Any], ...] = (
+            (self._by_name, name_key), (self._by_uid, io.uid)
+        )
+        for table, group_key in tables:
+            group = table.get(group_key)
             if group is not None:
                 group.pop(key, None)
                 if not group:
-                    del table[group_key]  # type: ignore[arg-type]
+                    del table[group_key]
 
     def for_object(self, kind: str, namespace: str, name: str, uid: str) -> list[Event]:
         """The object's events, newest first.

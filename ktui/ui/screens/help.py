@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,7 +17,11 @@ INTRO = (
     "evidence and the kubectl commands to check it. Events, logs and the connection path of the same "
     "pod are one key away. The probe keys test the pod, the Services in front of it and the Ingresses "
     "routing to it (a picker asks when there are several; off in --readonly). Keys of a focused pane "
-    "win over the others (t in the logs pane is its tail size): esc goes back to the pod list."
+    "win over the others (t in the logs pane is its tail size): esc goes back to the list.\n"
+    ":svc, :ing, :deploy, :rs and :no list Services, Ingresses, Deployments, ReplicaSets and Nodes, "
+    "each with its verdict and diagnosis (:po goes back to the pods, cursor kept; :svc NS also "
+    "switches the namespace). There T probes a Service, i an Ingress, F forwards to a Service, "
+    "and enter lists the pods behind the object."
 )
 
 
@@ -27,18 +32,19 @@ def _key_label(binding: Binding) -> str:
     )
 
 
-def bindings_table(groups: list[tuple[str, list[Binding]]]) -> Table:
-    """A table of keys and what they do, grouped."""
-    table = Table(box=None, show_header=False, pad_edge=False, expand=True)
-    table.add_column(no_wrap=True, style="bold cyan", min_width=14)
-    table.add_column(ratio=1)
+def bindings_table(groups: list[tuple[str, list[Binding]]]) -> Group:
+    """Keys and what they do, one titled table per group (the same key column width in each)."""
+    parts: list[Text | Table] = []
     for title, bindings in groups:
-        table.add_row(Text(title, "bold underline"), "")
+        parts.append(Text(title, "bold underline"))
+        table = Table(box=None, show_header=False, pad_edge=False, expand=True)
+        table.add_column(no_wrap=True, style="bold cyan", width=16)
+        table.add_column(ratio=1)
         for binding in bindings:
             description = binding.tooltip or binding.description
             table.add_row(_key_label(binding), description)
-        table.add_row("", "")
-    return table
+        parts += [table, Text("")]
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen[None]):

@@ -40,7 +40,7 @@ DROP_ORDER = ("CLUSTER-IP", "ADDRESS", "AGE", "UP-TO-DATE", "CURRENT", "TYPE", "
               "SELECTOR", "HOSTS", "PORTS", "AVAILABLE")
 """Which columns a narrow table gives up first; NAME, the counts and VERDICT stay."""
 
-VERDICT_MIN = 14
+VERDICT_MIN = 28
 """VERDICT keeps at least this many cells before other columns are dropped for it."""
 
 DIM_COLUMNS = frozenset({"NAMESPACE", "AGE", "CLUSTER-IP", "TYPE", "CLASS", "ADDRESS", "ROLES"})

@@ -1,0 +1,208 @@
+"""Snapshot -> (diagnosis, verdicts, pod rows, changed uids), in proportion to what changed.
+
+The feed's snapshots carry the store's change set (``snapshot.changes``). The pipeline hands each
+snapshot to a diagnosis engine (injected: the model layer does not import the diagnosis package),
+which judges again only what a change can affect and says which subjects' findings changed; then it
+rebuilds only the pod rows whose record, verdict or AGE/RESTARTS text changed, and reports their
+uids so a table can update those rows in place. A snapshot without a usable change set (the first,
+a relist, one made elsewhere) takes a full pass, which still reuses every row that did not change.
+Pure: no Textual; thread-safe (the feed thread and a re-diagnosis worker may both call it).
+"""
+
+from __future__ import annotations
+
+import gc
+import heapq
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from ktui import resources as r
+from ktui.model.pod_rows import CachedRow, PodRow
+
+FREEZE_AT = 1000
+"""Rows from which a full pass is followed by ``gc.freeze()``: the cache is long-lived, keep it out of
+the collector's way (a full collection over 10k rows and findings is a frame-sized pause)."""
+
+
+class Engine(Protocol):
+    """What the pipeline needs from a diagnosis engine (``ktui.diagnosis.incremental.DiagnosisEngine``)."""
+
+    last_changed: frozenset[str] | None
+
+    def update(self, snapshot: r.ClusterSnapshot) -> Any:
+        """The Diagnosis of the snapshot (with ``verdict(uid)``)."""
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """One snapshot's diagnosis and pod rows; ``changed``: uids whose rows changed (None: all)."""
+
+    snapshot: r.ClusterSnapshot
+    diagnosis: Any
+    verdicts: Mapping[str, str]
+    rows: tuple[PodRow, ...]
+    changed: frozenset[str] | None
+    error: str = ""
+
+
+class _Verdicts(Mapping[str, str]):
+    """uid -> severity of each pod, read from the diagnosis on demand (no 10k-entry dict per snapshot)."""
+
+    def __init__(self, diagnosis: Any, pods: tuple[r.Pod, ...]) -> None:
+        self._diagnosis, self._pods = diagnosis, pods
+
+    def __getitem__(self, uid: str) -> str:
+        if self._diagnosis is None:
+            if any(p.metadata.uid == uid for p in self._pods):
+                return "unknown"
+            raise KeyError(uid)
+        return str(self._diagnosis.verdict(uid))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys(p.metadata.uid for p in self._pods))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys(p.metadata.uid for p in self._pods))
+
+
+_SHARED: dict[str, SnapshotPipeline] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+class SnapshotPipeline:
+    """Keeps the last diagnosis and rows; ``update(snapshot)`` works out the next ones."""
+
+    def __init__(self, engine_factory: Callable[[], Engine]) -> None:
+        self._factory = engine_factory
+        self._engine = engine_factory()
+        self.lock = threading.Lock()
+        """Held for a whole update (and the emit of ``process``)."""
+        self._snap: r.ClusterSnapshot | None = None
+        self._rows: dict[str, CachedRow] = {}
+        self._out: dict[str, PodRow] = {}
+        self._heap: list[tuple[datetime, int, str]] = []
+        self._tick = 0
+        self._seq = -1
+        self.full_passes = 0
+
+    @classmethod
+    def shared(cls, name: str, engine_factory: Callable[[], Engine]) -> SnapshotPipeline:
+        """One process-wide pipeline per name (for callers that hand over snapshots one at a time)."""
+        with _SHARED_LOCK:
+            pipeline = _SHARED.get(name)
+            if pipeline is None:
+                pipeline = _SHARED[name] = cls(engine_factory)
+            return pipeline
+
+    def process(self, snapshot: r.ClusterSnapshot, seq: int, emit: Callable[[PipelineResult], None]) -> bool:
+        """Update and ``emit`` the result in ``seq`` order; False (nothing emitted) for a stale ``seq``.
+
+        Emitting under the lock keeps results in order, so each one's ``changed`` is relative to the
+        one emitted before it.
+        """
+        with self.lock:
+            if seq < self._seq:
+                return False
+            self._seq = seq
+            emit(self._update(snapshot))
+            return True
+
+    def update(self, snapshot: r.ClusterSnapshot) -> PipelineResult:
+        """Diagnose the snapshot and bring the rows up to date."""
+        with self.lock:
+            return self._update(snapshot)
+
+    def _update(self, snap: r.ClusterSnapshot) -> PipelineResult:
+        error = ""
+        try:
+            diagnosis = self._engine.update(snap)
+            judged: frozenset[str] | None = self._engine.last_changed
+        except Exception as exc:  # a rule bug must not take the live view down with it
+            self._engine = self._factory()  # start clean: its state may be half-updated
+            diagnosis, judged, error = None, None, f"{type(exc).__name__}: {exc}"
+        pods = self._pod_changes(snap)
+        if pods is None or judged is None or diagnosis is None:
+            changed = self._full(snap, diagnosis)
+        else:
+            changed = self._incremental(snap, diagnosis, pods, judged)
+        self._snap = snap
+        return PipelineResult(snap, diagnosis, _Verdicts(diagnosis, snap.pods), tuple(self._out.values()),
+                              changed, error)
+
+    def _pod_changes(self, snap: r.ClusterSnapshot) -> Mapping[str, r.Pod | None] | None:
+        prev = self._snap
+        if prev is None or prev.now > snap.now:
+            return None
+        if snap.pods is prev.pods:
+            return {}
+        changes = snap.changes
+        if changes is not None and snap.changes_since == prev.version and snap.changes_since >= 0:
+            pods = changes.get("Pod", {})
+            return pods  # None after a relist: a full pass
+        return None
+
+    def _severity(self, diagnosis: Any, pod: r.Pod) -> str:
+        return str(diagnosis.verdict(pod.metadata.uid)) if diagnosis is not None else "unknown"
+
+    def _full(self, snap: r.ClusterSnapshot, diagnosis: Any) -> frozenset[str] | None:
+        self.full_passes += 1
+        old, now = self._rows, snap.now
+        self._rows, self._out, self._heap = {}, {}, []
+        for pod in snap.pods:
+            meta = pod.metadata
+            key = meta.uid or f"{meta.namespace}/{meta.name}"
+            severity = self._severity(diagnosis, pod)
+            cached = old.get(key)
+            cached = CachedRow(pod, now, severity) if cached is None else cached.at(pod, now, severity)
+            self._keep(key, cached)
+        if len(self._rows) >= FREEZE_AT:
+            gc.freeze()
+        return None
+
+    def _incremental(
+        self, snap: r.ClusterSnapshot, diagnosis: Any, pods: Mapping[str, r.Pod | None],
+        judged: frozenset[str],
+    ) -> frozenset[str]:
+        now, rows = snap.now, self._rows
+        dirty: dict[str, r.Pod | None] = dict(pods)
+        for skey in judged:
+            cached = rows.get(skey)  # a pod's subject key is its uid, as is its row key
+            if cached is not None and skey not in dirty:
+                dirty[skey] = cached.pod
+        heap = self._heap
+        while heap and heap[0][0] <= now:
+            _, _, key = heapq.heappop(heap)
+            cached = rows.get(key)
+            expired = cached is not None and cached.expires is not None and cached.expires <= now
+            if expired and cached is not None and key not in dirty:
+                dirty[key] = cached.pod
+        changed: set[str] = set()
+        for key, pod in dirty.items():
+            old = rows.get(key)
+            if pod is None:
+                if old is not None:
+                    del rows[key], self._out[key]
+                    changed.add(key)
+                continue
+            severity = self._severity(diagnosis, pod)
+            cached = CachedRow(pod, now, severity) if old is None else old.at(pod, now, severity)
+            if old is None or cached.row is not old.row:
+                changed.add(key)
+            if cached is not old:
+                self._keep(key, cached, old)
+        return frozenset(changed)
+
+    def _keep(self, key: str, cached: CachedRow, old: CachedRow | None = None) -> None:
+        self._rows[key] = cached
+        self._out[key] = cached.row
+        if cached.expires is not None and (old is None or old.expires != cached.expires):
+            self._tick += 1
+            heapq.heappush(self._heap, (cached.expires, self._tick, key))
+            if len(self._heap) > 4 * len(self._rows) + 1024:  # drop entries of rows made again since
+                self._heap = [
+                    (c.expires, i, k) for i, (k, c) in enumerate(self._rows.items()) if c.expires is not None
+                ]
+                heapq.heapify(self._heap)
