@@ -21,7 +21,7 @@ from ktui.diagnosis.rules.base import Hit, describe, findings_for
 from ktui.diagnosis.rules.events import age
 from ktui.diagnosis.rules.ingresses import ingress_hits
 from ktui.diagnosis.rules.nodes import node_hits
-from ktui.diagnosis.rules.pods import pod_hits
+from ktui.diagnosis.rules.pods import fast_healthy, pod_hits
 from ktui.diagnosis.rules.scheduling import claim_problem
 from ktui.diagnosis.rules.services import service_hits
 from ktui.diagnosis.rules.workloads import controller_hits, job_hits
@@ -62,6 +62,8 @@ class Judge:
         self.probes = probes
         self.findings_of = findings_of
         self.expires: datetime | None = None
+        self.fast = False
+        """Whether the last pod judged was Running and Ready (judged from its record alone)."""
         self._consumers: dict[str, dict[str, list[Pod]]] = {}
 
     def pod_root(self, pod: Pod) -> Finding | None:
@@ -79,8 +81,10 @@ class Judge:
         clock = ix.now
         assert isinstance(clock, Clock)
         clock.expires = None
+        self.fast = False
         if field == "pods":
-            hits = pod_hits(ix, obj)
+            self.fast = fast_healthy(obj)
+            hits = pod_hits(ix, obj, self.fast)
         elif field == "nodes":
             hits = node_hits(ix, obj)
         elif field == "services":

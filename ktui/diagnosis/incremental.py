@@ -27,7 +27,6 @@ from typing import Any
 from ktui.diagnosis.engine import FIELDS, Judge, probes_by_subject
 from ktui.diagnosis.findings import _GONE, Diagnosis, Finding, Layered, Severity, sort_key, subject_key, worst
 from ktui.diagnosis.index import Index, store_key
-from ktui.diagnosis.rules.pods import fast_healthy
 from ktui.resources import SNAPSHOT_FIELD_BY_KIND, ClusterSnapshot, ref_of
 
 _READ_BY_SLOW_PODS = frozenset({"ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim"})
@@ -246,14 +245,8 @@ class DiagnosisEngine:
     ) -> Diagnosis:
         judge = Judge(ix, self._probes, self._findings_of)
         changed: set[str] = set()
-        pods, other = self._entries["pods"], dirty.get("pods", set())
-        for key in records | other:
+        for key in records | dirty.get("pods", set()):
             current = ix.pods.get(key)
-            old = pods.get(key)
-            unchanged = current is not None and old is not None and same_verdict(old.obj, current[1])
-            if unchanged and key not in other and old is not None and current is not None:
-                old.obj = current[1]  # only annotations, resourceVersion or labels moved: same findings
-                continue
             ns = self._replace("pods", key, current[1] if current else None, judge, changed)
             if ns is not None:
                 dirty_ns.add(ns)  # its Services and workloads roll its findings up
@@ -282,33 +275,40 @@ class DiagnosisEngine:
 
     def _judge(self, judge: Judge, field: str, key: str, obj: Any) -> _Entry:
         findings = judge.judge(field, obj)
-        slow = field == "pods" and not fast_healthy(obj)
+        slow = field == "pods" and not judge.fast
         return _Entry(field, key, obj, subject_key(ref_of(obj)), findings, judge.expires, slow)
 
     def _replace(self, field: str, key: str, obj: Any, judge: Judge, changed: set[str]) -> str | None:
         """Judge one object again (None: it is gone); its namespace when its findings changed."""
         old = self._entries[field].get(key)
-        if old is not None:
-            self._forget(old)
         if obj is None:
             if old is None:
                 return None
+            self._forget(old)
             changed.add(old.skey)
             return str(old.obj.metadata.namespace)
         entry = self._judge(judge, field, key, obj)
+        if old is not None and old.skey == entry.skey and old.findings == entry.findings:
+            entry.findings = old.findings  # same answer: its place in the sorted list and counts stay
+            self._unlink(old)
+            self._link(entry)
+            return None
+        if old is not None:
+            self._forget(old)
         self._store(entry)
         self._insert(entry.findings)
         self._count(entry.findings, +1)
-        if old is None or old.obj is not obj or old.findings != entry.findings:
-            changed.add(entry.skey)
-        if old is not None and old.findings == entry.findings and old.skey == entry.skey:
-            return None
+        changed.add(entry.skey)
         return str(obj.metadata.namespace)
 
     def _store(self, entry: _Entry) -> None:
+        self._link(entry)
+        self._set(entry.skey, entry.findings)
+
+    def _link(self, entry: _Entry) -> None:
+        """File an entry under its keys, namespace, node and expiry."""
         self._entries[entry.field][entry.key] = entry
         self._by_skey[entry.skey] = entry
-        self._set(entry.skey, entry.findings)
         meta = entry.obj.metadata
         if entry.field == "pods":
             if entry.slow:
@@ -327,11 +327,10 @@ class DiagnosisEngine:
                 ]
                 heapq.heapify(self._heap)
 
-    def _forget(self, entry: _Entry) -> None:
+    def _unlink(self, entry: _Entry) -> None:
         del self._entries[entry.field][entry.key]
         if self._by_skey.get(entry.skey) is entry:
             del self._by_skey[entry.skey]
-            self._unset(entry.skey)
         meta = entry.obj.metadata
         if entry.field == "pods":
             if entry.slow:
@@ -339,6 +338,11 @@ class DiagnosisEngine:
                 _discard(self._slow_by_node, entry.obj.spec.node_name or "", entry.key)
         else:
             _discard(self._others_by_ns, meta.namespace, (entry.field, entry.key))
+
+    def _forget(self, entry: _Entry) -> None:
+        self._unlink(entry)
+        if entry.skey not in self._by_skey:
+            self._unset(entry.skey)
         self._remove(entry.findings)
         self._count(entry.findings, -1)
 
@@ -401,7 +405,7 @@ def same_verdict(old: Any, new: Any) -> bool:
     They read its spec, status, identity and deletion, never its annotations, labels or
     resourceVersion (which Services and workloads read, and which are judged again anyway).
     """
-    if old.spec != new.spec or old.status != new.status:
+    if old.status != new.status or old.spec != new.spec:  # status first: it is what usually moved
         return False
     a, b = old.metadata, new.metadata
     return (

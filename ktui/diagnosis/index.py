@@ -59,8 +59,8 @@ RESOURCE_OF_KIND: dict[str, str] = {
 """The API resource name of each kind (the key of ``snapshot.forbidden`` is 'list <resource>')."""
 
 NsName = tuple[str, str]
-Group = dict[str, tuple[int, Any]]
-"""store key -> (position in the snapshot, record): ordered reads sort on the position."""
+Group = dict[str, int]
+"""store key -> position in the snapshot: ordered reads sort on the position."""
 
 
 def _key(obj: Any) -> NsName:
@@ -73,14 +73,8 @@ def store_key(obj: Any) -> str:
     return meta.uid or f"{meta.namespace}/{meta.name}"
 
 
-def _ordered(group: Group | None) -> list[Any]:
-    if not group:
-        return []
-    return [rec for _, rec in sorted(group.values(), key=_first)]
-
-
-def _first(item: tuple[int, Any]) -> int:
-    return item[0]
+def _second(item: tuple[str, int]) -> int:
+    return item[1]
 
 
 def _owner_keys(obj: Any) -> list[str]:
@@ -123,6 +117,7 @@ class Index:
         """Point at a newer snapshot of the same cluster (its changes applied separately)."""
         self.snap = snap
         self.now = Clock(snap.now)
+        self._synced = snap.synced
 
     def apply_pods(self, changed: Mapping[str, Pod | None]) -> None:
         """Pods added, modified (same position) or deleted (None), in the store's order."""
@@ -130,6 +125,9 @@ class Index:
             old = self.pods.get(key)
             if old is not None:
                 seq = old[0]
+                if pod is not None and _same_place(old[1], pod):
+                    self.pods[key] = (seq, pod)  # same groups: the common status update is O(1)
+                    continue
                 self._unindex_pod(key, old[1])
             else:
                 seq = self._seq
@@ -138,14 +136,13 @@ class Index:
                 self.pods.pop(key, None)
                 continue
             self.pods[key] = (seq, pod)
-            entry = (seq, pod)
             meta = pod.metadata
-            self._pods_by_ns[meta.namespace][key] = entry
+            self._pods_by_ns[meta.namespace][key] = seq
             if meta.labels:
                 for k, v in meta.labels.items():
-                    self._pods_by_label[(meta.namespace, k, v)][key] = entry
+                    self._pods_by_label[(meta.namespace, k, v)][key] = seq
             for owner in _owner_keys(pod):
-                self._pod_children[owner][key] = entry
+                self._pod_children[owner][key] = seq
 
     def _unindex_pod(self, key: str, pod: Pod) -> None:
         meta = pod.metadata
@@ -200,6 +197,12 @@ class Index:
 
     # ---- reads --------------------------------------------------------------------------------
 
+    def _ordered(self, group: Group | None) -> list[Pod]:
+        if not group:
+            return []
+        pods = self.pods
+        return [pods[key][1] for key, _ in sorted(group.items(), key=_second)]
+
     @property
     def pod_namespaces(self) -> frozenset[str]:
         """Namespaces that hold at least one pod."""
@@ -207,11 +210,11 @@ class Index:
 
     def pods_in(self, namespace: str) -> list[Pod]:
         """The pods of one namespace, in snapshot order."""
-        return _ordered(self._pods_by_ns.get(namespace))
+        return self._ordered(self._pods_by_ns.get(namespace))
 
     def pods_with(self, namespace: str, key: str, value: str) -> list[Pod]:
         """The pods of one namespace carrying label key=value, in snapshot order."""
-        return _ordered(self._pods_by_label.get((namespace, key, value)))
+        return self._ordered(self._pods_by_label.get((namespace, key, value)))
 
     def has_label(self, namespace: str, key: str, value: str) -> bool:
         """Whether any pod of the namespace carries key=value."""
@@ -223,7 +226,7 @@ class Index:
         keys = ([meta.uid] if meta.uid else []) + [f"{owner.kind}/{meta.namespace}/{meta.name}"]
         found: list[Any] = []
         for k in keys:
-            found.extend(_ordered(self._pod_children.get(k)))
+            found.extend(self._ordered(self._pod_children.get(k)))
             found.extend(self._other_children.get(k, ()))
         return found
 
@@ -260,7 +263,7 @@ class Index:
         if not all(groups):
             return []
         groups.sort(key=lambda g: len(g or ()))
-        first = _ordered(groups[0])
+        first = self._ordered(groups[0])
         if len(groups) == 1:
             return first
         return [p for p in first if all((p.metadata.labels or {}).get(k) == v for k, v in selector.items())]
@@ -298,6 +301,12 @@ _SMALL = frozenset(
     }
 )
 """Snapshot fields re-indexed whole when they change."""
+
+
+def _same_place(old: Pod, new: Pod) -> bool:
+    """Whether a pod stays in the same namespace, label and owner groups."""
+    a, b = old.metadata, new.metadata
+    return a.namespace == b.namespace and a.labels == b.labels and a.owner_references == b.owner_references
 
 
 def _drop(table: dict[Any, Group], group: Any, key: str) -> None:

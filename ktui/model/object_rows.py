@@ -68,7 +68,6 @@ def _row(
     verdicts: Mapping[str, str],
     summaries: Mapping[str, str],
     cells: tuple[str, ...],
-    extra_search: str = "",
     pods_query: str = "",
 ) -> ObjectRow:
     """Assemble a row: NAME first, then the kind's cells, AGE and VERDICT as COLUMNS orders them."""

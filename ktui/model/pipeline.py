@@ -23,8 +23,8 @@ from ktui import resources as r
 from ktui.model.pod_rows import CachedRow, PodRow
 
 FREEZE_AT = 1000
-"""Rows from which a full pass is followed by ``gc.freeze()``: the cache is long-lived, keep it out of
-the collector's way (a full collection over 10k rows and findings is a frame-sized pause)."""
+"""Pods from which a full pass runs with the collector paused and ends with ``gc.freeze()``: the
+judged findings and rows are long-lived, so keep them out of the collector's way."""
 
 
 class Engine(Protocol):
@@ -49,23 +49,38 @@ class PipelineResult:
 
 
 class _Verdicts(Mapping[str, str]):
-    """uid -> severity of each pod, read from the diagnosis on demand (no 10k-entry dict per snapshot)."""
+    """uid -> severity of each pod, read off the rows (no 10k-entry dict per snapshot unless asked).
 
-    def __init__(self, diagnosis: Any, pods: tuple[r.Pod, ...]) -> None:
-        self._diagnosis, self._pods = diagnosis, pods
+    It also knows the rows themselves: ``pod_rows(pods, now, verdicts)`` given these verdicts for the
+    same pods and time returns them as they are (``rows_for``), so the older two-step callers
+    (``run_diagnosis`` then ``pod_rows``) pay for what changed too.
+    """
+
+    def __init__(self, snap: r.ClusterSnapshot, rows: tuple[PodRow, ...]) -> None:
+        self._snap, self._rows = snap, rows
+        self._map: dict[str, str] | None = None
+
+    def rows_for(self, pods: object, now: datetime) -> tuple[PodRow, ...] | None:
+        """These pods' rows at ``now``, if they are the ones these verdicts were made with."""
+        return self._rows if pods is self._snap.pods and now == self._snap.now else None
+
+    def _table(self) -> dict[str, str]:
+        if self._map is None:
+            self._map = {row.uid: row.severity for row in self._rows}
+        return self._map
 
     def __getitem__(self, uid: str) -> str:
-        if self._diagnosis is None:
-            if any(p.metadata.uid == uid for p in self._pods):
-                return "unknown"
-            raise KeyError(uid)
-        return str(self._diagnosis.verdict(uid))
+        return self._table()[uid]
+
+    def get(self, uid: str, default: Any = None) -> Any:
+        """The severity of a pod, or ``default``."""
+        return self._table().get(uid, default)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(dict.fromkeys(p.metadata.uid for p in self._pods))
+        return iter(self._table())
 
     def __len__(self) -> int:
-        return len(dict.fromkeys(p.metadata.uid for p in self._pods))
+        return len(self._table())
 
 
 _SHARED: dict[str, SnapshotPipeline] = {}
@@ -116,6 +131,26 @@ class SnapshotPipeline:
             return self._update(snapshot)
 
     def _update(self, snap: r.ClusterSnapshot) -> PipelineResult:
+        if len(snap.pods) < FREEZE_AT or not self._full_pass_ahead(snap):
+            return self._work(snap)
+        # A full pass makes ~50k long-lived objects (findings, rows): collecting while they pile up
+        # would walk them again and again (a 50 ms+ pause); collect nothing, then freeze them.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._work(snap)
+        finally:
+            gc.freeze()
+            if enabled:
+                gc.enable()
+
+    def _full_pass_ahead(self, snap: r.ClusterSnapshot) -> bool:
+        prev, changes = self._snap, snap.changes
+        if prev is None or snap.pods is prev.pods:
+            return prev is None
+        return changes is None or snap.changes_since != prev.version or None in changes.values()
+
+    def _work(self, snap: r.ClusterSnapshot) -> PipelineResult:
         error = ""
         try:
             diagnosis = self._engine.update(snap)
@@ -129,8 +164,11 @@ class SnapshotPipeline:
         else:
             changed = self._incremental(snap, diagnosis, pods, judged)
         self._snap = snap
-        return PipelineResult(snap, diagnosis, _Verdicts(diagnosis, snap.pods), tuple(self._out.values()),
-                              changed, error)
+        rows = tuple(self._out.values())
+        if len(rows) != len(snap.pods):  # keys repeat (pods without uids): one row per pod, no reuse
+            rows = tuple(CachedRow(p, snap.now, self._severity(diagnosis, p)).row for p in snap.pods)
+            self._snap, changed = None, None
+        return PipelineResult(snap, diagnosis, _Verdicts(snap, rows), rows, changed, error)
 
     def _pod_changes(self, snap: r.ClusterSnapshot) -> Mapping[str, r.Pod | None] | None:
         prev = self._snap
@@ -158,8 +196,6 @@ class SnapshotPipeline:
             cached = old.get(key)
             cached = CachedRow(pod, now, severity) if cached is None else cached.at(pod, now, severity)
             self._keep(key, cached)
-        if len(self._rows) >= FREEZE_AT:
-            gc.freeze()
         return None
 
     def _incremental(
@@ -188,7 +224,13 @@ class SnapshotPipeline:
                     changed.add(key)
                 continue
             severity = self._severity(diagnosis, pod)
-            cached = CachedRow(pod, now, severity) if old is None else old.at(pod, now, severity)
+            if old is None or old.pod is not pod:
+                # a new record: making the row costs less than proving it equal to the old one first
+                cached = CachedRow(pod, now, severity)
+                if old is not None and cached.row == old.row:
+                    cached.row = old.row
+            else:
+                cached = old.at(pod, now, severity)
             if old is None or cached.row is not old.row:
                 changed.add(key)
             if cached is not old:

@@ -157,7 +157,7 @@ def same_row(old: r.Pod, new: r.Pod) -> bool:
     """Whether two versions of a pod give the same row (only annotations or resourceVersion moved)."""
     if old is new:
         return True
-    if old.spec != new.spec or old.status != new.status:
+    if old.status != new.status or old.spec != new.spec:  # status first: it is what usually moved
         return False
     a, b = old.metadata, new.metadata
     return (
@@ -210,8 +210,14 @@ def pod_rows(pods: Iterable[r.Pod], now: datetime, verdicts: Mapping[str, str]) 
 
     Memoized on the records of the previous call (a feed calls this once per snapshot, and records
     of unchanged pods are the same objects): a row is rebuilt only when its pod, verdict or age
-    text changed. ``SnapshotPipeline`` does the same in proportion to the change alone.
+    text changed. ``SnapshotPipeline`` does the same in proportion to the change alone, and its
+    verdicts hand over the rows it made for these very pods and time (``rows_for``).
     """
+    made = getattr(verdicts, "rows_for", None)
+    if made is not None:
+        rows: tuple[PodRow, ...] | None = made(pods, now)
+        if rows is not None:
+            return rows
     with _memo_lock:
         previous = dict(_memo)
     memo: dict[str, CachedRow] = {}

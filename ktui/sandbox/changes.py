@@ -27,7 +27,8 @@ class Change:
 
     def __init__(self, rv: int, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None):
         self.rv, self.type, self.resource, self.obj, self.old = rv, type_, resource, obj, old
-        # encoded watch lines per view, shared by all watchers; None once the change is no longer warm
+        # encoded watch lines per view (and the metadata they all embed), shared by every watcher;
+        # None once the change is no longer warm
         self.cache: dict[str, bytes] | None = {}
 
 

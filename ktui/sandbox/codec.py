@@ -54,17 +54,22 @@ class SpecCache:
         self._specs: OrderedDict[int, tuple[Any, msgspec.Raw]] = OrderedDict()  # id -> (spec, its bytes)
         self.limit = limit
 
-    def encode(self, obj: dict[str, Any]) -> bytes:
-        """Compact JSON of ``obj`` (a stored object)."""
+    def encode(self, obj: dict[str, Any], metadata: Any = None) -> bytes:
+        """Compact JSON of ``obj`` (a stored object); ``metadata``: its metadata already encoded (Raw)."""
         spec = obj.get("spec")
         if not isinstance(spec, dict) or len(spec) < 4:
-            return _encode(obj)
-        hit = self._specs.get(id(spec))
-        if hit is None or hit[0] is not spec:
-            hit = (spec, msgspec.Raw(_encode(spec)))
-            self._specs[id(spec)] = hit
-            if len(self._specs) > self.limit:
-                self._specs.popitem(last=False)
+            if metadata is None:
+                return _encode(obj)
+            spec = None
         shallow = dict(obj)
-        shallow["spec"] = hit[1]
+        if spec is not None:
+            hit = self._specs.get(id(spec))
+            if hit is None or hit[0] is not spec:
+                hit = (spec, msgspec.Raw(_encode(spec)))
+                self._specs[id(spec)] = hit
+                if len(self._specs) > self.limit:
+                    self._specs.popitem(last=False)
+            shallow["spec"] = hit[1]
+        if metadata is not None:
+            shallow["metadata"] = metadata
         return _encode(shallow)

@@ -16,10 +16,10 @@ so no simulated kubelet or controller adopts them: their status stays as generat
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import random
-import uuid
 import weakref
 from datetime import timedelta
 from typing import Any
@@ -46,7 +46,9 @@ def _hex(seed: str, n: int) -> str:
 
 
 def _uid(seed: str) -> str:
-    return str(uuid.UUID(bytes=hashlib.sha256(seed.encode()).digest()[:16], version=4))
+    """A version-4-shaped UUID derived from ``seed`` (reproducible, unlike the apiserver's random ones)."""
+    h = hashlib.sha256(seed.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
 
 
 def _suffix(i: int, n: int = 5) -> str:
@@ -58,9 +60,15 @@ def _suffix(i: int, n: int = 5) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=4096)
 def _template_hash(ns: str, app: str) -> str:
     """A pod-template-hash (10 characters of the safe alphabet, as the ReplicaSet controller writes)."""
     return _suffix(int(_hex(f"{ns}/{app}", 15), 16), 10)
+
+
+@functools.lru_cache(maxsize=4096)
+def _rs_uid(ns: str, rs_name: str) -> str:
+    return _uid(f"rs/{ns}/{rs_name}")
 
 
 def _pod(i: int, ns: str, rnd: random.Random, stamp: str, started: str) -> tuple[dict[str, Any], str]:
@@ -82,7 +90,7 @@ def _pod(i: int, ns: str, rnd: random.Random, stamp: str, started: str) -> tuple
     image = f"registry.example.test/{team}/{app}:{version}" + ("-rc1" if health == "pull" else "")
     istio = i % 3 == 0
     token_volume = f"kube-api-access-{_suffix(i * 7919 + 13)}"
-    rs_uid = _uid(f"rs/{ns}/{rs_name}")
+    rs_uid = _rs_uid(ns, rs_name)
     containers = [main_container(app, image, token_volume, health == "unschedulable")]
     if istio:
         containers.append(sidecar(token_volume))

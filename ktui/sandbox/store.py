@@ -1,8 +1,11 @@
 """The object store: CRUD over one global resourceVersion, uids, timestamps and deletion semantics.
 
 Runs on the sandbox's loop thread only (no locks). Stored objects are never mutated in place: every
-change stores a new dict, so readers, the change history and the encoded-bytes cache can share them.
-The history and its fan-out live in ``changes.py``; admitting new objects in ``creation.py``.
+change stores a new dict, so readers, the change history and the encoded-bytes caches can share them.
+``mutate`` hands its callback a deep copy; ``mutate_many`` (the load drivers' fast path) takes merge
+patches and builds each new version sharing every part it leaves alone with the previous one, which
+is safe for the same reason. The history and its fan-out live in ``changes.py``; admitting new
+objects in ``creation.py``.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
 from ktui.sandbox import registry, tables
@@ -65,6 +66,16 @@ class Inbox:
         return items
 
 
+def _metadata(obj: dict[str, Any], cache: dict[str, bytes] | None) -> Any:
+    """``obj``'s metadata, pre-encoded once per change when a change is given: every view embeds it."""
+    if cache is None:
+        return obj["metadata"]
+    data = cache.get("metadata")
+    if data is None:
+        data = cache["metadata"] = encode(obj["metadata"])
+    return msgspec.Raw(data)
+
+
 class Renderer:
     """Encodes watch event lines for one resource type and view."""
 
@@ -75,20 +86,24 @@ class Renderer:
         self._columns = encode(tables.column_definitions(t.key))
         self._specs = store.specs
 
-    def _object(self, obj: dict[str, Any], rv: int | str) -> bytes:
+    def _object(self, obj: dict[str, Any], rv: int | str, cache: dict[str, bytes] | None) -> bytes:
         if self.t.storage:
-            obj = registry.event_to_v1(obj)
+            obj, cache = registry.event_to_v1(obj), None  # a converted copy: nothing to share
+        meta = _metadata(obj, cache)
         if not self.table:
-            return self._specs.encode(obj)
-        row = encode([tables.row(self.t.key, obj, datetime.now(UTC))])
-        return (
-            b'{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"'
-            + str(rv).encode()
-            + b'"},"columnDefinitions":'
-            + self._columns
-            + b',"rows":'
-            + row
-            + b"}"
+            return self._specs.encode(obj, meta)
+        row = tables.row(self.t.key, obj, datetime.now(UTC))
+        row["object"]["metadata"] = meta  # the same bytes the JSON view spliced in
+        return b"".join(
+            (
+                b'{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"',
+                str(rv).encode(),
+                b'"},"columnDefinitions":',
+                self._columns,
+                b',"rows":',
+                encode([row]),
+                b"}",
+            )
         )
 
     def line(self, type_: str, obj: dict[str, Any], change: Change | None = None) -> bytes:
@@ -100,7 +115,8 @@ class Renderer:
             if hit is not None:
                 return hit
         head = b'{"type":"' + type_.encode() + b'","object":'
-        data = b"".join((head, self._object(obj, obj["metadata"].get("resourceVersion", "")), b"}\n"))
+        body = self._object(obj, obj["metadata"].get("resourceVersion", ""), cache)
+        data = b"".join((head, body, b"}\n"))
         if cache is not None:
             cache[key] = data
         return data
@@ -144,7 +160,7 @@ def translate(change: Change, flt: WatchFilter) -> str | None:
 
 
 async def _write_lines(resp: web.StreamResponse, lines: list[bytes]) -> None:
-    """Write ``lines`` in chunks of about ``_CHUNK`` bytes: few writes, no giant join for a long backlog."""
+    """Write ``lines`` in chunks of about ``_CHUNK`` bytes, yielding between chunks (a long initial list)."""
     chunk: list[bytes] = []
     size = 0
     for data in lines:
@@ -153,6 +169,7 @@ async def _write_lines(resp: web.StreamResponse, lines: list[bytes]) -> None:
         if size >= _CHUNK:
             await resp.write(b"".join(chunk))
             chunk, size = [], 0
+            await asyncio.sleep(0)
     if chunk:
         await resp.write(b"".join(chunk))
 
@@ -255,6 +272,7 @@ async def serve(
                             break
                         continue
                 out: list[bytes] = []
+                size = 0
                 for item in inbox.take():
                     if not isinstance(item, Change):  # the server ends or cuts this watch
                         closing = True
@@ -266,7 +284,14 @@ async def serve(
                     last_rv = item.rv
                     typ = translate(item, flt)
                     if typ:
-                        out.append(render.line(typ, item.obj, item))
+                        data = render.line(typ, item.obj, item)
+                        out.append(data)
+                        size += len(data)
+                        if size >= _CHUNK:
+                            await resp.write(b"".join(out))
+                            out, size = [], 0
+                            # a long backlog must not hold the loop: other watchers and writers run
+                            await asyncio.sleep(0)
                 await _write_lines(resp, out)
             await resp.write_eof()
         return resp

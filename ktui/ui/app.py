@@ -69,7 +69,7 @@ class KtuiApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help"),
-        Binding("colon", "command_palette", "Commands", id="app.palette", show=False),
+        Binding("ctrl+p", "command_palette", "Command palette", id="app.palette", show=False, priority=True),
     ]
 
     def __init__(self, source: Source, *, readonly: bool = False) -> None:
@@ -248,7 +248,7 @@ class KtuiApp(App[None]):
             ("Logs pane", [*LogPane.BINDINGS]),
             (
                 "Everywhere",
-                [*self.BINDINGS, Binding("ctrl+p", "", "Command palette"), Binding("tab", "", "Next pane")],
+                [*self.BINDINGS, Binding("tab", "", "Next pane")],
             ),
         ]
         self.push_screen(

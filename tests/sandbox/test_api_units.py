@@ -305,3 +305,28 @@ def test_store_rules() -> None:
     assert store.get("configmaps", "default", "c") is None
     store.delete("namespaces", None, "default")
     assert store.get("namespaces", None, "default") is None
+
+
+def test_bulk_create_keeps_only_the_named_server_fields() -> None:
+    store = Store()
+    store.create("namespaces", {"metadata": {"name": "default"}})
+    given = {
+        "uid": "0f0f0f0f-0000-4000-8000-000000000001",
+        "creationTimestamp": "2020-01-02T03:04:05Z",
+        "managedFields": [{"manager": "kubelet", "operation": "Update"}],
+    }
+
+    def pod(name: str) -> dict[str, Any]:
+        return {
+            "metadata": {"name": name, **given},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+        }
+
+    keep = ("uid", "creationTimestamp", "managedFields")
+    assert store.bulk_create("pods", [pod("kept")], keep=keep) == 1
+    assert store.bulk_create("pods", [pod("fresh")]) == 1
+    kept, fresh = store.get("pods", "default", "kept"), store.get("pods", "default", "fresh")
+    assert kept is not None and fresh is not None
+    assert {k: kept["metadata"][k] for k in keep} == given  # loaded as it existed before
+    assert fresh["metadata"]["uid"] != given["uid"] and "managedFields" not in fresh["metadata"]
+    assert fresh["metadata"]["creationTimestamp"] != given["creationTimestamp"]

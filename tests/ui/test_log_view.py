@@ -89,7 +89,7 @@ async def test_search_finds_lines_in_the_ring_and_forgets_dropped_ones() -> None
         assert view.line_count == 1000  # search never hides lines
         assert "line 12" in (view.current_match_text() or "")
         # Matches keep coming as lines stream in; the ones that fall off the front are forgotten.
-        view.append_lines(numbered(1000, 500) + ["needle at the end"])
+        view.append_lines([*numbered(1000, 500), "needle at the end"])
         await wait_for(pilot, lambda: view.line_count == 1000 and view.dropped == 501, what="flush")
         assert view.match_count == len([n for n in range(501, 1500) if "line 12" in f"line {n}"])
         view.search("needle")

@@ -5,11 +5,15 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import replace
+from typing import Any, cast
 
 import pytest
+from ui_fixtures import NOW, RUNNING, pod
 
+from ktui.decode import decode_object
 from ktui.model.tables import SORT_KEYS, PodRow, RowFilter, sort_rows
-from ktui.ui.widgets.pod_order import PodOrder, Widths
+from ktui.resources import ClusterSnapshot, Pod
+from ktui.ui.widgets.pod_order import PodOrder, Widths, pods_by_uid
 
 
 def row(i: int, *, severity: str = "info", ns: str = "", name: str = "", **changes: object) -> PodRow:
@@ -189,3 +193,31 @@ def test_severity_counts_follow_changes_and_deletions() -> None:
     order.replace(tuple(data), frozenset({healthy.uid}))
     expected["info"] -= 1
     assert order.counts == expected
+
+
+def test_a_change_set_that_misses_a_row_is_repaired_by_a_diff() -> None:
+    data = rows(200)
+    order = PodOrder()
+    order.replace(tuple(data))
+    extra = row(999)
+    order.replace((*data, extra), frozenset())  # the new pod is not in the change set
+    assert extra in order.view and uids(order.view) == uids(fresh([*data, extra]).view)
+
+
+def test_pods_by_uid_follows_the_store_change_set_and_rebuilds_when_it_does_not_start_there() -> None:
+    def record(name: str, **kwargs: Any) -> Pod:
+        return cast(Pod, decode_object(pod(name, status=RUNNING, **kwargs)))
+
+    a, b, c = record("a"), record("b"), record("c")
+    v1 = ClusterSnapshot(now=NOW, pods=(a, b), version=1)
+    known = pods_by_uid(v1, {}, None)
+    assert known == {"uid-default-a": a, "uid-default-b": b}
+    b2 = record("b", labels={"x": "y"})
+    pod_changes: dict[str, Any] = {"uid-default-b": b2, "uid-default-a": None, "uid-default-c": c}
+    changes: dict[str, dict[str, Any] | None] = {"Pod": pod_changes}
+    v2 = ClusterSnapshot(now=NOW, pods=(b2, c), version=2, changes=changes, changes_since=1)
+    updated = pods_by_uid(v2, known, 1)
+    assert updated is known and updated == {"uid-default-b": b2, "uid-default-c": c}  # updated in place
+    assert pods_by_uid(v2, updated, 2) is updated  # the same snapshot again
+    v4 = ClusterSnapshot(now=NOW, pods=(c,), version=4, changes={"Pod": {}}, changes_since=3)
+    assert pods_by_uid(v4, dict(known), 2) == {"uid-default-c": c}  # a gap: rebuilt from the pods

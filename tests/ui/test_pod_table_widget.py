@@ -1,4 +1,4 @@
-"""PodTable on 20k rows: one changed row moves alone, the cursor stays on its pod, only touched lines repaint."""
+"""PodTable on 20k rows: a changed row moves alone, the cursor keeps its pod, only touched lines repaint."""
 
 from __future__ import annotations
 

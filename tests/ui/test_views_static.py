@@ -11,7 +11,8 @@ from textual.widgets import Input
 from ui_fixtures import network_snapshot
 
 from ktui.ui.views import VIEWS, completions, parse_command, view_for
-from ktui.ui.widgets.object_table import ObjectTable, layout
+from ktui.ui.widgets.object_columns import layout
+from ktui.ui.widgets.object_table import ObjectTable
 
 
 @pytest.mark.parametrize(
@@ -162,3 +163,31 @@ async def test_palette_switches_views() -> None:
         await wait_for(pilot, lambda: screen.view.name == "ingresses", what="the ingresses view")
         table = screen.list_widget
         await wait_for(pilot, lambda: [r.name for r in table.rows] == ["nginx"], what="ingress rows")
+
+
+async def test_problems_only_shows_in_the_status_line_at_once() -> None:
+    app = static_app(network_snapshot())
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.main_screen
+        await wait_for(pilot, lambda: screen.table.rows, what="pods")
+        await pilot.press("colon", *"svc", "enter", "exclamation_mark")
+        await pilot.pause()
+        assert screen.status.problems_only and screen.status.shown == 1 and screen.status.pods == 2
+        await pilot.press("colon", *"po", "enter", "exclamation_mark")
+        await pilot.pause()
+        assert screen.status.view == "pods" and screen.status.problems_only
+        assert screen.status.shown == 3
+
+
+async def test_yaml_of_a_service() -> None:
+    from ktui.ui.screens.detail import DetailScreen
+
+    app = static_app(network_snapshot())
+    async with app.run_test(size=(140, 40)) as pilot:
+        await wait_for(pilot, lambda: app.main_screen.table.rows, what="pods")
+        await pilot.press("colon", *"svc", "enter", "d")
+        detail = await wait_for(
+            pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen, what="yaml"
+        )
+        await wait_for(pilot, lambda: detail.text, what="the YAML loaded")
+        assert "name: nginx-wrong-port" in detail.text and "targetPort: 8080" in detail.text

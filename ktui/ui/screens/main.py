@@ -29,6 +29,7 @@ from ktui.ui.widgets.events_view import EventsView
 from ktui.ui.widgets.log_pane import LogPane
 from ktui.ui.widgets.object_table import ObjectTable
 from ktui.ui.widgets.path_pane import PathPane
+from ktui.ui.widgets.pod_order import pods_by_uid
 from ktui.ui.widgets.pod_table import PodTable
 from ktui.ui.widgets.status_bar import StatusBar, StatusInfo, connection_banner
 
@@ -81,7 +82,7 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
                     with TabPane("Path", id="tab-path"):
                         yield PathPane(self._connection, id="path")
         yield Static(id="banner")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
         yield ProbeRunner(self._connection, readonly=bool(getattr(self.app, "readonly", False)))
 
     def _connection(self) -> Any:
@@ -124,6 +125,8 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
             table = self.table if view.kind == "Pod" else self.object_table(view)
             table.border_title = f" {view.name} "
             table.display = view == self.view
+            # `!` changes what the status line counts as shown.
+            self.watch(table, "problems_only", lambda _value: self._show_status(), init=False)
         self.log_pane.source = self.app.source  # type: ignore[attr-defined]
         self.table.focus()
         self._show_status()
@@ -143,7 +146,8 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
     ) -> None:
         """Take a new snapshot: move only the changed rows (``changed`` uids, None: diff), refresh panes."""
         self.snapshot, self.diagnosis = snapshot, diagnosis
-        self._pods = {p.metadata.uid: p for p in snapshot.pods}
+        self._pods = pods_by_uid(snapshot, self._pods, getattr(self, "_pods_version", None))
+        self._pods_version = snapshot.version
         table = self.table
         table.set_rows(rows, changed)  # apply_pods' own set_rows of the same tuple is then a no-op
         lists.apply_pods(self, snapshot, rows)
@@ -289,9 +293,6 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
         box.display = False
         self.list_widget.focus()
         view_control.run_command(self, event.value)
-
-    def watch_problems(self) -> None:
-        self._show_status()
 
     # ------------------------------------------------------------------ actions
 

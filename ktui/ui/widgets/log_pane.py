@@ -65,6 +65,7 @@ class LogPane(Vertical):
         """Whether the pane is on screen (reads happen only then)."""
         self._loaded_key: tuple[str, ...] | None = None
         self._header_timer: Timer | None = None
+        self._header_key: tuple[object, ...] = ()
         self._stop = threading.Event()
         self.notice = ""
         """Why there are no lines, when there are none."""
@@ -236,7 +237,12 @@ class LogPane(Vertical):
             if self.view.match_count or self.query_one("#log-search", Input).value:
                 current = self.view.current_match + 1
                 text.append(f"  match {current}/{self.view.match_count}", "bold yellow")
-        self.query_one("#log-header", Static).update(text)
+        # Called on every snapshot (set_pod) and a few times a second while following: an
+        # unchanged header is not redrawn (each update is a layout pass of the screen).
+        key = (text.plain, tuple(text.spans))
+        if key != self._header_key:
+            self._header_key = key
+            self.query_one("#log-header", Static).update(text)
 
     def on_unmount(self) -> None:
         self._stop.set()

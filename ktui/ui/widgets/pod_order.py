@@ -28,6 +28,7 @@ from ktui.model.tables import (
     matches_selector,
     parse_selector,
 )
+from ktui.resources import ClusterSnapshot, Pod
 
 SortKey = Callable[[PodRow], tuple[Any, ...]]
 
@@ -277,6 +278,11 @@ class PodOrder:
         dirty = Dirty()
         for old, new in edits:
             self._move(old, new, dirty)
+        if changed is not None and len(self.by_uid) != len(rows):
+            # A change set that missed a row (it cannot be trusted): find the rest by diffing.
+            self._slot = {}
+            for old, new in self._diff(rows):
+                self._move(old, new, dirty)
         if self._set_widths():
             dirty.everything = True
         return dirty
@@ -360,3 +366,22 @@ class PodOrder:
             assert at is not None
             dirty.mark(at, None)
             dirty.resized = True
+
+
+def pods_by_uid(
+    snapshot: ClusterSnapshot, known: dict[str, Pod], known_version: int | None
+) -> dict[str, Pod]:
+    """uid -> Pod of ``snapshot``, updated in place from ``known`` (of version ``known_version``) by
+    the store's change set when it starts there, else rebuilt (~9 ms at 20k pods, per snapshot)."""
+    changes = snapshot.changes
+    pod_changes = changes.get("Pod", {}) if changes is not None else None
+    if known_version is not None and snapshot.version == known_version:
+        return known  # the same snapshot again (a re-diagnosis after a probe)
+    if pod_changes is None or known_version is None or snapshot.changes_since != known_version:
+        return {p.metadata.uid: p for p in snapshot.pods}
+    for key, pod in pod_changes.items():
+        if pod is None:
+            known.pop(key, None)
+        else:
+            known[pod.metadata.uid] = pod
+    return known
