@@ -84,23 +84,16 @@ def stop_sandbox(child: subprocess.Popen[bytes]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Sandbox up, TUI on it, sandbox down."""
-    from ktui.kube.client import connect
-    from ktui.ui.app import make_app
+    from ktui.commands.tui import build_app
 
     with tempfile.TemporaryDirectory(prefix="ktui-demo-") as tmp:
         kubeconfig = Path(tmp) / "kubeconfig"
         print(f"ktui demo: starting the sandbox cluster (scenario {args.scenario!r})…", flush=True)
         child = start_sandbox(kubeconfig, args.scenario, args.speed)
         try:
-            conn = connect(str(kubeconfig))
-            app = make_app(
-                conn,
-                None
-                if getattr(args, "all_namespaces", False)
-                else (getattr(args, "namespace", None) or conn.namespace or "default"),
-                readonly=bool(getattr(args, "readonly", False)),
-            )
-            app.run()
+            # The same app `ktui` builds (namespace, -l, --readonly), pointed at the sandbox.
+            args.kubeconfig, args.context = str(kubeconfig), None
+            build_app(args).run()
         finally:
             stop_sandbox(child)
     return 0
