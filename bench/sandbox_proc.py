@@ -3,9 +3,14 @@
 It runs in its own process so its CPU is not charged to the tool being measured. It uses only the
 sandbox's public Python API (``Sandbox``, ``generate``, ``Store.mutate_many``, ``register_program``):
 
-- ``storm``: MODIFIED events at a fixed rate. Each one stamps the pod with ``SENT_KEY`` (the
-  CLOCK_MONOTONIC time in ns when the change was committed; every process on the host shares that
-  clock) and bumps the container's restartCount, so the row and the diagnosis both change.
+- ``generate``: N realistic pods (``ktui.sandbox.generate``); then ``gc.freeze()``, so the
+  collector never walks the loaded pods again.
+- ``storm``: MODIFIED events at a fixed rate, committed per 5 ms tick through ``mutate_many`` (merge
+  patches: each version shares its spec with the last). Each one stamps the pod with ``SENT_KEY``
+  (the CLOCK_MONOTONIC time in ns when the change was committed; every process on the host shares
+  that clock) and bumps the container's restartCount, so the row and the diagnosis both change.
+  The collector is off while a storm runs (its JSON is acyclic and freed by refcounting).
+- ``stats``: pod count, JSON size per pod, unhealthy share, RSS (``bench/sandbox_rate.py``).
 - ``expire``: forget the watch history and end every watch, so each reconnect gets 410 and relists;
   pods are deleted and added meanwhile, so a relist that loses or duplicates rows shows it.
 - a log-flood program (containers with env ``BENCH_LOG_RATE``) writing numbered lines at a rate.

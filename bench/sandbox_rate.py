@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import shutil
 import sys
 import tempfile
 import threading
@@ -178,8 +179,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rates = [float(r) for r in args.rates.split(",") if r]
     workdir = Path(tempfile.mkdtemp(prefix="ktui-bench-rate-"))
+    try:
+        run(args.pods, args.seconds, rates, not args.no_kubectl, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+def run(pods: int, seconds: float, rates: list[float], with_kubectl: bool, workdir: Path) -> None:
+    """Load, storm step by step, print; the sandbox process ends with the ``with``."""
     with SandboxProc(workdir=workdir / "cluster") as sb:
-        made = sb.request("generate", pods=args.pods, namespaces=20, timeout=900)
+        made = sb.request("generate", pods=pods, namespaces=20, timeout=900)
         try:
             again = sb.request("generate", pods=1000, namespaces=20, timeout=900)
         except BenchError as exc:  # the generator before issue 7 clashed on a second call
@@ -196,12 +206,12 @@ def main(argv: list[str] | None = None) -> int:
             print("one JSON watcher:", flush=True)
             for rate in rates:
                 json_w.mark()
-                st = storm(sb, rate, args.seconds)
+                st = storm(sb, rate, seconds)
                 json_w.wait_count(st["sent"], 60)
                 line(f"asked {rate:,.0f}/s", st, [("JSON", json_w)])
             table_w = RawWatch(sb.url, int(sb.request("digest")["rv"]), table=True)
             kube = None
-            if not args.no_kubectl:
+            if with_kubectl:
                 kube = KubectlTableWatch(fresh_kubectl_cache(sb.kubeconfig, workdir))
                 kube.settle(stats["count"], 120)
             try:
@@ -211,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                     json_w.mark()
                     table_w.mark()
                     t0 = time.monotonic()
-                    st = storm(sb, rate, args.seconds)
+                    st = storm(sb, rate, seconds)
                     json_w.wait_count(st["sent"], 60)
                     table_w.wait_count(st["sent"], 60)
                     extra = ""
@@ -231,7 +241,6 @@ def main(argv: list[str] | None = None) -> int:
     print("before issue 7's sandbox changes:")
     for text in BEFORE:
         print(f"  {text}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -91,9 +91,6 @@ def _pod(i: int, ns: str, rnd: random.Random, stamp: str, started: str) -> tuple
     istio = i % 3 == 0
     token_volume = f"kube-api-access-{_suffix(i * 7919 + 13)}"
     rs_uid = _rs_uid(ns, rs_name)
-    containers = [main_container(app, image, token_volume, health == "unschedulable")]
-    if istio:
-        containers.append(sidecar(token_volume))
     labels = {
         "app.kubernetes.io/name": app,
         "app.kubernetes.io/instance": f"{app}-{ns}",
@@ -112,6 +109,9 @@ def _pod(i: int, ns: str, rnd: random.Random, stamp: str, started: str) -> tuple
         del annotations["prometheus.io/port"]
         annotations["sidecar.istio.io/status"] = ISTIO_STATUS
     scheduled = health != "unschedulable"
+    containers = [main_container(app, image, token_volume, health == "unschedulable")]
+    if istio:
+        containers.append(sidecar(token_volume))
     spec: dict[str, Any] = {
         "volumes": volumes(token_volume, istio),
         "containers": containers,

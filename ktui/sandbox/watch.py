@@ -24,6 +24,7 @@ from ktui.sandbox.selectors import FieldRequirement, LabelRequirement, fields_ma
 from ktui.sandbox.store import Change, Store, encode
 
 _CHUNK = 1 << 20  # bytes per write at most when a watcher has a backlog: big writes, bounded buffers
+_SLICE = 0.02  # seconds a writer with a backlog renders before letting the other tasks run
 _IDLE_CHECK = 1.0  # seconds between checks that an idle watcher's client is still there
 HEADERS = {"Content-Type": "application/json", "Cache-Control": "no-cache, private"}
 
@@ -273,6 +274,7 @@ async def serve(
                         continue
                 out: list[bytes] = []
                 size = 0
+                slice_end = loop.time() + _SLICE
                 for item in inbox.take():
                     if not isinstance(item, Change):  # the server ends or cuts this watch
                         closing = True
@@ -290,8 +292,10 @@ async def serve(
                         if size >= _CHUNK:
                             await resp.write(b"".join(out))
                             out, size = [], 0
-                            # a long backlog must not hold the loop: other watchers and writers run
-                            await asyncio.sleep(0)
+                            if loop.time() >= slice_end:
+                                # a long backlog must not hold the loop: the others run, then more
+                                await asyncio.sleep(0)
+                                slice_end = loop.time() + _SLICE
                 await _write_lines(resp, out)
             await resp.write_eof()
         return resp

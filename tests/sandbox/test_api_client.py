@@ -427,4 +427,4 @@ def test_generated_pods_list_fast_and_look_real(sandbox_factory: Any, kubectl: A
     assert len(rows) == 2000 and len({r[0] for r in rows}) == 8
     unhealthy = [r for r in rows if r[3] != "Running"]
     assert 40 <= len(unhealthy) <= 160  # about 5%
-    assert {r[3] for r in unhealthy} == {"CrashLoopBackOff", "ImagePullBackOff"}
+    assert {r[3] for r in unhealthy} == {"CrashLoopBackOff", "ImagePullBackOff", "Pending"}
