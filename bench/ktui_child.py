@@ -256,7 +256,9 @@ def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
             applied, self.applied = self.applied, []
             for version in applied:
                 tracker.painted(version, t)
-                if not self.full_painted and version == tracker.synced_version:
+                synced = tracker.synced_version
+                # >=: with coalescing the exact synced version may be merged into a later one
+                if not self.full_painted and synced is not None and version >= synced:
                     self.full_painted = True
                     emit("full_paint", t_frame=t)
             if not self.first_rows:
@@ -443,7 +445,7 @@ def main() -> int:
     parser.add_argument("--kubeconfig", required=True)
     parser.add_argument("--expect", type=int, default=1, help="pods that make the first sync complete")
     parser.add_argument("-n", "--namespace", default=None, help="one namespace (default: all)")
-    parser.add_argument("--max-hz", type=float, default=10.0)
+    parser.add_argument("--max-hz", type=float, default=30.0)
     parser.add_argument("--sync-timeout", type=float, default=300.0)
     parser.add_argument("--tracemalloc", action="store_true")
     args = parser.parse_args()

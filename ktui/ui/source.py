@@ -83,7 +83,7 @@ class ClusterSource:
         namespace: str | None,
         *,
         label_selector: str | None = None,
-        max_hz: float = 10.0,
+        max_hz: float = 30.0,
     ) -> None:
         self.conn = conn
         self.context = conn.context

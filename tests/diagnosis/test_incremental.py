@@ -61,7 +61,9 @@ def _mutate(rnd: random.Random, store: ClusterStore, now: Any) -> None:
     """One random change through the store, as a watch event would make it."""
     fields: dict[str, Any] = {f: tuple(store.records(k)) for k, f in r.SNAPSHOT_FIELD_BY_KIND.items()}
     snap = r.ClusterSnapshot(now=now, **fields)
-    op = rnd.choice(["pod", "pod", "pod", "label", "delete", "event", "event", "config", "service", "node", "rbac"])
+    op = rnd.choice(
+        ["pod", "pod", "pod", "label", "delete", "event", "event", "config", "service", "node", "rbac"]
+    )
     if op == "rbac":  # a read becomes forbidden, or allowed again: "cannot verify" findings come and go
         store.set_forbidden("list secrets", rnd.choice([None, 'secrets is forbidden: User "x" cannot list']))
         return

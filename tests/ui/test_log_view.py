@@ -138,3 +138,30 @@ async def test_control_characters_never_reach_the_screen() -> None:
         await pilot.pause()
         text = "".join(segment.text for segment in view.render_line(0))
         assert "\x1b" not in text and "\x07" not in text and "[/]" in text
+
+
+async def test_memory_is_flat_once_the_ring_is_full() -> None:
+    import gc
+    import tracemalloc
+
+    app = ViewApp(max_lines=2000)
+    async with app.run_test(size=(80, 20)) as pilot:
+        view = app.query_one(CountingView)
+        # Not drawn: Textual's and rich's own render caches (bounded LRUs) would fill up meanwhile
+        # and hide what this measures, the view's data.
+        view.display = False
+        view.search("0 line")  # every tenth line: a live search keeps its matches bounded too
+        tracemalloc.start()
+        try:
+            held = []
+            for rings in (2, 40):
+                while view.dropped + view.line_count < rings * 2000:
+                    start = view.dropped + view.line_count
+                    view.append_lines(numbered(start, 1000))
+                    await pilot.pause()
+                gc.collect()
+                held.append(tracemalloc.get_traced_memory()[0])
+        finally:
+            tracemalloc.stop()
+        assert view.line_count == 2000 and view.match_count == 200
+        assert held[1] - held[0] < 50_000  # 76,000 more lines through the ring: no growth to speak of

@@ -13,7 +13,8 @@ from ui_fixtures import NOW, RUNNING, pod
 from ktui.decode import decode_object
 from ktui.model.tables import SORT_KEYS, PodRow, RowFilter, sort_rows
 from ktui.resources import ClusterSnapshot, Pod
-from ktui.ui.widgets.pod_order import PodOrder, Widths, pods_by_uid
+from ktui.ui.widgets.pod_columns import Widths
+from ktui.ui.widgets.pod_order import PodOrder, pods_by_uid
 
 
 def row(i: int, *, severity: str = "info", ns: str = "", name: str = "", **changes: object) -> PodRow:
@@ -117,7 +118,7 @@ def test_random_edits_equal_a_full_rebuild() -> None:
         for round_ in range(30):
             touched: set[str] = set()
             for _ in range(rnd.randint(1, 40)):
-                op = rnd.random()
+                op = rnd.random() if round_ % 2 else 0.5  # every other round: changes only
                 if op < 0.2 and data:
                     uid = rnd.choice(list(data))
                     del data[uid]
@@ -133,7 +134,8 @@ def test_random_edits_equal_a_full_rebuild() -> None:
                                         restart_count=rnd.randint(0, 9), node=f"node-{rnd.randint(0, 40)}")
                 touched.add(uid)
             snapshot = list(data.values())
-            rnd.shuffle(snapshot)
+            if round_ % 3 == 0:
+                rnd.shuffle(snapshot)  # else the store's order: the positional diff applies
             given = frozenset(touched) if (step + round_) % 2 else None
             order.replace(tuple(snapshot), given)
             reference = fresh(snapshot, query, problems, key, reverse)

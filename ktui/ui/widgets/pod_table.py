@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ktui.model.tables import SORT_KEYS, PodRow
+from ktui.ui.widgets.pod_columns import fit_columns
 from ktui.ui.widgets.pod_order import Dirty, PodOrder
 
 MARKS = {"error": "✖", "warning": "▲", "unknown": "?", "info": "✔"}
@@ -99,6 +100,8 @@ class PodTable(ScrollView, can_focus=True):
         # A few screenfuls: each cached line is ~20 objects every full GC pass walks.
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(256)
         self._styles: dict[str, Style] = {}
+        self._cols_key: tuple[object, ...] = ()
+        self._cols: tuple[tuple[str, int], ...] = ()
         self.empty_message = "Loading pods…"
         """What the table says when it has no rows to show."""
 
@@ -291,30 +294,13 @@ class PodTable(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ rendering
 
-    def _columns(self, width: int) -> list[tuple[str, int]]:
-        lay = self._order.widths
-        fixed = [("READY", 5), ("STATUS", lay.status), ("RESTARTS", lay.restarts), ("AGE", 7)]
-        cols: list[tuple[str, int]] = []
-        if self.show_namespace:
-            cols.append(("NAMESPACE", min(lay.namespace, 20)))
-        cols.append(("NAME", lay.name))
-        cols.extend(fixed)
-        cols.append(("NODE", lay.node))
-
-        # Each column takes a separating space; the mark takes 2 cells.
-        def total() -> int:
-            return 2 + sum(w + 1 for _, w in cols)
-
-        if total() > width:
-            cols = [c for c in cols if c[0] != "NODE"]
-        if total() > width and self.show_namespace:
-            cols = [(n, min(w, 12) if n == "NAMESPACE" else w) for n, w in cols]
-        if total() > width:
-            spare = total() - width
-            cols = [(n, max(w - spare, 12) if n == "NAME" else w) for n, w in cols]
-        if total() > width:
-            cols = [(n, max(w - (total() - width), 3) if n == "RESTARTS" else w) for n, w in cols]
-        return cols
+    def _columns(self, width: int) -> tuple[tuple[str, int], ...]:
+        # Asked for by every line drawn: worked out once per width, column widths and namespace toggle.
+        key = (width, self._order.widths, self.show_namespace)
+        if self._cols_key != key:
+            self._cols_key = key
+            self._cols = tuple(fit_columns(self._order.widths, width, self.show_namespace))
+        return self._cols
 
     def render_line(self, y: int) -> Strip:
         """Line 0 is the header; the rest are rows from the scroll offset."""
@@ -322,7 +308,7 @@ class PodTable(ScrollView, can_focus=True):
         cols = self._columns(width)
         base = self._style("")
         if y == 0:
-            key: tuple[object, ...] = ("header", tuple(cols), width, self.sort_key, self.sort_reverse)
+            key: tuple[object, ...] = ("header", cols, width, self.sort_key, self.sort_reverse)
             strip = self._cache.get(key)
             if strip is None:
                 strip = self._render_header(cols, width)
@@ -342,14 +328,14 @@ class PodTable(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         row = view[index]
         selected = index == self._cursor
-        key = (row, selected, self.has_focus, tuple(cols), width)
+        key = (row, selected, self.has_focus, cols, width)
         strip = self._cache.get(key)
         if strip is None:
             strip = self._render_row(row, cols, width, selected)
             self._cache[key] = strip
         return strip
 
-    def _render_header(self, cols: list[tuple[str, int]], width: int) -> Strip:
+    def _render_header(self, cols: tuple[tuple[str, int], ...], width: int) -> Strip:
         style = self._style("pod-table--header")
         text = Text("  ", style=style)
         arrow = "↓" if not self.sort_reverse else "↑"
@@ -365,7 +351,9 @@ class PodTable(ScrollView, can_focus=True):
             text.append(label[:w].ljust(w) + " ", style)
         return Strip(text.render(self.app.console), text.cell_len).crop_extend(0, width, style)
 
-    def _render_row(self, row: PodRow, cols: list[tuple[str, int]], width: int, selected: bool) -> Strip:
+    def _render_row(
+        self, row: PodRow, cols: tuple[tuple[str, int], ...], width: int, selected: bool
+    ) -> Strip:
         # Segments are built directly (no rich Text and its spans): a page of new rows is drawn
         # in a couple of milliseconds and leaves less for the garbage collector.
         severity_style = self._style(
