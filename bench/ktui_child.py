@@ -231,8 +231,8 @@ def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
             self.inner.start(timed, on_status)
 
     class TimedScreen(MainScreen):
-        def apply_snapshot(self, snapshot: Any, diagnosis: Any, rows: Any) -> None:
-            super().apply_snapshot(snapshot, diagnosis, rows)
+        def apply_snapshot(self, snapshot: Any, diagnosis: Any, rows: Any, *args: Any, **kw: Any) -> None:
+            super().apply_snapshot(snapshot, diagnosis, rows, *args, **kw)
             app.applied.append(snapshot.version)
 
     class TimedApp(KtuiApp):

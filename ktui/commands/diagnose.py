@@ -15,8 +15,6 @@ from typing import Any
 
 from ktui.cli import UsageError
 
-LOG_TAIL = 20
-"""Previous-run log lines fetched for each crashing container (live mode)."""
 MAX_LOG_FETCHES = 15
 """At most this many containers get their logs fetched: a broken namespace must not mean 500 requests."""
 
@@ -114,44 +112,26 @@ def _load_live(
 
 
 def _with_logs(conn: Any, snapshot: Any) -> Any:
-    """Fetch the previous run's last log lines of crashing containers, so crash findings can quote them."""
+    """Read the last log lines of crashed containers (the TUI picks them by the same rule), to quote them."""
     import msgspec
 
     from ktui.kube.client import KubeError
     from ktui.kube.logs import fetch_logs
+    from ktui.model.crash_logs import LOG_TAIL, log_lines, select_requests
 
     logs: dict[str, tuple[str, ...]] = dict(snapshot.logs)
-    fetched = 0
-    for pod in snapshot.pods:
-        for status in pod.status.init_container_statuses + pod.status.container_statuses:
-            crashed = (
-                status.last_state is not None
-                and status.last_state.terminated is not None
-                and (status.last_state.terminated.exit_code != 0)
+    for rq in select_requests(snapshot.pods, MAX_LOG_FETCHES):
+        if rq.key in logs:
+            continue
+        try:
+            text = fetch_logs(
+                conn, rq.namespace, rq.pod, rq.container, previous=rq.previous, tail_lines=LOG_TAIL
             )
-            failed_now = (
-                status.state is not None
-                and status.state.terminated is not None
-                and (status.state.terminated.exit_code != 0)
-            )
-            if not (crashed or failed_now) or fetched >= MAX_LOG_FETCHES:
-                continue
-            fetched += 1
-            try:
-                text = fetch_logs(
-                    conn,
-                    pod.metadata.namespace,
-                    pod.metadata.name,
-                    status.name,
-                    previous=crashed and not failed_now,
-                    tail_lines=LOG_TAIL,
-                )
-            except KubeError:
-                continue  # logs are evidence, not required: the diagnosis stands without them
-            lines = tuple(line for line in text.splitlines() if line.strip())[-LOG_TAIL:]
-            if lines:
-                logs[f"{pod.metadata.namespace}/{pod.metadata.name}/{status.name}"] = lines
-    return msgspec.structs.replace(snapshot, logs=logs) if logs else snapshot
+        except KubeError:
+            continue  # logs are evidence, not required: the diagnosis stands without them
+        if lines := log_lines(text, LOG_TAIL):
+            logs[rq.key] = lines
+    return msgspec.structs.replace(snapshot, logs=logs) if logs != snapshot.logs else snapshot
 
 
 def _labels_by_subject(snapshot: Any) -> dict[tuple[str, str, str], dict[str, str]]:

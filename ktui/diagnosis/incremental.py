@@ -20,9 +20,10 @@ import heapq
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from ktui.diagnosis.engine import FIELDS, Judge, probes_by_subject
 from ktui.diagnosis.findings import _GONE, Diagnosis, Finding, Layered, Severity, sort_key, subject_key, worst
@@ -35,9 +36,11 @@ _IGNORED = frozenset({"Namespace", "PersistentVolume", "ResourceQuota"})
 _CROSS_NAMESPACE = frozenset({"service_selector_mismatch"})
 
 
-@dataclass(slots=True)
-class _Entry:
-    """One judged object: its record, findings, subject key and until when they hold."""
+class _Entry(msgspec.Struct, gc=False):
+    """One judged object: its record, findings, subject key and until when they hold.
+
+    Not tracked by the collector (no cycles): 10k entries would otherwise be walked by every full pass.
+    """
 
     field: str
     key: str

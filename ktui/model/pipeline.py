@@ -11,7 +11,6 @@ Pure: no Textual; thread-safe (the feed thread and a re-diagnosis worker may bot
 
 from __future__ import annotations
 
-import gc
 import heapq
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -20,6 +19,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ktui import resources as r
+from ktui.resources import collector
 from ktui.model.pod_rows import CachedRow, PodRow
 
 FREEZE_AT = 1000
@@ -135,14 +135,8 @@ class SnapshotPipeline:
             return self._work(snap)
         # A full pass makes ~50k long-lived objects (findings, rows): collecting while they pile up
         # would walk them again and again (a 50 ms+ pause); collect nothing, then freeze them.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with collector.paused():
             return self._work(snap)
-        finally:
-            gc.freeze()
-            if enabled:
-                gc.enable()
 
     def _full_pass_ahead(self, snap: r.ClusterSnapshot) -> bool:
         prev, changes = self._snap, snap.changes

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+
+import msgspec
+from msgspec.structs import replace
 
 from ktui import resources as r
 from ktui.model.durations import since, since_changes
@@ -32,8 +35,9 @@ def _initialized(pod: r.Pod) -> bool:
     return any(c.type == "Initialized" and c.status == "True" for c in pod.status.conditions)
 
 
-@dataclass(frozen=True, slots=True)
-class PodStatusLine:
+# Rows are msgspec Structs with gc=False: 10k of them (and their remakes in a storm) would otherwise
+# be walked by every full collection; they hold no cycles, so refcounting frees them.
+class PodStatusLine(msgspec.Struct, frozen=True, gc=False):
     """READY, STATUS and RESTARTS of one pod, as kubectl prints them."""
 
     ready: str
@@ -93,7 +97,7 @@ def pod_status(pod: r.Pod) -> PodStatusLine:
             reason = "Unknown"
         elif status.phase not in ("Succeeded", "Failed"):
             reason = "Terminating"
-    return PodStatusLine(f"{ready}/{total}", reason, restarts, last_restart)
+    return PodStatusLine(_intern(f"{ready}/{total}"), reason, restarts, last_restart)
 
 
 def _later(current: datetime | None, last_state: r.ContainerState | None) -> datetime | None:
@@ -103,8 +107,7 @@ def _later(current: datetime | None, last_state: r.ContainerState | None) -> dat
     return term.finished_at if current is None or term.finished_at > current else current
 
 
-@dataclass(frozen=True, slots=True)
-class PodRow:
+class PodRow(msgspec.Struct, frozen=True, gc=False):
     """One line of the pod list: every column already a string, plus sort keys and filter text."""
 
     uid: str
@@ -126,7 +129,25 @@ def restarts_text(line: PodStatusLine, now: datetime) -> str:
     """RESTARTS as kubectl prints it: ``5 (2m ago)`` when the last termination time is known."""
     if line.restarts and line.last_restart is not None:
         return f"{line.restarts} ({since(line.last_restart, now)} ago)"
-    return str(line.restarts)
+    return _intern(str(line.restarts))
+
+
+_intern = sys.intern
+_label_tuples: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
+
+
+def _labels(labels: dict[str, str] | None) -> tuple[tuple[str, str], ...]:
+    """The sorted label pairs, one shared tuple per distinct set (the pods of a workload share it)."""
+    if not labels:
+        return ()
+    pairs = tuple(sorted(labels.items()))
+    shared = _label_tuples.get(pairs)
+    if shared is not None:
+        return shared
+    if len(_label_tuples) >= 16384:
+        _label_tuples.clear()  # rows keep theirs; this only forgets what to share next
+    _label_tuples[pairs] = pairs
+    return pairs
 
 
 def pod_row(pod: r.Pod, now: datetime, severity: str = "info", line: PodStatusLine | None = None) -> PodRow:
@@ -135,7 +156,7 @@ def pod_row(pod: r.Pod, now: datetime, severity: str = "info", line: PodStatusLi
     line = line or pod_status(pod)
     node = pod.spec.node_name or "<none>"
     created = meta.creation_timestamp
-    labels = tuple(sorted((meta.labels or {}).items()))
+    labels = _labels(meta.labels)
     return PodRow(
         uid=meta.uid or f"{meta.namespace}/{meta.name}",
         namespace=meta.namespace,
@@ -143,7 +164,7 @@ def pod_row(pod: r.Pod, now: datetime, severity: str = "info", line: PodStatusLi
         ready=line.ready,
         status=line.status,
         restarts=restarts_text(line, now),
-        age=since(created, now),
+        age=_intern(since(created, now)),
         node=node,
         severity=severity,
         restart_count=line.restarts,
@@ -166,20 +187,30 @@ def same_row(old: r.Pod, new: r.Pod) -> bool:
     )
 
 
-class CachedRow:
+_NO_LINE = PodStatusLine("", "", 0, None)
+_NO_ROW = PodRow("", "", "", "", "", "", "", "", "", 0, 0.0, (), "")
+
+
+class CachedRow(msgspec.Struct, gc=False):
     """A pod's row with what it was made from, and when its AGE or RESTARTS text next changes.
 
-    Never changed once made (``at`` gives a new one), so rows can be shared between threads.
+    ``CachedRow(pod, now, severity)`` works out the rest. Never changed once handed out (``at``
+    gives a new one), so rows can be shared between threads.
     """
 
-    __slots__ = ("expires", "line", "made", "pod", "row", "severity")
+    pod: r.Pod
+    made: datetime
+    severity: str
+    line: PodStatusLine = _NO_LINE
+    row: PodRow = _NO_ROW
+    expires: datetime | None = None
 
-    def __init__(self, pod: r.Pod, now: datetime, severity: str, line: PodStatusLine | None = None,
-                 row: PodRow | None = None) -> None:
-        self.pod, self.severity, self.made = pod, severity, now
-        self.line = line or pod_status(pod)
-        self.row = row or pod_row(pod, now, severity, self.line)
-        self.expires = _expires(pod, self.line, now)
+    def __post_init__(self) -> None:
+        if self.line is _NO_LINE:
+            self.line = pod_status(self.pod)
+        if self.row is _NO_ROW:
+            self.row = pod_row(self.pod, self.made, self.severity, self.line)
+        self.expires = _expires(self.pod, self.line, self.made)
 
     def at(self, pod: r.Pod, now: datetime, severity: str) -> CachedRow:
         """The row for this record, verdict and time: this one, or one made again (ages only if it can)."""

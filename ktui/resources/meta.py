@@ -32,7 +32,6 @@ class ObjectMeta(K8s, frozen=True):
     uid: str = ""
     resource_version: str = ""
     generation: int | None = None
-    generate_name: str = ""
     creation_timestamp: datetime | None = None
     deletion_timestamp: datetime | None = None
     labels: dict[str, str] | None = None
@@ -54,7 +53,6 @@ class Condition(K8s, frozen=True):
     reason: str | None = None
     message: str | None = None
     last_transition_time: datetime | None = None
-    last_update_time: datetime | None = None
 
 
 class LabelSelectorRequirement(K8s, frozen=True):

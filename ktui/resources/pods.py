@@ -110,7 +110,6 @@ class Container(K8s, frozen=True):
 
     name: str = ""
     image: str = ""
-    image_pull_policy: str | None = None
     command: tuple[str, ...] | None = None
     args: tuple[str, ...] | None = None
     ports: tuple[ContainerPort, ...] = ()
@@ -120,7 +119,6 @@ class Container(K8s, frozen=True):
     readiness_probe: Probe | None = None
     liveness_probe: Probe | None = None
     startup_probe: Probe | None = None
-    volume_mounts: tuple[VolumeMount, ...] = ()
 
 
 class KeyToPath(K8s, frozen=True):
@@ -179,13 +177,9 @@ class PodSpec(K8s, frozen=True):
     node_name: str | None = None
     node_selector: dict[str, str] | None = None
     affinity: dict[str, Any] | None = None
-    tolerations: tuple[Toleration, ...] = ()
     volumes: tuple[Volume, ...] = ()
     image_pull_secrets: tuple[LocalObjectReference, ...] = ()
     service_account_name: str | None = None
-    restart_policy: str | None = None
-    priority_class_name: str | None = None
-    scheduler_name: str | None = None
 
 
 class ContainerStateWaiting(K8s, frozen=True):
@@ -210,7 +204,6 @@ class ContainerStateTerminated(K8s, frozen=True):
     message: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
-    container_id: str | None = field(default=None, name="containerID")
 
 
 class ContainerState(K8s, frozen=True):
@@ -226,13 +219,11 @@ class ContainerStatus(K8s, frozen=True):
 
     name: str = ""
     image: str = ""
-    image_id: str = field(default="", name="imageID")
     ready: bool = False
     started: bool | None = None
     restart_count: int = 0
     state: ContainerState | None = None
     last_state: ContainerState | None = None
-    container_id: str | None = field(default=None, name="containerID")
 
 
 class PodStatus(K8s, frozen=True):
@@ -245,10 +236,7 @@ class PodStatus(K8s, frozen=True):
     container_statuses: tuple[ContainerStatus, ...] = ()
     init_container_statuses: tuple[ContainerStatus, ...] = ()
     pod_ip: str | None = field(default=None, name="podIP")
-    host_ip: str | None = field(default=None, name="hostIP")
     start_time: datetime | None = None
-    nominated_node_name: str | None = None
-    qos_class: str | None = None
 
 
 class Pod(K8s, frozen=True, kw_only=True):

@@ -4,11 +4,16 @@ Data flow (design.md): the source's thread calls ``_on_snapshot``, which merges 
 kept in ``ProbeBook`` into the snapshot, runs the diagnosis and builds the pod rows there, off the
 event loop, then posts one coalescing ``SnapshotUpdated``. A finished probe re-runs the diagnosis
 on the last snapshot (``rediagnose``) so its evidence shows without waiting for the next watch event.
+Crash logs take the same road: the feed thread tells ``EvidenceBook`` which containers failed, the
+app reads their previous run's log in a worker (the selected pod's at once, a bounded few in the
+background), and each read lands in ``snapshot.logs`` through ``ProbeBook``, so the diagnosis quotes
+the log as ``ktui diagnose`` does (or says why it could not read it).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
 from contextlib import suppress
 from pathlib import Path
@@ -20,8 +25,10 @@ from textual.binding import Binding
 from textual.css.query import NoMatches
 
 from ktui.kube.client import Connection, KubeError
+from ktui.model.crash_logs import LOG_TAIL, LogRequest, log_lines
 from ktui.model.object_rows import ROW_BUILDERS, ObjectRow, object_rows, objects_of
 from ktui.resources import ClusterSnapshot
+from ktui.ui.evidence import CrashLogFetched, EvidenceBook, with_log_notes
 from ktui.ui.messages import ConnectionChanged, SnapshotUpdated
 from ktui.ui.palette import KtuiCommands
 from ktui.ui.probe_book import ProbeBook
@@ -29,6 +36,7 @@ from ktui.ui.screens.lists import clear_lists
 from ktui.ui.screens.main import MainScreen
 from ktui.ui.screens.pickers import ALL_NAMESPACES
 from ktui.ui.source import Source
+from ktui.ui.widgets.pod_table import PodTable
 
 
 def run_diagnosis(snapshot: ClusterSnapshot) -> tuple[Any, Mapping[str, str], str]:
@@ -85,7 +93,9 @@ class KtuiApp(App[None]):
         self.clipboard_method = ""
         """How the last copy reached the clipboard: "system" or "osc52"."""
         self.book = ProbeBook()
-        """Probe results, merged into every snapshot before diagnosis."""
+        """Probe results and crash logs, merged into every snapshot before diagnosis."""
+        self.evidence = EvidenceBook()
+        """Which crashed containers' logs to read, and what each read gave."""
         self._applied_seq = 0
         self._generation = 0
         self._lock = threading.Lock()
@@ -113,8 +123,9 @@ class KtuiApp(App[None]):
         def post(result: PipelineResult) -> None:
             self.diagnosis_error = result.error
             objects = object_rows_of(snapshot, result.diagnosis)
+            diagnosis = with_log_notes(result.diagnosis, self.evidence)
             self.post_message(
-                SnapshotUpdated(snapshot, result.diagnosis, result.rows, seq, objects, changed=result.changed)
+                SnapshotUpdated(snapshot, diagnosis, result.rows, seq, objects, changed=result.changed)
             )
 
         pipeline.process(snapshot, seq, post)
@@ -136,6 +147,7 @@ class KtuiApp(App[None]):
             # Runs on the source's thread: the expensive work happens here, not on the event loop.
             if generation != self._generation:
                 return
+            self.evidence.observe(snapshot)
             seq, merged = self.book.merge(snapshot)
             if merged is not None:
                 self._post_diagnosed(seq, merged)
@@ -162,6 +174,50 @@ class KtuiApp(App[None]):
         if self.diagnosis_error:
             self.notify(f"Diagnosis failed: {self.diagnosis_error}", severity="error", timeout=8)
             self.diagnosis_error = ""
+        self._read_crash_logs()
+
+    # ------------------------------------------------------------------ crash logs as evidence
+
+    @on(PodTable.Highlighted)
+    def _pod_highlighted(self) -> None:
+        # Bubbled up after the screen took the new row: read the selected pod's crash logs now.
+        self._read_crash_logs()
+
+    def _read_crash_logs(self) -> None:
+        """Start the crash-log reads due now (cheap when none are: a few dict lookups)."""
+        row = self.main_screen.pod_row
+        generation = self.evidence.generation
+        for request in self.evidence.claim(row.uid if row is not None else None, time.monotonic()):
+            self._read_crash_log(request, generation)
+
+    @work(thread=True, exit_on_error=False, group="crash-logs")
+    def _read_crash_log(self, request: LogRequest, generation: int) -> None:
+        """Read one crashed container's log; always posts, so the read is never left in flight."""
+        try:
+            text = self.source.logs(
+                request.namespace,
+                request.pod,
+                request.container,
+                previous=request.previous,
+                tail_lines=LOG_TAIL,
+                timestamps=False,
+            )
+        except KubeError as exc:
+            code = getattr(exc, "code", 0)  # ApiStatusError's HTTP status; 0 when the server was not reached
+            code = code if isinstance(code, int) else 0
+            self.post_message(CrashLogFetched(request, generation, error=exc.message, code=code))
+        except Exception as exc:  # a bug must not leave the read in flight forever
+            self.post_message(CrashLogFetched(request, generation, error=f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(CrashLogFetched(request, generation, lines=log_lines(text)))
+
+    @on(CrashLogFetched)
+    def _crash_log_fetched(self, message: CrashLogFetched) -> None:
+        if not self.evidence.record(message, time.monotonic()):
+            return  # read on a context since left
+        self.book.set_logs(self.evidence.logs())
+        self.rediagnose()
+        self._read_crash_logs()
 
     @on(ConnectionChanged)
     def _connection(self, message: ConnectionChanged) -> None:
@@ -196,8 +252,9 @@ class KtuiApp(App[None]):
             return
         old, self.source = self.source, new_source
         screen = self.main_screen
-        # Results and forwards belong to the old cluster.
+        # Results, crash logs and forwards belong to the old cluster.
         self.book.clear()
+        self.evidence.clear()
         screen.runner.reset()
         screen.path_pane.show_forwards(())
         clear_lists(screen)

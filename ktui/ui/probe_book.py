@@ -1,10 +1,11 @@
-"""The probe results the app keeps, and how they get into the snapshot the diagnosis reads.
+"""The probe results and crash logs the app keeps, and how they get into the snapshot the diagnosis reads.
 
 Snapshots are immutable and arrive from the feed thread; probe results arrive on the event loop.
 ``ProbeBook`` keeps the latest result per (target, port) and the latest raw snapshot under one lock,
 and stamps every merged snapshot with a sequence number taken under that lock: a snapshot with a
 higher number was merged with at least the results of a lower one, so the UI applies only the
-newest and never goes back to a view without a result it already showed.
+newest and never goes back to a view without a result it already showed. The crash logs the app
+read (``ktui.ui.evidence``) ride along the same way, into ``snapshot.logs``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class ProbeBook:
         self._results: dict[Key, ProbeResult] = {}
         self._raw: ClusterSnapshot | None = None
         self._seq = 0
+        self._logs: dict[str, tuple[str, ...]] = {}
 
     def add(self, result: ProbeResult) -> None:
         """Keep a finished probe's result (replacing the previous one for the same target and port)."""
@@ -52,10 +54,16 @@ class ProbeBook:
         with self._lock:
             return tuple(self._results.values())
 
+    def set_logs(self, logs: dict[str, tuple[str, ...]]) -> None:
+        """The crash logs read so far (``namespace/pod/container`` -> lines), replacing the last ones."""
+        with self._lock:
+            self._logs = logs  # replaced, never mutated: merged snapshots may share it
+
     def clear(self) -> None:
-        """Forget every result and the last snapshot (another context)."""
+        """Forget every result, crash log and the last snapshot (another context)."""
         with self._lock:
             self._results.clear()
+            self._logs = {}
             self._raw = None
 
     def merge(self, snapshot: ClusterSnapshot | None = None) -> tuple[int, ClusterSnapshot | None]:
@@ -67,8 +75,11 @@ class ProbeBook:
             self._seq += 1
             if raw is None:
                 return self._seq, None
+            logs = self._logs
+            if logs and raw.logs:
+                logs = {**logs, **raw.logs}  # what the snapshot carries (a dump) wins
             return self._seq, msgspec.structs.replace(
-                raw, probes=_combined(raw.probes, self._results.values())
+                raw, probes=_combined(raw.probes, self._results.values()), logs=logs or raw.logs
             )
 
 

@@ -192,7 +192,10 @@ class StaticSource:
     """Fixed snapshots and logs, for snapshot tests and demos without a cluster.
 
     ``logs`` maps ``(pod, container, previous)`` to the log text, or to an Exception to raise.
-    ``push()`` delivers another snapshot, ``status()`` another connection state.
+    ``push()`` delivers another snapshot, ``status()`` another connection state. With
+    ``crash_logs_in_snapshot`` (the default) the snapshots delivered already carry the stored logs of
+    the crashed containers, as a live app's snapshots do once it has read them: screens over a static
+    source are then the same on every run, not a race with the read. Off, the app reads them itself.
     """
 
     snapshot: ClusterSnapshot
@@ -202,6 +205,7 @@ class StaticSource:
     logs_by_key: dict[tuple[str, str, bool], str | Exception] = field(default_factory=dict)
     yaml_by_name: dict[str, str] = field(default_factory=dict)
     other_contexts: tuple[str, ...] = ()
+    crash_logs_in_snapshot: bool = True
 
     def __post_init__(self) -> None:
         self._on_snapshot: SnapshotCallback | None = None
@@ -229,16 +233,32 @@ class StaticSource:
             self._on_status(state, message, dict(forbidden or {}))
 
     def _scoped(self, snapshot: ClusterSnapshot) -> ClusterSnapshot:
-        if self.namespace is None:
-            return snapshot
         import msgspec
 
-        ns = self.namespace
-        return msgspec.structs.replace(
-            snapshot,
-            pods=tuple(p for p in snapshot.pods if p.metadata.namespace == ns),
-            events=tuple(e for e in snapshot.events if e.metadata.namespace == ns),
-        )
+        if self.namespace is not None:
+            ns = self.namespace
+            snapshot = msgspec.structs.replace(
+                snapshot,
+                pods=tuple(p for p in snapshot.pods if p.metadata.namespace == ns),
+                events=tuple(e for e in snapshot.events if e.metadata.namespace == ns),
+            )
+        if self.crash_logs_in_snapshot:
+            snapshot = self._with_crash_logs(snapshot)
+        return snapshot
+
+    def _with_crash_logs(self, snapshot: ClusterSnapshot) -> ClusterSnapshot:
+        """The snapshot with the stored logs of its crashed containers (stored errors are left to the app)."""
+        import msgspec
+
+        from ktui.model.crash_logs import LOG_TAIL, crash_requests, log_lines
+
+        logs = dict(snapshot.logs)
+        for pod in snapshot.pods:
+            for rq in crash_requests(pod):
+                text = self.logs_by_key.get((rq.pod, rq.container, rq.previous))
+                if isinstance(text, str) and rq.key not in logs and (lines := log_lines(text, LOG_TAIL)):
+                    logs[rq.key] = lines
+        return msgspec.structs.replace(snapshot, logs=logs) if logs != snapshot.logs else snapshot
 
     def set_namespace(self, namespace: str | None) -> None:
         """Re-deliver the snapshot scoped to another namespace."""
@@ -260,6 +280,7 @@ class StaticSource:
             namespace=self.namespace,
             logs_by_key=self.logs_by_key,
             other_contexts=tuple(self.contexts()),
+            crash_logs_in_snapshot=self.crash_logs_in_snapshot,
         )
 
     def logs(

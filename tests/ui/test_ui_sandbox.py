@@ -63,6 +63,12 @@ async def test_seed_statuses_diagnosis_and_previous_logs(seed_sandbox: Any) -> N
             what="diagnosis of error",
         )
         assert str(diagnosis.findings[0].severity) == "error"
+        # The previous run's log is read as `ktui diagnose` reads it: the cause, not just "crashing".
+        await wait_for(
+            pilot,
+            lambda: diagnosis.findings and diagnosis.findings[0].category == "bad_command",
+            what="bad_command from the crash log",
+        )
 
         await pilot.press("p")
         view = app.main_screen.query_one(LogView)

@@ -178,14 +178,14 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
 
     def _show_status(self, if_changed: bool = False) -> None:
         """Redraw the status line; ``if_changed``: only if the pod figures it shows changed."""
-        table = self.table
-        # Redrawing is a layout pass: under a watch storm most snapshots change no figure shown.
-        seen = (self.view.name, table.total, len(table.rows), table.filter_query, table.problems_only,
-                tuple(sorted(table.counts.items())))
-        if if_changed and self.view.kind == "Pod" and seen == getattr(self, "_status_seen", None):
-            return
-        self._status_seen = seen
         with suppress(NoMatches):  # a forward closed while the app quits: the lists are already gone
+            table = self.table
+            # Redrawing is a layout pass: under a watch storm most snapshots change no figure shown.
+            seen = (self.view.name, table.total, len(table.rows), table.filter_query, table.problems_only,
+                    tuple(sorted(table.counts.items())))
+            if if_changed and self.view.kind == "Pod" and seen == getattr(self, "_status_seen", None):
+                return
+            self._status_seen = seen
             self.query_one(StatusBar).show(lists.fill_status(self, self.status))
 
     # ------------------------------------------------------------------ views and selection
