@@ -60,6 +60,10 @@ class _Sink:
         if self._current() and self.feed.store.apply_many(kind, events):
             self.feed._wake.set()
 
+    def current(self, kind: str, uid: str) -> Any | None:
+        """The record the store holds under uid (a watched pod shares its unchanged parts with it)."""
+        return self.feed.store.get(kind, uid)
+
     def status(self, kind: str, state: str, message: str = "") -> None:
         if not self._current():
             return

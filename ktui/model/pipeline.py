@@ -12,6 +12,7 @@ Pure: no Textual; thread-safe (the feed thread and a re-diagnosis worker may bot
 from __future__ import annotations
 
 import heapq
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ class _Verdicts(Mapping[str, str]):
         return len(self._table())
 
 
+_SEVERITY_TEXT: dict[Any, str] = {}
 _SHARED: dict[str, SnapshotPipeline] = {}
 _SHARED_LOCK = threading.Lock()
 
@@ -177,7 +179,13 @@ class SnapshotPipeline:
         return None
 
     def _severity(self, diagnosis: Any, pod: r.Pod) -> str:
-        return str(diagnosis.verdict(pod.metadata.uid)) if diagnosis is not None else "unknown"
+        if diagnosis is None:
+            return "unknown"
+        verdict = diagnosis.verdict(pod.metadata.uid)
+        text = _SEVERITY_TEXT.get(verdict)
+        if text is None:  # one str per severity, not one per row (str() of an enum copies)
+            text = _SEVERITY_TEXT[verdict] = sys.intern(str(verdict))
+        return text
 
     def _full(self, snap: r.ClusterSnapshot, diagnosis: Any) -> frozenset[str] | None:
         self.full_passes += 1
@@ -217,12 +225,13 @@ class SnapshotPipeline:
                     del rows[key], self._out[key]
                     changed.add(key)
                 continue
-            severity = self._severity(diagnosis, pod)
-            if old is None or old.pod is not pod:
-                # a new record: making the row costs less than proving it equal to the old one first
+            # findings unchanged (not judged again with a new answer): so is the verdict
+            severity = old.severity if old is not None and key not in judged else self._severity(diagnosis, pod)
+            if old is None:
                 cached = CachedRow(pod, now, severity)
-                if old is not None and cached.row == old.row:
-                    cached.row = old.row
+            elif old.pod is not pod:
+                # a new record: making the row costs less than proving it equal to the old one first
+                cached = old.remade(pod, now, severity)
             else:
                 cached = old.at(pod, now, severity)
             if old is None or cached.row is not old.row:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import replace as replace_row
 from datetime import datetime
 from typing import Any
 
 import msgspec
-from msgspec.structs import replace
 
 from ktui import resources as r
 from ktui.model.durations import since, since_changes
@@ -35,8 +36,8 @@ def _initialized(pod: r.Pod) -> bool:
     return any(c.type == "Initialized" and c.status == "True" for c in pod.status.conditions)
 
 
-# Rows are msgspec Structs with gc=False: 10k of them (and their remakes in a storm) would otherwise
-# be walked by every full collection; they hold no cycles, so refcounting frees them.
+# Row bookkeeping is msgspec Structs with gc=False: 10k of them (and their remakes in a storm) would
+# otherwise be walked by every full collection; they hold no cycles, so refcounting frees them.
 class PodStatusLine(msgspec.Struct, frozen=True, gc=False):
     """READY, STATUS and RESTARTS of one pod, as kubectl prints them."""
 
@@ -107,7 +108,8 @@ def _later(current: datetime | None, last_state: r.ContainerState | None) -> dat
     return term.finished_at if current is None or term.finished_at > current else current
 
 
-class PodRow(msgspec.Struct, frozen=True, gc=False):
+@dataclass(frozen=True, slots=True)
+class PodRow:
     """One line of the pod list: every column already a string, plus sort keys and filter text."""
 
     uid: str
@@ -150,13 +152,26 @@ def _labels(labels: dict[str, str] | None) -> tuple[tuple[str, str], ...]:
     return pairs
 
 
-def pod_row(pod: r.Pod, now: datetime, severity: str = "info", line: PodStatusLine | None = None) -> PodRow:
-    """The pod list row of one pod at time ``now`` with its diagnosis verdict."""
+def pod_row(pod: r.Pod, now: datetime, severity: str = "info", line: PodStatusLine | None = None,
+            was: CachedRow | None = None) -> PodRow:
+    """The pod list row of one pod at time ``now`` with its diagnosis verdict.
+
+    ``was``: the row of an earlier version of this pod, whose label and search texts are taken when
+    what they are made from did not change (a watch event mostly changes the status only).
+    """
     meta = pod.metadata
     line = line or pod_status(pod)
     node = pod.spec.node_name or "<none>"
     created = meta.creation_timestamp
-    labels = _labels(meta.labels)
+    if was is not None and was.pod.metadata.labels is meta.labels:  # shared by resources.compact
+        labels = was.row.labels
+    else:
+        labels = _labels(meta.labels)
+    search = None
+    if was is not None:
+        old = was.row
+        if old.status == line.status and old.node == node and old.name == meta.name:
+            search = old.search_text
     return PodRow(
         uid=meta.uid or f"{meta.namespace}/{meta.name}",
         namespace=meta.namespace,
@@ -170,7 +185,7 @@ def pod_row(pod: r.Pod, now: datetime, severity: str = "info", line: PodStatusLi
         restart_count=line.restarts,
         created=created.timestamp() if created else 0.0,
         labels=labels,
-        search_text=f"{meta.namespace}/{meta.name} {line.status} {node}".lower(),
+        search_text=search or f"{meta.namespace}/{meta.name} {line.status} {node}".lower(),
     )
 
 
@@ -212,13 +227,21 @@ class CachedRow(msgspec.Struct, gc=False):
             self.row = pod_row(self.pod, self.made, self.severity, self.line)
         self.expires = _expires(self.pod, self.line, self.made)
 
+    def remade(self, pod: r.Pod, now: datetime, severity: str) -> CachedRow:
+        """The row of a newer record of this pod (texts whose inputs did not change are kept)."""
+        line = pod_status(pod)
+        row = pod_row(pod, now, severity, line, self)
+        if row == self.row:
+            row = self.row
+        return CachedRow(pod, now, severity, line, row)
+
     def at(self, pod: r.Pod, now: datetime, severity: str) -> CachedRow:
         """The row for this record, verdict and time: this one, or one made again (ages only if it can)."""
         if severity != self.severity or self.made > now or not same_row(self.pod, pod):
             return CachedRow(pod, now, severity)
         if self.expires is None or now < self.expires:
             return self if pod is self.pod else CachedRow(pod, self.made, severity, self.line, self.row)
-        row = replace(
+        row = replace_row(
             self.row, age=since(pod.metadata.creation_timestamp, now), restarts=restarts_text(self.line, now)
         )
         return CachedRow(pod, now, severity, self.line, row)

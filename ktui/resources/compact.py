@@ -12,12 +12,13 @@ threads (at worst two equal values stay separate).
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from typing import Any
 
 import msgspec
 from msgspec.structs import replace
 
-from ktui.resources.pods import Pod, Volume
+from ktui.resources.pods import Pod, PodSpec, PodStatus, Volume
 
 _encode = msgspec.msgpack.Encoder().encode
 _intern = sys.intern
@@ -68,33 +69,94 @@ class PodCompactor:
 
     def __init__(self, limit: int = 16384) -> None:
         self.share = Shared(limit)
+        self._times: dict[tuple[datetime, Any], datetime] = {}
+        self._limit = limit
 
-    def __call__(self, pod: Pod) -> Pod:
-        """An equal pod whose repeated parts are shared with the pods seen before."""
+    def time(self, value: datetime | None) -> datetime | None:
+        """One datetime object per instant (the pods of a rollout start within the same seconds)."""
+        if value is None:
+            return None
+        key = (value, value.tzinfo)  # equal instants in other zones print differently: keep them apart
+        seen = self._times.get(key)
+        if seen is not None:
+            return seen
+        if len(self._times) >= self._limit:
+            self._times.clear()
+        self._times[key] = value
+        return value
+
+    def __call__(self, pod: Pod, prev: Pod | None = None) -> Pod:
+        """An equal pod whose repeated parts are shared with ``prev`` (its last version) or the pods seen before.
+
+        A watch event usually changes a pod's status only: parts equal to the last version's are
+        taken from it (one comparison each, no hashing).
+        """
         share = self.share
         meta, spec, status = pod.metadata, pod.spec, pod.status
+        if prev is None:
+            meta = replace(
+                meta, namespace=_intern(meta.namespace), labels=share.strings(meta.labels),
+                annotations=share.strings(meta.annotations), owner_references=share(meta.owner_references),
+                creation_timestamp=self.time(meta.creation_timestamp),
+            )
+            return Pod(metadata=meta, spec=self._spec(spec), status=self._status(status), kind=_intern(pod.kind))
+        old = prev.metadata
         meta = replace(
-            meta, namespace=_intern(meta.namespace), labels=share.strings(meta.labels),
-            annotations=share.strings(meta.annotations), owner_references=share(meta.owner_references),
+            meta,
+            namespace=old.namespace if meta.namespace == old.namespace else _intern(meta.namespace),
+            labels=old.labels if meta.labels == old.labels else share.strings(meta.labels),
+            annotations=old.annotations if meta.annotations == old.annotations else share.strings(meta.annotations),
+            owner_references=(
+                old.owner_references if meta.owner_references == old.owner_references
+                else share(meta.owner_references)
+            ),
+            creation_timestamp=(
+                old.creation_timestamp if meta.creation_timestamp == old.creation_timestamp
+                else self.time(meta.creation_timestamp)
+            ),
         )
-        if spec.containers or spec.volumes:
-            node = spec.node_name
-            spec = replace(
-                spec, containers=share(spec.containers), init_containers=share(spec.init_containers),
-                node_name=_intern(node) if node else node, volumes=share(_checked(spec.volumes)),
-                service_account_name=_intern(spec.service_account_name) if spec.service_account_name else None,
-                node_selector=share.strings(spec.node_selector), affinity=share(spec.affinity),
-                image_pull_secrets=share(spec.image_pull_secrets),
-            )
-        if status.conditions or status.container_statuses:
-            phase = status.phase
-            status = replace(
-                status, phase=_intern(phase) if phase else phase, conditions=share(status.conditions),
-                container_statuses=tuple(share(cs) for cs in status.container_statuses),
-                init_container_statuses=share(status.init_container_statuses),
-            )
-        return Pod(metadata=meta, spec=spec, status=status, kind=pod.kind)
+        if spec.volumes:  # compared as kept: the token volume is dropped (``_checked``)
+            spec = replace(spec, volumes=_checked(spec.volumes))
+        spec = prev.spec if spec == prev.spec else self._spec(spec)
+        status = prev.status if status == prev.status else self._status(status, prev.status)
+        return Pod(metadata=meta, spec=spec, status=status, kind=prev.kind if pod.kind == prev.kind else pod.kind)
 
+    def _spec(self, spec: PodSpec) -> PodSpec:
+        if not (spec.containers or spec.volumes):
+            return spec
+        share = self.share
+        node, account = spec.node_name, spec.service_account_name
+        return replace(
+            spec, containers=share(spec.containers), init_containers=share(spec.init_containers),
+            node_name=_intern(node) if node else node, volumes=share(_checked(spec.volumes)),
+            service_account_name=_intern(account) if account else account,
+            node_selector=share.strings(spec.node_selector), affinity=share(spec.affinity),
+            image_pull_secrets=share(spec.image_pull_secrets),
+        )
+
+    def _status(self, status: PodStatus, prev: PodStatus | None = None) -> PodStatus:
+        if not (status.conditions or status.container_statuses):
+            return status
+        share = self.share
+        phase = status.phase
+        conditions = status.conditions
+        statuses = status.container_statuses
+        if prev is not None and conditions == prev.conditions:
+            conditions = prev.conditions
+        else:
+            conditions = share(conditions)
+        if prev is not None and len(statuses) == len(prev.container_statuses):
+            statuses = tuple(
+                was if cs == was else share(cs) for cs, was in zip(statuses, prev.container_statuses, strict=True)
+            )
+        else:
+            statuses = tuple(share(cs) for cs in statuses)
+        return replace(
+            status, phase=_intern(phase) if phase else phase, conditions=conditions,
+            start_time=prev.start_time if prev is not None and status.start_time == prev.start_time
+            else self.time(status.start_time),
+            container_statuses=statuses, init_container_statuses=share(status.init_container_statuses),
+        )
 
 
 def _checked(volumes: tuple[Volume, ...]) -> tuple[Volume, ...]:

@@ -213,10 +213,11 @@ class KtuiApp(App[None]):
 
     @on(CrashLogFetched)
     def _crash_log_fetched(self, message: CrashLogFetched) -> None:
-        if not self.evidence.record(message, time.monotonic()):
-            return  # read on a context since left
-        self.book.set_logs(self.evidence.logs())
-        self.rediagnose()
+        if self.evidence.record(message, time.monotonic()):
+            # New lines or a new failure: diagnose again now (the same lines as the last run's do not
+            # change a finding, and a re-diagnosis after a logs change re-judges much of the cluster).
+            self.book.set_logs(self.evidence.logs())
+            self.rediagnose()
         self._read_crash_logs()
 
     @on(ConnectionChanged)

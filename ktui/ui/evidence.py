@@ -75,13 +75,15 @@ class EvidenceBook:
         self._tracked: dict[Container, None] = {}
         self._forbidden: dict[str, str] = {}
         self._carried: frozenset[str] = frozenset()
+        self._top_up = True  # the index or the tracked set changed since the last top-up
         self.generation = 0
         """Bumped by ``clear``: reads started before it are ignored when they finish."""
 
     def observe(self, snapshot: ClusterSnapshot) -> None:
         """Take a raw snapshot from the feed (its thread): which containers failed now."""
         with self._lock:
-            self._index.update(snapshot)
+            if self._index.update(snapshot):
+                self._top_up = True
             # A dump or a static source may carry logs already: those are not read again.
             if snapshot.logs or self._carried:
                 self._carried = frozenset(snapshot.logs)
@@ -94,6 +96,7 @@ class EvidenceBook:
                           self._forbidden):
                 table.clear()
             self._carried = frozenset()
+            self._top_up = True
             self.generation += 1
 
     # ------------------------------------------------------------------ what to read
@@ -120,16 +123,20 @@ class EvidenceBook:
         current: list[LogRequest] = []
         for uid, name in list(self._tracked):
             rq = next((q for q in self._index.of(uid) if q.container == name), None)
-            if rq is None:
-                del self._tracked[(uid, name)]  # the pod is gone or the container recovered
+            if rq is None or rq.namespace in self._forbidden:
+                del self._tracked[(uid, name)]  # gone, recovered, or never readable: free the slot
+                self._top_up = True
             else:
                 current.append(rq)
-        if len(self._tracked) < self.max_tracked:
+        # Scanning the index for new containers only when something changed keeps a claim per
+        # snapshot cheap even with thousands of crash loops that cannot all be tracked.
+        if self._top_up and len(self._tracked) < self.max_tracked:
+            self._top_up = False
             for rq in self._index:
                 if len(self._tracked) >= self.max_tracked:
                     break
                 ident = (rq.cache_key[0], rq.container)
-                if ident not in self._tracked:
+                if ident not in self._tracked and rq.namespace not in self._forbidden:
                     self._tracked[ident] = None
                     current.append(rq)
         return current
@@ -144,7 +151,11 @@ class EvidenceBook:
     # ------------------------------------------------------------------ results
 
     def record(self, fetched: CrashLogFetched, now: float) -> bool:
-        """Keep a finished read's outcome; False when it belongs to a cleared generation."""
+        """Keep a finished read's outcome; True when it changes what the diagnosis can say.
+
+        A crash loop usually prints the same lines every run: reading them again changes nothing, and
+        the (whole-cluster) re-diagnosis is skipped. A read of a cleared generation is dropped.
+        """
         with self._lock:
             if fetched.generation != self.generation:
                 return False
@@ -158,18 +169,21 @@ class EvidenceBook:
             outcome.attempts += 1
             if not fetched.error:
                 outcome.lines, outcome.error, outcome.retry_at = fetched.lines, "", None
-                self._errors.pop(ident, None)
+                changed = self._errors.pop(ident, None) is not None and ident not in self._latest
                 if fetched.lines:
+                    changed = changed or self._latest.pop(ident, None) != fetched.lines
                     self._latest.pop(ident, None)
                     self._latest[ident] = fetched.lines
                     while len(self._latest) > MAX_KEPT:
                         self._latest.popitem(last=False)
-                return True
+                return changed
             outcome.error = fetched.error
-            transient = fetched.code == 0 or fetched.code >= 500 or fetched.code == 429
-            if fetched.code == 403:
+            changed = ident not in self._latest and self._errors.get(ident) != fetched.error
+            if fetched.code == 403 and rq.namespace not in self._forbidden:
                 # RBAC: every pod of the namespace alike. Its other pods are named without this one's name.
                 self._forbidden[rq.namespace] = "forbidden: " + fetched.error.split(" is forbidden: ", 1)[-1]
+                changed = True
+            transient = fetched.code == 0 or fetched.code >= 500 or fetched.code == 429
             if transient and outcome.attempts < MAX_ATTEMPTS:
                 outcome.retry_at = now + RETRY_AFTER * 2 ** (outcome.attempts - 1)
             else:
@@ -178,7 +192,7 @@ class EvidenceBook:
             self._errors[ident] = fetched.error
             while len(self._errors) > MAX_KEPT:
                 self._errors.popitem(last=False)
-            return True
+            return changed
 
     def logs(self) -> dict[str, tuple[str, ...]]:
         """``namespace/pod/container`` -> the last lines read, for the containers failing now."""
@@ -207,6 +221,11 @@ class EvidenceBook:
                 if error:
                     out.append((rq.container, error))
             return tuple(out)
+
+    def read_runs(self, uid: str) -> list[int]:
+        """The restart counts of a pod's containers whose log was read (or tried), oldest first."""
+        with self._lock:
+            return [restarts for (pod, _, restarts) in self._outcomes if pod == uid]
 
     def in_flight(self) -> int:
         """Reads started and not yet recorded."""

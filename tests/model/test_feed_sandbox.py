@@ -225,3 +225,24 @@ def test_change_after_quiet_is_delivered_at_once_with_its_change_set(sb: Sandbox
         assert "running" in [p.metadata.name for p in changed.values() if p is not None]
     finally:
         assert feed.stop(3)
+
+
+def test_a_watched_pod_shares_its_unchanged_parts_with_its_last_version(sb: Sandbox) -> None:
+    cap = Capture()
+    feed = _feed(sb, cap, "default")
+    try:
+        def running() -> r.Pod | None:
+            return next((p for p in cap.last.pods if p.metadata.name == "running"), None) if cap.snapshots else None
+
+        before = eventually(running)
+        sb.call(lambda: sb.store.mutate(
+            "pods", "default", "running", lambda o: o["metadata"].setdefault("annotations", {}).update(seen="1")
+        ))
+        after = eventually(lambda: (p := running()) is not None and (p.metadata.annotations or {}).get("seen")
+                           and p)
+        assert after is not before and after.metadata.resource_version != before.metadata.resource_version
+        assert after.spec is before.spec  # not a fresh copy per watch event
+        assert after.status is before.status
+        assert after.metadata.labels is before.metadata.labels
+    finally:
+        assert feed.stop(3)

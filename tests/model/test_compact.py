@@ -1,0 +1,132 @@
+"""Record compaction (decoded pods share what repeats) and the collector pause around long-lived work."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+import msgspec
+
+from ktui import decode
+from ktui import resources as r
+from ktui.resources import collector
+from ktui.resources.compact import PodCompactor
+
+
+def _pod(i: int, *, restarts: int = 0, node: str = "node-1", annotations: dict[str, str] | None = None) -> dict:
+    return {
+        "kind": "Pod", "apiVersion": "v1",
+        "metadata": {
+            "name": f"web-{i}", "namespace": "shop", "uid": f"u{i}", "resourceVersion": str(100 + restarts),
+            "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"app": "web", "pod-template-hash": "abc"},
+            "annotations": annotations or {"prometheus.io/scrape": "true"},
+            "ownerReferences": [{"kind": "ReplicaSet", "name": "web-abc", "uid": "rs1", "controller": True}],
+        },
+        "spec": {
+            "nodeName": node,
+            "containers": [{"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}],
+                            "env": [{"name": "DB", "valueFrom": {"secretKeyRef": {"name": "db", "key": "url"}}}],
+                            "resources": {"limits": {"memory": "128Mi"}},
+                            "volumeMounts": [{"name": f"kube-api-access-{i}", "mountPath": "/var/run"}]}],
+            "volumes": [{"name": f"kube-api-access-{i}", "projected": {"sources": []}},
+                        {"name": "conf", "configMap": {"name": "web-conf"}}],
+        },
+        "status": {
+            "phase": "Running", "startTime": "2026-01-01T00:00:01Z",
+            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:05Z"}],
+            "containerStatuses": [{"name": "web", "image": "nginx:1.27", "ready": True, "restartCount": restarts,
+                                   "state": {"running": {"startedAt": "2026-01-01T00:00:02Z"}}}],
+        },
+    }
+
+
+def _list(*pods: dict) -> bytes:
+    return msgspec.json.encode({"kind": "PodList", "metadata": {"resourceVersion": "9"}, "items": list(pods)})
+
+
+def _plain(obj: dict) -> r.Pod:
+    return msgspec.convert(obj, r.Pod, strict=False)
+
+
+def test_listed_pods_keep_their_values_and_share_repeated_parts() -> None:
+    raw = [_pod(1), _pod(2)]
+    (a, b), rv, _ = decode.decode_list("Pod", _list(*raw))
+    assert rv == "9"
+    for got, obj in zip((a, b), raw, strict=True):
+        want = _plain(obj)
+        # the same record, except that volumes without a source a rule reads (the token) are dropped
+        assert got == msgspec.structs.replace(want, spec=msgspec.structs.replace(
+            want.spec, volumes=tuple(v for v in want.spec.volumes if v.config_map)))
+    assert [v.name for v in a.spec.volumes] == ["conf"]
+    assert a.metadata.labels is b.metadata.labels
+    assert a.metadata.annotations is b.metadata.annotations
+    assert a.metadata.owner_references is b.metadata.owner_references
+    assert a.spec.containers is b.spec.containers
+    assert a.status.conditions is b.status.conditions
+    assert a.spec.node_name is b.spec.node_name and a.metadata.namespace is b.metadata.namespace
+    assert a.metadata.creation_timestamp is b.metadata.creation_timestamp
+
+
+def test_different_values_are_never_merged() -> None:
+    compact = PodCompactor()
+    a = compact(_plain(_pod(1, node="node-1", annotations={"x": "1"})))
+    b = compact(_plain(_pod(2, node="node-2", annotations={"x": "2"})))
+    assert a.spec.node_name == "node-1" and b.spec.node_name == "node-2"
+    assert a.metadata.annotations == {"x": "1"} and b.metadata.annotations == {"x": "2"}
+    assert a.spec.containers is b.spec.containers  # still shared: they are equal
+
+
+def test_a_watched_version_shares_what_did_not_change_with_the_last_one() -> None:
+    compact = PodCompactor()
+    prev = compact(_plain(_pod(1)))
+    changed = _plain(_pod(1, restarts=4, annotations={"sent": "123"}))
+    now = compact(changed, prev)
+    assert now.status.container_statuses[0].restart_count == 4
+    assert now.metadata.annotations == {"sent": "123"} and now.metadata.resource_version == "104"
+    assert now.spec is prev.spec  # the token volume it was sent with does not count as a change
+    assert now.metadata.labels is prev.metadata.labels
+    assert now.status.conditions is prev.status.conditions
+    assert now == compact(changed)  # the same value as without a last version
+
+
+def test_share_cache_is_bounded() -> None:
+    compact = PodCompactor(limit=8)
+    for i in range(50):
+        compact(_plain(_pod(i, annotations={"n": str(i)})))
+    assert len(compact.share) <= 8
+
+
+def test_collector_pause_nests_and_freezes_once_the_last_one_ends() -> None:
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    try:
+        inner_done = threading.Event()
+        with collector.paused():
+            assert not gc.isenabled() and collector.is_paused()
+
+            def other() -> None:
+                with collector.paused():
+                    pass
+                inner_done.set()
+
+            t = threading.Thread(target=other)
+            t.start()
+            t.join(5)
+            assert inner_done.is_set()
+            assert not gc.isenabled()  # another thread's pause ending does not end ours
+            keep = [[i] for i in range(100)]  # tracked objects made while paused
+        assert gc.isenabled() and not collector.is_paused()
+        assert gc.get_freeze_count() >= frozen + len(keep)
+    finally:
+        gc.unfreeze()
+
+
+def test_collector_stays_off_if_it_was_off() -> None:
+    gc.disable()
+    try:
+        with collector.paused(freeze=False):
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
