@@ -141,8 +141,8 @@ def decode_list(kind: str, raw: bytes) -> tuple[list[r.AnyObject], str, str | No
         decoded = msgspec.json.decode(raw, type=_list_type(kind), strict=False)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise DecodeError(f"{kind}List: {exc}") from None
-    items: list[Any] = list(decoded.items) if kind != "Pod" else [compact_pod(p) for p in decoded.items]
-    return items, decoded.metadata.resource_version, decoded.metadata.continue_ or None
+    records: list[Any] = list(decoded.items) if kind != "Pod" else [compact_pod(p) for p in decoded.items]
+    return records, decoded.metadata.resource_version, decoded.metadata.continue_ or None
 
 
 compact_pod = PodCompactor()

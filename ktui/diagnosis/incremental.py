@@ -276,10 +276,12 @@ class DiagnosisEngine:
         entry = self._by_skey.get(skey)
         return entry.findings if entry is not None else ()
 
-    def _judge(self, judge: Judge, field: str, key: str, obj: Any) -> _Entry:
+    def _judge(self, judge: Judge, field: str, key: str, obj: Any, old: _Entry | None = None) -> _Entry:
         findings = judge.judge(field, obj)
         slow = field == "pods" and not judge.fast
-        return _Entry(field, key, obj, subject_key(ref_of(obj)), findings, judge.expires, slow)
+        same = old is not None and _same_subject(old.obj, obj)
+        skey = old.skey if same and old is not None else subject_key(ref_of(obj))
+        return _Entry(field, key, obj, skey, findings, judge.expires, slow)
 
     def _replace(self, field: str, key: str, obj: Any, judge: Judge, changed: set[str]) -> str | None:
         """Judge one object again (None: it is gone); its namespace when its findings changed."""
@@ -290,7 +292,7 @@ class DiagnosisEngine:
             self._forget(old)
             changed.add(old.skey)
             return str(old.obj.metadata.namespace)
-        entry = self._judge(judge, field, key, obj)
+        entry = self._judge(judge, field, key, obj, old)
         if old is not None and old.skey == entry.skey and old.findings == entry.findings:
             entry.findings = old.findings  # same answer: its place in the sorted list and counts stay
             self._unlink(old)
@@ -415,6 +417,12 @@ def same_verdict(old: Any, new: Any) -> bool:
         a.name == b.name and a.namespace == b.namespace and a.uid == b.uid
         and a.deletion_timestamp == b.deletion_timestamp and a.creation_timestamp == b.creation_timestamp
     )
+
+
+def _same_subject(old: Any, new: Any) -> bool:
+    """Whether two records name the same subject (kind, namespace, name, uid): its key stays."""
+    a, b = old.metadata, new.metadata
+    return old.kind == new.kind and a.uid == b.uid and a.name == b.name and a.namespace == b.namespace
 
 
 def _cross(entry: _Entry) -> bool:

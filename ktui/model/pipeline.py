@@ -20,8 +20,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from ktui import resources as r
-from ktui.resources import collector
 from ktui.model.pod_rows import CachedRow, PodRow
+from ktui.resources import collector
 
 FREEZE_AT = 1000
 """Pods from which a full pass runs with the collector paused and ends with ``gc.freeze()``: the
@@ -226,7 +226,8 @@ class SnapshotPipeline:
                     changed.add(key)
                 continue
             # findings unchanged (not judged again with a new answer): so is the verdict
-            severity = old.severity if old is not None and key not in judged else self._severity(diagnosis, pod)
+            same = old is not None and key not in judged and pod.metadata.uid  # (uid: the subject key too)
+            severity = old.severity if same and old is not None else self._severity(diagnosis, pod)
             if old is None:
                 cached = CachedRow(pod, now, severity)
             elif old.pod is not pod:

@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 from msgspec.structs import replace
 
-from ktui.resources.pods import Pod, PodSpec, PodStatus, Volume
+from ktui.resources.pods import ContainerStatus, Pod, PodSpec, PodStatus, Volume
 
 _encode = msgspec.msgpack.Encoder().encode
 _intern = sys.intern
@@ -86,7 +86,7 @@ class PodCompactor:
         return value
 
     def __call__(self, pod: Pod, prev: Pod | None = None) -> Pod:
-        """An equal pod whose repeated parts are shared with ``prev`` (its last version) or the pods seen before.
+        """An equal pod sharing its repeated parts with ``prev`` (its last version) or earlier pods.
 
         A watch event usually changes a pod's status only: parts equal to the last version's are
         taken from it (one comparison each, no hashing).
@@ -99,13 +99,15 @@ class PodCompactor:
                 annotations=share.strings(meta.annotations), owner_references=share(meta.owner_references),
                 creation_timestamp=self.time(meta.creation_timestamp),
             )
-            return Pod(metadata=meta, spec=self._spec(spec), status=self._status(status), kind=_intern(pod.kind))
+            spec, status = self._spec(spec), self._status(status)
+            return Pod(metadata=meta, spec=spec, status=status, kind=_intern(pod.kind))
         old = prev.metadata
         meta = replace(
             meta,
             namespace=old.namespace if meta.namespace == old.namespace else _intern(meta.namespace),
             labels=old.labels if meta.labels == old.labels else share.strings(meta.labels),
-            annotations=old.annotations if meta.annotations == old.annotations else share.strings(meta.annotations),
+            # changed annotations are kept as sent: they are often per-version stamps, not worth hashing
+            annotations=old.annotations if meta.annotations == old.annotations else meta.annotations,
             owner_references=(
                 old.owner_references if meta.owner_references == old.owner_references
                 else share(meta.owner_references)
@@ -119,7 +121,8 @@ class PodCompactor:
             spec = replace(spec, volumes=_checked(spec.volumes))
         spec = prev.spec if spec == prev.spec else self._spec(spec)
         status = prev.status if status == prev.status else self._status(status, prev.status)
-        return Pod(metadata=meta, spec=spec, status=status, kind=prev.kind if pod.kind == prev.kind else pod.kind)
+        kind = prev.kind if pod.kind == prev.kind else pod.kind
+        return Pod(metadata=meta, spec=spec, status=status, kind=kind)
 
     def _spec(self, spec: PodSpec) -> PodSpec:
         if not (spec.containers or spec.volumes):
@@ -146,9 +149,8 @@ class PodCompactor:
         else:
             conditions = share(conditions)
         if prev is not None and len(statuses) == len(prev.container_statuses):
-            statuses = tuple(
-                was if cs == was else share(cs) for cs, was in zip(statuses, prev.container_statuses, strict=True)
-            )
+            pairs = zip(statuses, prev.container_statuses, strict=True)
+            statuses = tuple(was if cs == was else _like(cs, was) for cs, was in pairs)
         else:
             statuses = tuple(share(cs) for cs in statuses)
         return replace(
@@ -157,6 +159,16 @@ class PodCompactor:
             else self.time(status.start_time),
             container_statuses=statuses, init_container_statuses=share(status.init_container_statuses),
         )
+
+
+def _like(cs: ContainerStatus, was: ContainerStatus) -> ContainerStatus:
+    """A changed container status sharing its unchanged parts with the last one (no hashing)."""
+    return replace(
+        cs, name=was.name if cs.name == was.name else cs.name,
+        image=was.image if cs.image == was.image else cs.image,
+        state=was.state if cs.state == was.state else cs.state,
+        last_state=was.last_state if cs.last_state == was.last_state else cs.last_state,
+    )
 
 
 def _checked(volumes: tuple[Volume, ...]) -> tuple[Volume, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+from typing import Any, cast
 
 import msgspec
 
@@ -13,7 +14,8 @@ from ktui.resources import collector
 from ktui.resources.compact import PodCompactor
 
 
-def _pod(i: int, *, restarts: int = 0, node: str = "node-1", annotations: dict[str, str] | None = None) -> dict:
+def _pod(i: int, *, restarts: int = 0, node: str = "node-1",
+         annotations: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "kind": "Pod", "apiVersion": "v1",
         "metadata": {
@@ -26,7 +28,8 @@ def _pod(i: int, *, restarts: int = 0, node: str = "node-1", annotations: dict[s
         "spec": {
             "nodeName": node,
             "containers": [{"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}],
-                            "env": [{"name": "DB", "valueFrom": {"secretKeyRef": {"name": "db", "key": "url"}}}],
+                            "env": [{"name": "DB",
+                                     "valueFrom": {"secretKeyRef": {"name": "db", "key": "url"}}}],
                             "resources": {"limits": {"memory": "128Mi"}},
                             "volumeMounts": [{"name": f"kube-api-access-{i}", "mountPath": "/var/run"}]}],
             "volumes": [{"name": f"kube-api-access-{i}", "projected": {"sources": []}},
@@ -34,24 +37,27 @@ def _pod(i: int, *, restarts: int = 0, node: str = "node-1", annotations: dict[s
         },
         "status": {
             "phase": "Running", "startTime": "2026-01-01T00:00:01Z",
-            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:05Z"}],
-            "containerStatuses": [{"name": "web", "image": "nginx:1.27", "ready": True, "restartCount": restarts,
+            "conditions": [{"type": "Ready", "status": "True",
+                            "lastTransitionTime": "2026-01-01T00:00:05Z"}],
+            "containerStatuses": [{"name": "web", "image": "nginx:1.27", "ready": True,
+                                   "restartCount": restarts,
                                    "state": {"running": {"startedAt": "2026-01-01T00:00:02Z"}}}],
         },
     }
 
 
-def _list(*pods: dict) -> bytes:
+def _list(*pods: dict[str, Any]) -> bytes:
     return msgspec.json.encode({"kind": "PodList", "metadata": {"resourceVersion": "9"}, "items": list(pods)})
 
 
-def _plain(obj: dict) -> r.Pod:
+def _plain(obj: dict[str, Any]) -> r.Pod:
     return msgspec.convert(obj, r.Pod, strict=False)
 
 
 def test_listed_pods_keep_their_values_and_share_repeated_parts() -> None:
     raw = [_pod(1), _pod(2)]
-    (a, b), rv, _ = decode.decode_list("Pod", _list(*raw))
+    records, rv, _ = decode.decode_list("Pod", _list(*raw))
+    a, b = cast(list[r.Pod], records)
     assert rv == "9"
     for got, obj in zip((a, b), raw, strict=True):
         want = _plain(obj)
@@ -87,6 +93,7 @@ def test_a_watched_version_shares_what_did_not_change_with_the_last_one() -> Non
     assert now.spec is prev.spec  # the token volume it was sent with does not count as a change
     assert now.metadata.labels is prev.metadata.labels
     assert now.status.conditions is prev.status.conditions
+    assert now.status.container_statuses[0].state is prev.status.container_statuses[0].state
     assert now == compact(changed)  # the same value as without a last version
 
 

@@ -91,10 +91,12 @@ def test_many_changes_make_few_snapshots(sb: Sandbox) -> None:
         start = len(cap.snapshots)
         t0 = time.monotonic()
 
+        def label(n: int) -> Callable[[dict[str, Any]], None]:
+            return lambda o: o["metadata"].setdefault("labels", {}).update(n=str(n))
+
         def burst() -> None:
             for i in range(200):
-                sb.store.mutate("pods", "default", "running",
-                                lambda o, i=i: o["metadata"].setdefault("labels", {}).update(n=str(i)))
+                sb.store.mutate("pods", "default", "running", label(i))
 
         sb.call(burst)
         eventually(lambda: (cap.last.pods and (next(p for p in cap.last.pods if p.metadata.name == "running")
@@ -232,11 +234,14 @@ def test_a_watched_pod_shares_its_unchanged_parts_with_its_last_version(sb: Sand
     feed = _feed(sb, cap, "default")
     try:
         def running() -> r.Pod | None:
-            return next((p for p in cap.last.pods if p.metadata.name == "running"), None) if cap.snapshots else None
+            if not cap.snapshots:
+                return None
+            return next((p for p in cap.last.pods if p.metadata.name == "running"), None)
 
         before = eventually(running)
         sb.call(lambda: sb.store.mutate(
-            "pods", "default", "running", lambda o: o["metadata"].setdefault("annotations", {}).update(seen="1")
+            "pods", "default", "running",
+            lambda o: o["metadata"].setdefault("annotations", {}).update(seen="1"),
         ))
         after = eventually(lambda: (p := running()) is not None and (p.metadata.annotations or {}).get("seen")
                            and p)
