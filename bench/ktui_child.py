@@ -209,6 +209,9 @@ def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
     from ktui.ui.screens.main import MainScreen
     from ktui.ui.source import ClusterSource
 
+    gc.collect()  # as `ktui` does after its imports (ktui/commands/tui.py)
+    gc.freeze()
+
     class TimedSource:
         """The real source; its snapshot callback (diagnosis + rows + post) is timed."""
 
