@@ -78,6 +78,7 @@ class Tracker:
         self.latest: Any = None
         self.max_stamp = 0
         self.synced_version: int | None = None
+        self._diagnosis_emitted = False
         self.stamps_by_version: dict[int, list[int]] = {}
         self.reset()
         self.gc_pauses: list[tuple[int, float]] = []
@@ -126,10 +127,19 @@ class Tracker:
             self.diag_lags.extend((t_ns - v) / 1e9 for v in fresh)
             if fresh:
                 self.stamps_by_version[snap.version] = fresh
-        if self.synced_version is None and len(pods) >= self.expect and "Pod" in snap.synced:
-            self.synced_version = snap.version
-            emit("sync", t_snap=t_in, pods=len(pods))
+        if self.synced_version == snap.version and not self._diagnosis_emitted:
+            self._diagnosis_emitted = True
             emit("diagnosis", t_diag=t_out, seconds=t_out - t_in)
+
+    def note_sync(self, snap: Any, t_in: float) -> None:
+        """Before the measured callback: is this the first snapshot holding every pod?
+
+        Set before the snapshot is posted, so the UI can never paint it before it is known as
+        the synced one (that race left runs waiting for a full paint that had already happened).
+        """
+        if self.synced_version is None and len(snap.pods) >= self.expect and "Pod" in snap.synced:
+            self.synced_version = snap.version
+            emit("sync", t_snap=t_in, pods=len(snap.pods))
 
     def painted(self, version: int, t: float) -> None:
         """A frame showing the snapshot of this version was composed at t."""
@@ -227,6 +237,7 @@ def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
         def start(self, on_snapshot: Any, on_status: Any) -> None:
             def timed(snap: Any) -> None:
                 t_in = time.monotonic()
+                tracker.note_sync(snap, t_in)
                 on_snapshot(snap)
                 tracker.snapshot_done(snap, t_in, time.monotonic())
 
@@ -384,6 +395,7 @@ async def run_feed(args: argparse.Namespace, conn: Any, tracker: Tracker) -> Non
 
     def on_snapshot(snap: Any) -> None:
         t_in = time.monotonic()
+        tracker.note_sync(snap, t_in)
         _diagnosis, verdicts, _error = run_diagnosis(snap)
         pod_rows(snap.pods, snap.now, verdicts)
         tracker.snapshot_done(snap, t_in, time.monotonic())

@@ -73,6 +73,7 @@ class DiagnosisEngine:
         self._slow_by_ns: dict[str, set[str]] = defaultdict(set)
         self._slow_by_node: dict[str, set[str]] = defaultdict(set)
         self._others_by_ns: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        self._cross: set[str] = set()  # Services whose verdict reads other namespaces (see _cross)
         # subject key -> findings, as a shared base plus the changes since (see findings.Layered)
         self._base: dict[str, tuple[Finding, ...]] = {}
         self._overlay: dict[str, Any] = {}
@@ -153,6 +154,7 @@ class DiagnosisEngine:
         dirty_ns: set[str] = set()
         everything = False
         slow_ns: set[str] = set()
+        touched: dict[str, list[Mapping[str, str]]] = defaultdict(list)  # ns -> labels of changed pods
         for kind, changed in changes.items():
             field = SNAPSHOT_FIELD_BY_KIND.get(kind)
             if field is None or kind in _IGNORED or not changed:
@@ -162,7 +164,7 @@ class DiagnosisEngine:
                     old = ix.pods.get(key)
                     for rec in (old[1] if old else None, pod):
                         if rec is not None:
-                            dirty_ns.add(rec.metadata.namespace)
+                            touched[rec.metadata.namespace].append(rec.metadata.labels or {})
                     records.add(key)
                 ix.apply_pods(changed)
             elif kind == "Event":
@@ -192,7 +194,7 @@ class DiagnosisEngine:
             dirty_ns.update(self._others_by_ns)
         for ns in slow_ns:
             dirty["pods"].update(self._slow_by_ns.get(ns, ()))
-        return self._rejudge(snap, ix, dirty, dirty_ns, records)
+        return self._rejudge(snap, ix, dirty, dirty_ns, records, touched)
 
     def _event_changes(
         self, ix: Index, changed: Mapping[str, Any], dirty: dict[str, set[str]],
@@ -244,22 +246,34 @@ class DiagnosisEngine:
 
     def _rejudge(
         self, snap: ClusterSnapshot, ix: Index, dirty: dict[str, set[str]], dirty_ns: set[str],
-        records: set[str],
+        records: set[str], touched: dict[str, list[Mapping[str, str]]],
     ) -> Diagnosis:
         judge = Judge(ix, self._probes, self._findings_of)
         changed: set[str] = set()
+        pods = self._entries["pods"]
         for key in records | dirty.get("pods", set()):
             current = ix.pods.get(key)
+            old = pods.get(key)
             ns = self._replace("pods", key, current[1] if current else None, judge, changed)
-            if ns is not None:
-                dirty_ns.add(ns)  # its Services and workloads roll its findings up
-        if dirty_ns:
+            if ns is not None:  # its Services and workloads roll its findings up
+                for rec in (old.obj if old else None, current[1] if current else None):
+                    if rec is not None:
+                        touched[rec.metadata.namespace].append(rec.metadata.labels or {})
+        for ns, labels in touched.items():
+            if ns in dirty_ns:
+                continue
+            # a pod matters to a Service only if the selector matches it (before or after the
+            # change); Services reading more than their selected pods are in _cross (below)
+            for field, key in self._others_by_ns.get(ns, ()):
+                if field != "services" or _selects(self._entries[field][key].obj, labels):
+                    dirty[field].add(key)
+        if dirty_ns or touched:
             for ns in dirty_ns:
                 for field, key in self._others_by_ns.get(ns, ()):
                     dirty[field].add(key)
             # they read other namespaces: the ingress controller's pods, labels elsewhere, any slice
             dirty["ingresses"].update(self._entries["ingresses"])
-            dirty["services"].update(k for k, e in self._entries["services"].items() if _cross(e))
+            dirty["services"].update(self._cross)
         for field in FIELDS[1:]:
             keys = dirty.get(field)
             if not keys:
@@ -322,6 +336,8 @@ class DiagnosisEngine:
                     self._slow_by_node[entry.obj.spec.node_name].add(entry.key)
         else:
             self._others_by_ns[meta.namespace].add((entry.field, entry.key))
+            if entry.field == "services" and _cross(entry):
+                self._cross.add(entry.key)
         if entry.expires is not None:
             self._tick += 1
             heapq.heappush(self._heap, (entry.expires, self._tick, entry.field, entry.key))
@@ -343,6 +359,8 @@ class DiagnosisEngine:
                 _discard(self._slow_by_node, entry.obj.spec.node_name or "", entry.key)
         else:
             _discard(self._others_by_ns, meta.namespace, (entry.field, entry.key))
+            if entry.field == "services":
+                self._cross.discard(entry.key)
 
     def _forget(self, entry: _Entry) -> None:
         self._unlink(entry)
@@ -428,6 +446,14 @@ def _same_subject(old: Any, new: Any) -> bool:
 def _cross(entry: _Entry) -> bool:
     """A Service whose verdict reads other namespaces: no selector (any slice), or selecting nothing."""
     return not entry.obj.spec.selector or any(f.category in _CROSS_NAMESPACE for f in entry.findings)
+
+
+def _selects(svc: Any, labels: list[Mapping[str, str]]) -> bool:
+    """Whether a Service's selector matches any of these label sets (no selector: always)."""
+    selector = svc.spec.selector
+    if not selector:
+        return True
+    return any(all(lb.get(k) == v for k, v in selector.items()) for lb in labels)
 
 
 def _discard(table: dict[Any, set[Any]], group: Any, member: Any) -> None:
