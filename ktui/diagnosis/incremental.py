@@ -273,7 +273,17 @@ class DiagnosisEngine:
                     dirty[field].add(key)
             # they read other namespaces: the ingress controller's pods, labels elsewhere, any slice
             dirty["ingresses"].update(self._entries["ingresses"])
-            dirty["services"].update(self._cross)
+            if dirty_ns:
+                dirty["services"].update(self._cross)
+            else:  # only pods changed: a Service matching nothing reads its own namespace's pods
+                # and, elsewhere, only pods its selector matches
+                services = self._entries["services"]
+                for key in self._cross:
+                    svc = services[key].obj
+                    if svc.metadata.namespace in touched or any(
+                        _selects(svc, labels) for labels in touched.values()
+                    ):
+                        dirty["services"].add(key)
         for field in FIELDS[1:]:
             keys = dirty.get(field)
             if not keys:
