@@ -248,6 +248,11 @@ def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
         def apply_snapshot(self, snapshot: Any, diagnosis: Any, rows: Any, *args: Any, **kw: Any) -> None:
             super().apply_snapshot(snapshot, diagnosis, rows, *args, **kw)
             app.applied.append(snapshot.version)
+            synced = tracker.synced_version
+            if not app.full_painted and synced is not None and snapshot.version >= synced:
+                # The synced snapshot may only touch off-screen rows, which repaint nothing: ask
+                # for one frame so "all rows painted" is observed when it becomes true.
+                self.refresh()
 
     class TimedApp(KtuiApp):
         def __init__(self, *a: Any, **kw: Any) -> None:
