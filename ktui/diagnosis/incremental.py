@@ -17,41 +17,26 @@ change sequences); the work is proportional to what changed.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import msgspec
-
 from ktui.diagnosis.engine import FIELDS, Judge, probes_by_subject
-from ktui.diagnosis.findings import _GONE, Diagnosis, Finding, Layered, Severity, sort_key, subject_key, worst
+from ktui.diagnosis.findings import Diagnosis, Finding, sort_key, subject_key
 from ktui.diagnosis.index import Index, store_key
+from ktui.diagnosis.ledger import _CROSS_NAMESPACE as _CROSS_NAMESPACE  # re-exported: the old home
+from ktui.diagnosis.ledger import Ledger, _Entry
+from ktui.diagnosis.ledger import _cross as _cross
+from ktui.diagnosis.ledger import _discard as _discard
 from ktui.resources import SNAPSHOT_FIELD_BY_KIND, ClusterSnapshot, ref_of
 
 _READ_BY_SLOW_PODS = frozenset({"ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim"})
 _CLUSTER_WIDE = frozenset({"StorageClass", "IngressClass"})
 _IGNORED = frozenset({"Namespace", "PersistentVolume", "ResourceQuota"})
-_CROSS_NAMESPACE = frozenset({"service_selector_mismatch"})
 
 
-class _Entry(msgspec.Struct, gc=False):
-    """One judged object: its record, findings, subject key and until when they hold.
-
-    Not tracked by the collector (no cycles): 10k entries would otherwise be walked by every full pass.
-    """
-
-    field: str
-    key: str
-    obj: Any
-    skey: str
-    findings: tuple[Finding, ...]
-    expires: datetime | None
-    slow: bool
-
-
-class DiagnosisEngine:
+class DiagnosisEngine(Ledger):
     """Keeps the last judgement of every object; ``update(snapshot)`` gives that snapshot's Diagnosis."""
 
     def __init__(self) -> None:
@@ -59,25 +44,10 @@ class DiagnosisEngine:
         self._reset()
 
     def _reset(self) -> None:
+        self._reset_ledger()
         self._snap: ClusterSnapshot | None = None
         self._ix: Index | None = None
-        self._entries: dict[str, dict[str, _Entry]] = {f: {} for f in FIELDS}
-        self._by_skey: dict[str, _Entry] = {}
-        self._keys: list[str] = []
-        self._flat: list[Finding] = []
-        self._counts: dict[Severity, int] = dict.fromkeys(Severity, 0)
-        self._problems = 0
-        self._heap: list[tuple[datetime, int, str, str]] = []
-        self._tick = 0
         self._probes: dict[str, tuple[Any, ...]] = {}
-        self._slow_by_ns: dict[str, set[str]] = defaultdict(set)
-        self._slow_by_node: dict[str, set[str]] = defaultdict(set)
-        self._others_by_ns: dict[str, set[tuple[str, str]]] = defaultdict(set)
-        self._cross: set[str] = set()  # Services whose verdict reads other namespaces (see _cross)
-        # subject key -> findings, as a shared base plus the changes since (see findings.Layered)
-        self._base: dict[str, tuple[Finding, ...]] = {}
-        self._overlay: dict[str, Any] = {}
-        self._size = 0
         self.last_changed: frozenset[str] | None = None
         """Subject keys whose findings changed in the last update (None: a full pass)."""
 
@@ -296,10 +266,6 @@ class DiagnosisEngine:
 
     # ---- bookkeeping ----------------------------------------------------------------------------
 
-    def _findings_of(self, skey: str) -> tuple[Finding, ...]:
-        entry = self._by_skey.get(skey)
-        return entry.findings if entry is not None else ()
-
     def _judge(self, judge: Judge, field: str, key: str, obj: Any, old: _Entry | None = None) -> _Entry:
         findings = judge.judge(field, obj)
         slow = field == "pods" and not judge.fast
@@ -330,107 +296,6 @@ class DiagnosisEngine:
         changed.add(entry.skey)
         return str(obj.metadata.namespace)
 
-    def _store(self, entry: _Entry) -> None:
-        self._link(entry)
-        self._set(entry.skey, entry.findings)
-
-    def _link(self, entry: _Entry) -> None:
-        """File an entry under its keys, namespace, node and expiry."""
-        self._entries[entry.field][entry.key] = entry
-        self._by_skey[entry.skey] = entry
-        meta = entry.obj.metadata
-        if entry.field == "pods":
-            if entry.slow:
-                self._slow_by_ns[meta.namespace].add(entry.key)
-                if entry.obj.spec.node_name:
-                    self._slow_by_node[entry.obj.spec.node_name].add(entry.key)
-        else:
-            self._others_by_ns[meta.namespace].add((entry.field, entry.key))
-            if entry.field == "services" and _cross(entry):
-                self._cross.add(entry.key)
-        if entry.expires is not None:
-            self._tick += 1
-            heapq.heappush(self._heap, (entry.expires, self._tick, entry.field, entry.key))
-            if len(self._heap) > 4 * len(self._by_skey) + 1024:  # drop entries of objects judged again
-                self._heap = [
-                    (e.expires, i, e.field, e.key)
-                    for i, e in enumerate(self._by_skey.values()) if e.expires is not None
-                ]
-                heapq.heapify(self._heap)
-
-    def _unlink(self, entry: _Entry) -> None:
-        del self._entries[entry.field][entry.key]
-        if self._by_skey.get(entry.skey) is entry:
-            del self._by_skey[entry.skey]
-        meta = entry.obj.metadata
-        if entry.field == "pods":
-            if entry.slow:
-                _discard(self._slow_by_ns, meta.namespace, entry.key)
-                _discard(self._slow_by_node, entry.obj.spec.node_name or "", entry.key)
-        else:
-            _discard(self._others_by_ns, meta.namespace, (entry.field, entry.key))
-            if entry.field == "services":
-                self._cross.discard(entry.key)
-
-    def _forget(self, entry: _Entry) -> None:
-        self._unlink(entry)
-        if entry.skey not in self._by_skey:
-            self._unset(entry.skey)
-        self._remove(entry.findings)
-        self._count(entry.findings, -1)
-
-    def _insert(self, group: tuple[Finding, ...]) -> None:
-        for i, f in enumerate(group):
-            k = sort_key(f, i)
-            at = bisect_left(self._keys, k)
-            self._keys.insert(at, k)
-            self._flat.insert(at, f)
-
-    def _remove(self, group: tuple[Finding, ...]) -> None:
-        for i, f in enumerate(group):
-            at = bisect_left(self._keys, sort_key(f, i))
-            del self._keys[at]
-            del self._flat[at]
-
-    def _count(self, group: tuple[Finding, ...], step: int) -> None:
-        self._counts[worst(group)] += step
-        self._problems += step * sum(1 for f in group if f.is_problem)
-
-    def _lookup(self, skey: str) -> Any:
-        found = self._overlay.get(skey)
-        if found is None:
-            return self._base.get(skey)
-        return None if found is _GONE else found
-
-    def _set(self, skey: str, findings: tuple[Finding, ...]) -> None:
-        if self._lookup(skey) is None:
-            self._size += 1
-        self._overlay[skey] = findings
-
-    def _unset(self, skey: str) -> None:
-        if self._lookup(skey) is None:
-            return
-        self._size -= 1
-        if skey in self._base:
-            self._overlay[skey] = _GONE
-        else:
-            del self._overlay[skey]
-
-    def _publish(self) -> Diagnosis:
-        if len(self._overlay) > max(256, len(self._base) // 8):
-            # fold the changes into a new base (the old one stays with the Diagnoses that share it)
-            base = dict(self._base)
-            for skey, found in self._overlay.items():
-                if found is _GONE:
-                    del base[skey]
-                else:
-                    base[skey] = found
-            self._base, self._overlay = base, {}
-        return Diagnosis(
-            findings=tuple(self._flat), _by_subject=Layered(self._base, dict(self._overlay), self._size),
-            _counts=dict(self._counts), _problem_count=self._problems,
-        )
-
 
 def same_verdict(old: Any, new: Any) -> bool:
     """Whether a pod's own findings cannot differ between two versions of its record.
@@ -453,22 +318,9 @@ def _same_subject(old: Any, new: Any) -> bool:
     return old.kind == new.kind and a.uid == b.uid and a.name == b.name and a.namespace == b.namespace
 
 
-def _cross(entry: _Entry) -> bool:
-    """A Service whose verdict reads other namespaces: no selector (any slice), or selecting nothing."""
-    return not entry.obj.spec.selector or any(f.category in _CROSS_NAMESPACE for f in entry.findings)
-
-
 def _selects(svc: Any, labels: list[Mapping[str, str]]) -> bool:
     """Whether a Service's selector matches any of these label sets (no selector: always)."""
     selector = svc.spec.selector
     if not selector:
         return True
     return any(all(lb.get(k) == v for k, v in selector.items()) for lb in labels)
-
-
-def _discard(table: dict[Any, set[Any]], group: Any, member: Any) -> None:
-    members = table.get(group)
-    if members is not None:
-        members.discard(member)
-        if not members:
-            del table[group]

@@ -1,4 +1,4 @@
-"""UI test helpers: static apps over the seed fixture, a seed sandbox, and polling with a deadline."""
+"""UI test helpers: static apps, seed sandboxes, plain text, and polling with a deadline."""
 
 from __future__ import annotations
 
@@ -56,3 +56,34 @@ def seed_sandbox() -> Iterator[Any]:
 
     with Sandbox("seed", speed=10) as sandbox:
         yield sandbox
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or ()
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+@pytest.fixture(scope="module")
+def seed() -> Iterator[Any]:
+    """A seed sandbox with `running` and the ingress controller Ready."""
+    from ktui.sandbox.runner import Sandbox
+
+    with Sandbox(scenario="seed", speed=20) as sb:
+
+        def up(store: Any) -> bool:
+            pods = store.list("pods")[0]
+            return any(p["metadata"]["name"] == "running" and _ready(p) for p in pods) and any(
+                p["metadata"]["namespace"] == "ingress-nginx" and _ready(p) for p in pods
+            )
+
+        sb.wait_for(up, timeout=30)
+        yield sb
+
+
+def plain(renderable: object, width: int = 160) -> str:
+    """A renderable as plain text."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(renderable)
+    return console.export_text()

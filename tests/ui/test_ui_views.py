@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import argparse
 import http.client
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import wait_for
+from conftest import plain, wait_for
 
 from ktui.kube.client import connect
 from ktui.model.paths import BACKEND, ENDPOINT, POD, HopState
@@ -24,35 +23,6 @@ from ktui.ui.widgets.object_table import ObjectTable
 from ktui.ui.widgets.path_view import render_path
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def _ready(pod: dict[str, Any]) -> bool:
-    conditions = (pod.get("status") or {}).get("conditions") or ()
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-
-
-@pytest.fixture(scope="module")
-def seed() -> Iterator[Sandbox]:
-    """A seed sandbox with `running` and the ingress controller Ready."""
-    with Sandbox(scenario="seed", speed=20) as sb:
-
-        def up(store: Any) -> bool:
-            pods = store.list("pods")[0]
-            return any(p["metadata"]["name"] == "running" and _ready(p) for p in pods) and any(
-                p["metadata"]["namespace"] == "ingress-nginx" and _ready(p) for p in pods
-            )
-
-        sb.wait_for(up, timeout=30)
-        yield sb
-
-
-def plain(renderable: object, width: int = 160) -> str:
-    """A renderable as plain text."""
-    from rich.console import Console
-
-    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))  # noqa: SIM115
-    console.print(renderable)
-    return console.export_text()
 
 
 async def command(pilot: Any, text: str) -> None:

@@ -17,8 +17,6 @@ from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ktui.model.object_rows import (
@@ -30,37 +28,23 @@ from ktui.model.object_rows import (
 )
 from ktui.model.tables import SelectorError
 from ktui.ui.widgets.object_columns import DIM_COLUMNS, layout
+from ktui.ui.widgets.virtual_table import VirtualTable, nav_bindings, view_bindings
 
 MARKS = {"error": "✖", "warning": "▲", "unknown": "?", "info": "✔"}
 """Verdict mark per severity (as in the pod list)."""
 
-class ObjectTable(ScrollView, can_focus=True):
+class ObjectTable(VirtualTable, can_focus=True):
     """Objects of one kind with kubectl-style columns, a verdict mark and the diagnosis's first line."""
 
     BINDING_GROUP_TITLE = "Object list"
     BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="objects.up"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="objects.down"),
-        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False, id="objects.page_up"),
-        Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False, id="objects.page_down"),
-        Binding("home,g", "edge(0)", "First", show=False, id="objects.first"),
-        Binding("end,G", "edge(1)", "Last", show=False, id="objects.last"),
+        *nav_bindings("objects"),
         Binding(
             "enter", "open", "Pods", id="objects.open", tooltip="List the pods behind it (its selector)"
         ),
-        Binding(
-            "slash", "open_filter", "Filter", id="objects.filter", tooltip="Filter by text or -l selector"
-        ),
-        Binding(
-            "exclamation_mark",
-            "toggle_problems",
-            "Problems",
-            id="objects.problems",
-            tooltip="Show only objects with a problem",
-        ),
-        Binding("s", "cycle_sort", "Sort", show=False, id="objects.sort", tooltip="Cycle the sort order"),
-        Binding("S", "reverse_sort", "Reverse", show=False, id="objects.reverse"),
+        *view_bindings("objects", "objects", "Cycle the sort order"),
     ]
+    SORT_KEYS = SORT_KEYS
 
     COMPONENT_CLASSES = {
         "object-table--header",
@@ -76,15 +60,6 @@ class ObjectTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     ObjectTable { overflow-x: hidden; overflow-y: auto; }
     """
-
-    show_namespace: reactive[bool] = reactive(False)
-    """Whether the NAMESPACE column is shown (all namespaces)."""
-    problems_only: reactive[bool] = reactive(False, bindings=True)
-    """Show only rows whose verdict is not healthy."""
-    sort_key: reactive[str] = reactive("severity")
-    """The order of the rows."""
-    sort_reverse: reactive[bool] = reactive(False)
-    """Reverse the order."""
 
     class Highlighted(Message):
         """The cursor is on another object (or on none)."""
@@ -242,54 +217,14 @@ class ObjectTable(ScrollView, can_focus=True):
         )
         return row is not None and self.select_uid(row.uid)
 
-    def _scroll_to_cursor(self) -> None:
-        body = max(self.size.height - 1, 1)
-        top = int(self.scroll_y)
-        if self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=False, immediate=True)
-        elif self._cursor >= top + body:
-            self.scroll_to(y=self._cursor - body + 1, animate=False, immediate=True)
-
-    def action_cursor(self, delta: int) -> None:
-        """Move the cursor by delta rows."""
-        self.move_to(self._cursor + delta)
-
-    def action_page(self, direction: int) -> None:
-        """Move the cursor by a page."""
-        self.move_to(self._cursor + direction * max(self.size.height - 2, 1))
-
-    def action_edge(self, end: int) -> None:
-        """Go to the first or last row."""
-        self.move_to(len(self._view) - 1 if end else 0)
+    def _row_count(self) -> int:
+        return len(self._view)
 
     def action_open(self) -> None:
         """Ask the screen to show what is behind the selected object."""
         row = self.cursor_row
         if row is not None:
             self.post_message(self.Opened(row))
-
-    def action_open_filter(self) -> None:
-        """Ask the screen to open the filter bar."""
-        self.post_message(self.FilterRequested())
-
-    def action_toggle_problems(self) -> None:
-        """Toggle problems-only."""
-        self.problems_only = not self.problems_only
-
-    def action_cycle_sort(self) -> None:
-        """Sort by the next order."""
-        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
-        self.notify(f"Sorted by {self.sort_key}", timeout=2)
-
-    def action_reverse_sort(self) -> None:
-        """Reverse the sort order."""
-        self.sort_reverse = not self.sort_reverse
-
-    def on_click(self, event: object) -> None:
-        """Click a row to select it."""
-        y = getattr(event, "y", 0)
-        if y >= 1:
-            self.move_to(int(self.scroll_y) + y - 1)
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self._view) + 1)
@@ -299,14 +234,6 @@ class ObjectTable(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()
-
-    def on_focus(self) -> None:
-        self._cache.clear()
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self._cache.clear()
-        self.refresh()
 
     # ------------------------------------------------------------------ rendering
 

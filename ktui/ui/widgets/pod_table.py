@@ -16,44 +16,29 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ktui.model.tables import SORT_KEYS, PodRow
 from ktui.ui.widgets.pod_columns import fit_columns
 from ktui.ui.widgets.pod_order import Dirty, PodOrder
+from ktui.ui.widgets.virtual_table import VirtualTable, nav_bindings, view_bindings
 
 MARKS = {"error": "✖", "warning": "▲", "unknown": "?", "info": "✔"}
 """Verdict mark per severity."""
 
 
-class PodTable(ScrollView, can_focus=True):
+class PodTable(VirtualTable, can_focus=True):
     """Pods with kubectl's columns, a verdict mark coloured by severity, sort, filter, problems-only."""
 
     BINDING_GROUP_TITLE = "Pod list"
     BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False, id="pods.up"),
-        Binding("down,j", "cursor(1)", "Down", show=False, id="pods.down"),
-        Binding("pageup,ctrl+b", "page(-1)", "Page up", show=False, id="pods.page_up"),
-        Binding("pagedown,ctrl+f", "page(1)", "Page down", show=False, id="pods.page_down"),
-        Binding("home,g", "edge(0)", "First", show=False, id="pods.first"),
-        Binding("end,G", "edge(1)", "Last", show=False, id="pods.last"),
-        Binding("slash", "open_filter", "Filter", id="pods.filter", tooltip="Filter by text or -l selector"),
-        Binding(
-            "exclamation_mark",
-            "toggle_problems",
-            "Problems",
-            id="pods.problems",
-            tooltip="Show only pods with a problem",
-        ),
-        Binding("s", "cycle_sort", "Sort", show=False, id="pods.sort", tooltip="Cycle the sort column"),
-        Binding("S", "reverse_sort", "Reverse", show=False, id="pods.reverse"),
+        *nav_bindings("pods"),
+        *view_bindings("pods", "pods", "Cycle the sort column"),
     ]
+    SORT_KEYS = SORT_KEYS
 
     COMPONENT_CLASSES = {
         "pod-table--header",
@@ -69,15 +54,6 @@ class PodTable(ScrollView, can_focus=True):
     DEFAULT_CSS = """
     PodTable { overflow-x: hidden; overflow-y: auto; }
     """
-
-    show_namespace: reactive[bool] = reactive(False)
-    """Whether the NAMESPACE column is shown (all namespaces)."""
-    problems_only: reactive[bool] = reactive(False, bindings=True)
-    """Show only rows whose verdict is not healthy."""
-    sort_key: reactive[str] = reactive("severity")
-    """The column rows are sorted by."""
-    sort_reverse: reactive[bool] = reactive(False)
-    """Reverse the sort."""
 
     class Highlighted(Message):
         """The cursor is on another pod (or on none)."""
@@ -231,48 +207,8 @@ class PodTable(ScrollView, can_focus=True):
         self.move_to(index)
         return True
 
-    def _scroll_to_cursor(self) -> None:
-        body = max(self.size.height - 1, 1)
-        top = int(self.scroll_y)
-        if self._cursor < top:
-            self.scroll_to(y=self._cursor, animate=False, immediate=True)
-        elif self._cursor >= top + body:
-            self.scroll_to(y=self._cursor - body + 1, animate=False, immediate=True)
-
-    def action_cursor(self, delta: int) -> None:
-        """Move the cursor by delta rows."""
-        self.move_to(self._cursor + delta)
-
-    def action_page(self, direction: int) -> None:
-        """Move the cursor by a page."""
-        self.move_to(self._cursor + direction * max(self.size.height - 2, 1))
-
-    def action_edge(self, end: int) -> None:
-        """Go to the first or last row."""
-        self.move_to(len(self._order.view) - 1 if end else 0)
-
-    def action_open_filter(self) -> None:
-        """Ask the screen to open the filter bar."""
-        self.post_message(self.FilterRequested())
-
-    def action_toggle_problems(self) -> None:
-        """Toggle problems-only."""
-        self.problems_only = not self.problems_only
-
-    def action_cycle_sort(self) -> None:
-        """Sort by the next column."""
-        self.sort_key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
-        self.notify(f"Sorted by {self.sort_key}", timeout=2)
-
-    def action_reverse_sort(self) -> None:
-        """Reverse the sort order."""
-        self.sort_reverse = not self.sort_reverse
-
-    def on_click(self, event: object) -> None:
-        """Click a row to select it."""
-        y = getattr(event, "y", 0)
-        if y >= 1:
-            self.move_to(int(self.scroll_y) + y - 1)
+    def _row_count(self) -> int:
+        return len(self._order.view)
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self._order.view) + 1)
@@ -392,11 +328,3 @@ class PodTable(ScrollView, can_focus=True):
             line_style = line_style + cursor
         segments = [Segment(cell, style) for cell, style in parts]
         return Strip(segments, length).crop_extend(0, width, line_style)
-
-    def on_focus(self) -> None:
-        self._cache.clear()
-        self.refresh()
-
-    def on_blur(self) -> None:
-        self._cache.clear()
-        self.refresh()
