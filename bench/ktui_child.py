@@ -202,6 +202,22 @@ async def wait_digest(tracker: Tracker, cmd: dict[str, Any], table: Any = None) 
     n, d = tracker.digest()
     emit("consistent", n=n, ok=False, digest=d)
 
+async def common_command(tracker: Tracker, cmd: dict[str, Any], table: Any = None) -> bool:
+    """The commands both modes answer (mark, report, wait_digest); False if ``cmd`` is another."""
+    op = cmd.get("cmd")
+    if op == "mark":
+        tracker.reset()
+        emit("marked")
+    elif op == "report":
+        n, d = tracker.digest()
+        emit("report", **tracker.report(n=n, digest=d))
+    elif op == "wait_digest":
+        await wait_digest(tracker, cmd, table)
+    else:
+        return False
+    return True
+
+
 
 async def stall_monitor(tracker: Tracker) -> None:
     """The event loop's lag: how late a 2 ms sleep wakes up (a stall blocks keys and frames alike)."""
@@ -327,15 +343,9 @@ async def run_app(args: argparse.Namespace, conn: Any, tracker: Tracker) -> None
             op = cmd.get("cmd")
             if op == "quit":
                 break
-            if op == "mark":
-                tracker.reset()
-                emit("marked")
-            elif op == "report":
-                n, d = tracker.digest()
-                emit("report", **tracker.report(n=n, digest=d))
-            elif op == "wait_digest":
-                await wait_digest(tracker, cmd, table)
-            elif op == "keys":
+            if await common_command(tracker, cmd, table):
+                continue
+            if op == "keys":
                 lat = []
                 for key in cmd["keys"]:
                     before = table._cursor_uid
@@ -421,14 +431,7 @@ async def run_feed(args: argparse.Namespace, conn: Any, tracker: Tracker) -> Non
             op = cmd.get("cmd")
             if op == "quit":
                 break
-            if op == "mark":
-                tracker.reset()
-                emit("marked")
-            elif op == "report":
-                n, d = tracker.digest()
-                emit("report", **tracker.report(n=n, digest=d))
-            elif op == "wait_digest":
-                await wait_digest(tracker, cmd)
+            await common_command(tracker, cmd)
     finally:
         feed.stop()
 
