@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 if name in only:
                     reports.append(_attempt(name, fn, ctx))
             big = pods
-            if scale > pods and ("B1" in only or "B8" in only):
+            if scale > pods and any(b in only for b in ("B1", "B4", "B8")):
                 # another prefix: new namespaces, so the generator's names cannot collide
                 more = ctx.sandbox.request("generate", pods=scale - pods, namespaces=args.namespaces,
                                            prefix="bench-more", seed=1, timeout=900)
@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"\nsandbox grown to {big} pods")
                 if "B1" in only:
                     reports.append(_attempt("B1-scale", b1_sync.scale, ctx, big, 3))
+                if "B4" in only:
+                    reports.append(_attempt("B4-scale", b4_saturation.scale, ctx, big))
             if "B8" in only:
                 reports.append(_attempt("B8", b8_relist.run, ctx, big))
             ctx.sandbox.close()

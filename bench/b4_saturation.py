@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.harness import BenchError, KubectlWatch, Report, fmt, ktui_child, percentile
+from bench.harness import BenchError, KubectlWatch, Report, SandboxProc, fmt, ktui_child, percentile
 
 
-def step(ctx: Any, c: Any, rate: float, seconds: float) -> dict[str, Any]:
-    """One rate step on the running feed child."""
+def step(ctx: Any, c: Any, rate: float, seconds: float, sandbox: Any = None) -> dict[str, Any]:
+    """One rate step on the running feed child (on ``sandbox``, default the context's)."""
+    sandbox = sandbox or ctx.sandbox
     c.ask({"cmd": "mark"}, "marked", 30)
-    ctx.sandbox.request("storm", rate=rate, seconds=seconds)
-    storm = ctx.sandbox.request("storm_wait", timeout=seconds + 120)
-    server = ctx.sandbox.request("digest")
+    sandbox.request("storm", rate=rate, seconds=seconds)
+    storm = sandbox.request("storm_wait", timeout=seconds + 120)
+    server = sandbox.request("digest")
     ok = c.ask({"cmd": "wait_digest", "digest": server["digest"], "timeout": 30}, "consistent", 60)["ok"]
     r = c.ask({"cmd": "report"}, "report", 30)
     return {"rate": rate, "sent": storm["sent"], "achieved": storm["achieved"], "ok": ok,
@@ -48,7 +49,7 @@ def run(ctx: Any) -> Report:
     """Ramp until ktui falls behind or the sandbox cannot send faster."""
     rep = Report("B4")
     seconds = 4.0 if ctx.quick else 8.0
-    rates = [1000, 2000, 5000, 10000] if ctx.quick else [1000, 2000, 5000, 10000, 20000]
+    rates = [1000, 2000, 5000, 10000] if ctx.quick else [1000, 2000, 5000, 10000, 12500, 15000, 20000]
     c = ktui_child("feed", ctx.sandbox.kubeconfig, "--expect", str(ctx.pods))
     steps = []
     try:
@@ -82,4 +83,34 @@ def run(ctx: Any) -> Report:
     ctx.data["b4_cost"] = cost
     rep.final(f"{sustained:,.0f} ev/s sustained, {cost:.0f} us CPU/event", f"{k_rate:,.0f} ev/s",
               f"{sustained / k_rate:.2f}" if k_rate == k_rate and k_rate else "n/a")
+    return rep
+
+
+def _cost_at(ctx: Any, sandbox: Any, pods: int, rate: float, seconds: float) -> dict[str, Any]:
+    """One feed child synced on ``sandbox`` (``pods`` pods), one step at ``rate``."""
+    c = ktui_child("feed", sandbox.kubeconfig, "--expect", str(pods))
+    try:
+        c.wait_event("ready", ctx.timeout)
+        return step(ctx, c, rate, seconds, sandbox)
+    finally:
+        c.send({"cmd": "quit"})
+        c.finish(30)
+
+
+def scale(ctx: Any, big: int, small: int = 1000, rate: float = 5000.0) -> Report:
+    """CPU per event with ``big`` pods cached (the grown sandbox) vs ``small`` (a fresh one), same rate."""
+    rep = Report("B4-scale")
+    seconds = 8.0
+    at_big = _cost_at(ctx, ctx.sandbox, big, rate, seconds)
+    with SandboxProc(workdir=ctx.workdir / "small") as sandbox:
+        sandbox.request("generate", pods=small, namespaces=20, timeout=300)
+        at_small = _cost_at(ctx, sandbox, small, rate, seconds)
+    ratio = at_big["us_per_event"] / at_small["us_per_event"]
+    for pods, s in ((big, at_big), (small, at_small)):
+        rep.note(f"{pods} pods, {s['achieved']:.0f}/s for {seconds:.0f}s: "
+                 f"{fmt(s['us_per_event'], 'us')} CPU/event, p99 {fmt(s['p99'], 's')}, "
+                 f"consistent={'yes' if s['ok'] else 'NO'}")
+    rep.note(f"CPU per event at {big} / at {small} pods: {ratio:.2f} [target <= 1.2]")
+    rep.final(f"{fmt(at_big['us_per_event'], 'us')} at {big} pods / {fmt(at_small['us_per_event'], 'us')} at "
+              f"{small} = {ratio:.2f}")
     return rep
