@@ -250,8 +250,6 @@ def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
     from ktui.ui.screens.main import MainScreen
     from ktui.ui.source import ClusterSource
 
-    gc.collect()  # as `ktui` does after its imports (ktui/commands/tui.py)
-    gc.freeze()
 
     class TimedSource:
         """The real source; its snapshot callback (diagnosis + rows + post) is timed."""
@@ -493,7 +491,11 @@ def main() -> int:
     args = parser.parse_args()
     if args.tracemalloc:
         tracemalloc.start()
-    from ktui.kube.client import connect
+    from ktui.resources import collector
+
+    # As `ktui` does (ktui/commands/tui.py): the imports load with the collector held off, then frozen.
+    with collector.paused():
+        from ktui.kube.client import connect
 
     tracker = Tracker(args.expect)
     emit("imported", t_start=T_START, rss=rss(),
@@ -502,7 +504,8 @@ def main() -> int:
     if args.mode == "forward":
         run_forward(args, conn)
     elif args.mode == "app":
-        import ktui.ui.app  # noqa: F401 - imported before the clock of the UI starts, as the CLI does
+        with collector.paused():
+            import ktui.ui.app  # noqa: F401 - imported before the clock of the UI starts, as the CLI does
 
         asyncio.run(run_app(args, conn, tracker))
     else:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,10 +261,16 @@ def decode_list_lenient(resource: Resource, raw: bytes) -> tuple[list[Any], str,
 def list_pages(
     conn: Connection, resource: Resource, namespace: str | None = None, *,
     label_selector: str | None = None, limit: int = PAGE_SIZE, ctl: Abortable | None = None,
+    before_decode: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[list[Any], str]]:
-    """Paged LIST (limit + continue): yields (records, resourceVersion) per page, decoded slim."""
+    """Paged LIST (limit + continue): yields (records, resourceVersion) per page, decoded slim.
+
+    ``before_decode(n)`` is called with the number of pages already yielded, once the next page's
+    body is read and before it is decoded (a caller may wait there).
+    """
     path = resource.path(namespace)
     token: str | None = None
+    pages = 0
     while True:
         query: list[tuple[str, Any]] = [("limit", limit)]
         if label_selector:
@@ -272,10 +278,13 @@ def list_pages(
         if token:
             query.append(("continue", token))
         raw = get_bytes(conn, path, query, ctl=ctl)
+        if before_decode is not None:
+            before_decode(pages)
         try:
             records, rv, token = decode.decode_list(resource.kind, raw)
         except decode.DecodeError:
             records, rv, token = decode_list_lenient(resource, raw)
+        pages += 1
         yield records, rv
         if not token:
             return

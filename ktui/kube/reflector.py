@@ -145,6 +145,18 @@ class Reflector:
         self.events = 0
         self._synced = False
         self._thread: threading.Thread | None = None
+        self._after: threading.Event | None = None
+        self._after_timeout = 0.0
+        self._after_pages = 0
+
+    def hold(self, after: threading.Event, timeout: float, *, pages: int = 0) -> None:
+        """In the first list, after ``pages`` pages, wait until ``after`` is set or ``timeout`` passed.
+
+        The feed lets the first page of the kind on its first screen be judged and shown before
+        anything else is decoded: with the GIL shared, every other list (and the next pages)
+        would otherwise take turns with it.
+        """
+        self._after, self._after_timeout, self._after_pages = after, timeout, pages
 
     # ---- lifecycle -------------------------------------------------------------------------------
 
@@ -182,6 +194,8 @@ class Reflector:
         """List, then watch, until stopped; never raises."""
         backoff = Backoff()
         wait = self.ctl.stop.wait
+        if self._after is not None and self._after_pages == 0:
+            self._after.wait(self._after_timeout)
         while not self.stopped:
             try:
                 if self.resource_version is None:
@@ -242,9 +256,16 @@ class Reflector:
         items: list[Any] = []
         rv = ""
         first = not self._synced
+        after = self._after if first and self._after_pages else None
+
+        def pace(page: int) -> None:
+            # The next page is fetched (the server works meanwhile), decoded once let through.
+            if after is not None and page == self._after_pages:
+                after.wait(self._after_timeout)
+
         for records, page_rv in api.list_pages(
             self.conn, self.resource, self.namespace, label_selector=self.label_selector,
-            limit=self.page_size, ctl=self.ctl,
+            limit=self.page_size, ctl=self.ctl, before_decode=pace if after is not None else None,
         ):
             items.extend(records)
             rv = page_rv

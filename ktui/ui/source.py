@@ -74,6 +74,12 @@ class Source(Protocol):
         """The object as the server has it now, as YAML; KubeError on failure."""
 
 
+def _warm_imports() -> None:
+    """Import what the app's snapshot callback uses (diagnosis, pipeline, rows)."""
+    import ktui.diagnosis.incremental
+    import ktui.model.pipeline  # noqa: F401
+
+
 class ClusterSource:
     """A live cluster: a ClusterFeed for snapshots, the kube layer for on-demand reads."""
 
@@ -110,6 +116,9 @@ class ClusterSource:
         )
         self._feed = feed
         feed.start()
+        # The first snapshot's diagnosis needs these modules (~40 ms to import): import them while
+        # the first page of pods is on its way, not after it arrived.
+        threading.Thread(target=_warm_imports, name="ktui-warm-imports", daemon=True).start()
 
     def stop(self) -> None:
         """Stop the feed (joins its threads, bounded)."""
