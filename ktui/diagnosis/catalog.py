@@ -7,6 +7,7 @@ a field a rule did not supply renders as ``?`` rather than failing.
 
 from __future__ import annotations
 
+import string
 from typing import Any, NamedTuple
 
 from ktui.diagnosis.findings import Severity
@@ -346,7 +347,37 @@ class _Lenient(dict[str, Any]):
 
 def render(template: str, params: dict[str, Any]) -> str:
     """Fill a catalog template; unknown fields become '?' instead of raising."""
-    return template.format_map(_Lenient(params))
+    parts = _PLAIN.get(template)
+    if parts is None:
+        parts = _PLAIN[template] = _plain(template) if len(_PLAIN) < 4096 else ()
+    if not parts:
+        return template.format_map(_Lenient(params))
+    # the usual template, plain {name} fields: what format_map gives, without copying params
+    if len(parts) == 1 and not parts[0][0] and parts[0][1]:  # "{state}": the value itself
+        value = params.get(parts[0][1], "?")
+        return value if type(value) is str else format(value)
+    out = []
+    for literal, name in parts:
+        out.append(literal)
+        if name:
+            value = params.get(name, "?")
+            out.append(value if type(value) is str else format(value))
+    return "".join(out)
+
+
+def _plain(template: str) -> tuple[tuple[str, str], ...]:
+    """(literal, field name) pairs of a template whose fields are bare names; () for any other."""
+    try:
+        parsed = tuple(string.Formatter().parse(template))
+    except ValueError:
+        return ()
+    if any(name is not None and (not name.isidentifier() or spec or conv) for _, name, spec, conv in parsed):
+        return ()
+    return tuple((literal, name or "") for literal, name, _, _ in parsed) or (("", ""),)
+
+
+_PLAIN: dict[str, tuple[tuple[str, str], ...]] = {}
+"""Parsed templates (catalog sentences are few; dynamic ones are capped)."""
 
 
 ROLLUP = "{count} of {total} pods failing; pod {pod}: {summary}"

@@ -115,6 +115,8 @@ class Judge:
 
     def _with_probes(self, obj: Any, hits: list[Hit]) -> list[Hit]:
         """A probe's result is evidence; a failed probe on an object that looked fine is a finding."""
+        if not self.probes:
+            return hits  # no probe run yet (the usual case): no key to make
         results = self.probes.get(subject_key(ref_of(obj)))
         if not results:
             return hits

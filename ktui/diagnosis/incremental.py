@@ -34,6 +34,8 @@ from ktui.resources import SNAPSHOT_FIELD_BY_KIND, ClusterSnapshot, ref_of
 _READ_BY_SLOW_PODS = frozenset({"ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim"})
 _CLUSTER_WIDE = frozenset({"StorageClass", "IngressClass"})
 _IGNORED = frozenset({"Namespace", "PersistentVolume", "ResourceQuota"})
+_OWNERS = ("deployments", "replica_sets", "stateful_sets", "daemon_sets", "jobs")
+"""Fields whose verdict reads only the pods they own (``Index.owned``), not every pod of their namespace."""
 
 
 class DiagnosisEngine(Ledger):
@@ -41,6 +43,8 @@ class DiagnosisEngine(Ledger):
 
     def __init__(self) -> None:
         self.full_passes = 0
+        self.judged = 0
+        """Objects judged so far (a change its findings never read judges none)."""
         self._reset()
 
     def _reset(self) -> None:
@@ -48,6 +52,7 @@ class DiagnosisEngine(Ledger):
         self._snap: ClusterSnapshot | None = None
         self._ix: Index | None = None
         self._probes: dict[str, tuple[Any, ...]] = {}
+        self._by_key: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}
         self.last_changed: frozenset[str] | None = None
         """Subject keys whose findings changed in the last update (None: a full pass)."""
 
@@ -124,17 +129,16 @@ class DiagnosisEngine(Ledger):
         dirty_ns: set[str] = set()
         everything = False
         slow_ns: set[str] = set()
-        touched: dict[str, list[Mapping[str, str]]] = defaultdict(list)  # ns -> labels of changed pods
+        touched: dict[str, list[Any]] = defaultdict(list)  # ns -> changed pods (both versions)
         for kind, changed in changes.items():
             field = SNAPSHOT_FIELD_BY_KIND.get(kind)
             if field is None or kind in _IGNORED or not changed:
                 continue
             if kind == "Pod":
                 for key, pod in changed.items():
-                    old = ix.pods.get(key)
-                    for rec in (old[1] if old else None, pod):
+                    for rec in (ix.pods.get(key), pod):
                         if rec is not None:
-                            touched[rec.metadata.namespace].append(rec.metadata.labels or {})
+                            touched[rec.metadata.namespace].append(rec)
                     records.add(key)
                 ix.apply_pods(changed)
             elif kind == "Event":
@@ -216,26 +220,40 @@ class DiagnosisEngine(Ledger):
 
     def _rejudge(
         self, snap: ClusterSnapshot, ix: Index, dirty: dict[str, set[str]], dirty_ns: set[str],
-        records: set[str], touched: dict[str, list[Mapping[str, str]]],
+        records: set[str], touched: dict[str, list[Any]],
     ) -> Diagnosis:
         judge = Judge(ix, self._probes, self._findings_of)
         changed: set[str] = set()
         pods = self._entries["pods"]
-        for key in records | dirty.get("pods", set()):
+        again = dirty.get("pods", set())
+        for key in records | again:
             current = ix.pods.get(key)
             old = pods.get(key)
-            ns = self._replace("pods", key, current[1] if current else None, judge, changed)
+            if key not in again and old is not None and current and same_verdict(old.obj, current):
+                # only what its findings never read moved (annotations, labels, resourceVersion): they
+                # stand; it stays filed under the same keys, namespace and node
+                old.obj = current
+                continue
+            ns = self._replace("pods", key, current, judge, changed)
             if ns is not None:  # its Services and workloads roll its findings up
-                for rec in (old.obj if old else None, current[1] if current else None):
+                for rec in (old.obj if old else None, current):
                     if rec is not None:
-                        touched[rec.metadata.namespace].append(rec.metadata.labels or {})
-        for ns, labels in touched.items():
+                        touched[rec.metadata.namespace].append(rec)
+        for ns, changed_pods in touched.items():
             if ns in dirty_ns:
                 continue
             # a pod matters to a Service only if the selector matches it (before or after the
-            # change); Services reading more than their selected pods are in _cross (below)
-            for field, key in self._others_by_ns.get(ns, ()):
-                if field != "services" or _selects(self._entries[field][key].obj, labels):
+            # change; Services reading more than their selected pods are in _cross, below), and to
+            # a workload only if the workload owns it (directly or through its ReplicaSet)
+            others = self._others_by_ns.get(ns)
+            if not others:
+                continue
+            owners = self._owners(changed_pods) if any(f in _OWNERS for f, _ in others) else None
+            for field, key in others:
+                if field == "services":
+                    if _selects(self._entries[field][key].obj, changed_pods):
+                        dirty[field].add(key)
+                elif owners is None or field not in _OWNERS or key in owners:
                     dirty[field].add(key)
         if dirty_ns or touched:
             for ns in dirty_ns:
@@ -251,23 +269,51 @@ class DiagnosisEngine(Ledger):
                 for key in self._cross:
                     svc = services[key].obj
                     if svc.metadata.namespace in touched or any(
-                        _selects(svc, labels) for labels in touched.values()
+                        _selects(svc, changed_pods) for changed_pods in touched.values()
                     ):
                         dirty["services"].add(key)
         for field in FIELDS[1:]:
             keys = dirty.get(field)
             if not keys:
                 continue
-            by_key = {store_key(o): o for o in getattr(snap, field)}
+            by_key = self._records_by_key(snap, field)
             for key in keys:
                 self._replace(field, key, by_key.get(key), judge, changed)
         self.last_changed = frozenset(changed)
         return self._publish()
 
+    def _owners(self, pods: list[Any]) -> set[str] | None:
+        """Keys of the judged workloads that own these pods, up the owner chain (None: cannot tell).
+
+        Owners are found by uid, as ``Index.owned`` files the pods; a reference without a uid
+        (a dump) could match by name: then every workload of the namespace counts.
+        """
+        found: set[str] = set()
+        todo = [ref for pod in pods for ref in pod.metadata.owner_references if ref.controller is not False]
+        while todo:
+            ref = todo.pop()
+            if not ref.uid:
+                return None
+            for field in _OWNERS:
+                entry = self._entries[field].get(ref.uid)
+                if entry is not None and ref.uid not in found:
+                    found.add(ref.uid)
+                    todo.extend(r for r in entry.obj.metadata.owner_references if r.controller is not False)
+        return found
+
+    def _records_by_key(self, snap: ClusterSnapshot, field: str) -> dict[str, Any]:
+        """The snapshot's records of one field by store key, made again only when that kind changed."""
+        records = getattr(snap, field)
+        cached = self._by_key.get(field)
+        if cached is None or cached[0] is not records:
+            cached = self._by_key[field] = (records, {store_key(o): o for o in records})
+        return cached[1]
+
     # ---- bookkeeping ----------------------------------------------------------------------------
 
     def _judge(self, judge: Judge, field: str, key: str, obj: Any, old: _Entry | None = None) -> _Entry:
         findings = judge.judge(field, obj)
+        self.judged += 1
         slow = field == "pods" and not judge.fast
         same = old is not None and _same_subject(old.obj, obj)
         skey = old.skey if same and old is not None else subject_key(ref_of(obj))
@@ -285,9 +331,11 @@ class DiagnosisEngine(Ledger):
         entry = self._judge(judge, field, key, obj, old)
         if old is not None and old.skey == entry.skey and old.findings == entry.findings:
             entry.findings = old.findings  # same answer: its place in the sorted list and counts stay
-            self._unlink(old)
-            self._link(entry)
+            self._refile(old, entry)
             return None
+        if old is not None and self._swap(old, entry):
+            changed.add(entry.skey)
+            return str(obj.metadata.namespace)
         if old is not None:
             self._forget(old)
         self._store(entry)
@@ -318,9 +366,13 @@ def _same_subject(old: Any, new: Any) -> bool:
     return old.kind == new.kind and a.uid == b.uid and a.name == b.name and a.namespace == b.namespace
 
 
-def _selects(svc: Any, labels: list[Mapping[str, str]]) -> bool:
-    """Whether a Service's selector matches any of these label sets (no selector: always)."""
+def _selects(svc: Any, pods: list[Any]) -> bool:
+    """Whether a Service's selector matches any of these pods' labels (no selector: always)."""
     selector = svc.spec.selector
     if not selector:
         return True
-    return any(all(lb.get(k) == v for k, v in selector.items()) for lb in labels)
+    for pod in pods:
+        labels = pod.metadata.labels or {}
+        if all(labels.get(k) == v for k, v in selector.items()):
+            return True
+    return False

@@ -92,7 +92,8 @@ class Index:
         self.snap = snap
         self.now: datetime = Clock(snap.now)
         self._seq = 0
-        self.pods: dict[str, tuple[int, Pod]] = {}
+        self.pods: dict[str, Pod] = {}
+        """store key -> pod (its position is in its namespace group: no pair per pod)."""
         self._pods_by_ns: dict[str, Group] = defaultdict(dict)
         self._pods_by_label: dict[tuple[str, str, str], Group] = defaultdict(dict)
         self._pod_children: dict[str, Group] = defaultdict(dict)
@@ -124,18 +125,18 @@ class Index:
         for key, pod in changed.items():
             old = self.pods.get(key)
             if old is not None:
-                seq = old[0]
-                if pod is not None and _same_place(old[1], pod):
-                    self.pods[key] = (seq, pod)  # same groups: the common status update is O(1)
+                if pod is not None and _same_place(old, pod):
+                    self.pods[key] = pod  # same groups: the common status update is O(1)
                     continue
-                self._unindex_pod(key, old[1])
+                seq = self._pods_by_ns[old.metadata.namespace][key]
+                self._unindex_pod(key, old)
             else:
                 seq = self._seq
                 self._seq += 1
             if pod is None:
                 self.pods.pop(key, None)
                 continue
-            self.pods[key] = (seq, pod)
+            self.pods[key] = pod
             meta = pod.metadata
             self._pods_by_ns[meta.namespace][key] = seq
             if meta.labels:
@@ -201,7 +202,7 @@ class Index:
         if not group:
             return []
         pods = self.pods
-        return [pods[key][1] for key, _ in sorted(group.items(), key=_second)]
+        return [pods[key] for key, _ in sorted(group.items(), key=_second)]
 
     @property
     def pod_namespaces(self) -> frozenset[str]:

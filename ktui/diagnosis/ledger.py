@@ -80,14 +80,37 @@ class Ledger:
             if entry.field == "services" and _cross(entry):
                 self._cross.add(entry.key)
         if entry.expires is not None:
-            self._tick += 1
-            heapq.heappush(self._heap, (entry.expires, self._tick, entry.field, entry.key))
-            if len(self._heap) > 4 * len(self._by_skey) + 1024:  # drop entries of objects judged again
-                self._heap = [
-                    (e.expires, i, e.field, e.key)
-                    for i, e in enumerate(self._by_skey.values()) if e.expires is not None
-                ]
-                heapq.heapify(self._heap)
+            self._push(entry, entry.expires)
+
+    def _push(self, entry: _Entry, expires: datetime) -> None:
+        self._tick += 1
+        heapq.heappush(self._heap, (expires, self._tick, entry.field, entry.key))
+        if len(self._heap) > 4 * len(self._by_skey) + 1024:  # drop entries of objects judged again
+            self._heap = [
+                (e.expires, i, e.field, e.key)
+                for i, e in enumerate(self._by_skey.values()) if e.expires is not None
+            ]
+            heapq.heapify(self._heap)
+
+    def _refile(self, old: _Entry, entry: _Entry) -> None:
+        """File ``entry`` where ``old`` (the same object, judged before) was.
+
+        A pod that stays in its namespace, node and speed class keeps its filing: two dict stores,
+        and a heap entry only for a new expiry (an older one still finds the current entry).
+        """
+        a, b = old.obj, entry.obj
+        if (
+            entry.field != "pods" or old.key != entry.key or old.skey != entry.skey or old.slow != entry.slow
+            or a.metadata.namespace != b.metadata.namespace
+            or (entry.slow and a.spec.node_name != b.spec.node_name)
+        ):
+            self._unlink(old)
+            self._link(entry)
+            return
+        self._entries["pods"][entry.key] = entry
+        self._by_skey[entry.skey] = entry
+        if entry.expires is not None and entry.expires != old.expires:
+            self._push(entry, entry.expires)
 
     def _unlink(self, entry: _Entry) -> None:
         del self._entries[entry.field][entry.key]
@@ -109,6 +132,25 @@ class Ledger:
             self._unset(entry.skey)
         self._remove(entry.findings)
         self._count(entry.findings, -1)
+
+    def _swap(self, old: _Entry, entry: _Entry) -> bool:
+        """Put ``entry`` in ``old``'s place if its findings sort the same (same subject and severities).
+
+        The usual change (a pod's text moved, not its verdict): no bisect-and-move of the sorted
+        lists, and the counts stay. False (nothing done) otherwise.
+        """
+        a, b = old.findings, entry.findings
+        if old.skey != entry.skey or len(a) != len(b):
+            return False
+        for x, y in zip(a, b, strict=True):
+            if x.severity is not y.severity or x.subject != y.subject:
+                return False
+        keys, flat = self._keys, self._flat
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            flat[bisect_left(keys, sort_key(x, i))] = y
+        self._refile(old, entry)
+        self._overlay[entry.skey] = entry.findings
+        return True
 
     def _insert(self, group: tuple[Finding, ...]) -> None:
         for i, f in enumerate(group):

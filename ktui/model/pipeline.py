@@ -100,8 +100,8 @@ class SnapshotPipeline:
         self._snap: r.ClusterSnapshot | None = None
         self._rows: dict[str, CachedRow] = {}
         self._out: dict[str, PodRow] = {}
-        self._heap: list[tuple[datetime, int, str]] = []
-        self._tick = 0
+        # (expires, key): equal times order by key; a pair per row is ~36 B less than with a counter
+        self._heap: list[tuple[datetime, str]] = []
         self._seq = -1
         self.full_passes = 0
 
@@ -212,7 +212,7 @@ class SnapshotPipeline:
                 dirty[skey] = cached.pod
         heap = self._heap
         while heap and heap[0][0] <= now:
-            _, _, key = heapq.heappop(heap)
+            _, key = heapq.heappop(heap)
             cached = rows.get(key)
             expired = cached is not None and cached.expires is not None and cached.expires <= now
             if expired and cached is not None and key not in dirty:
@@ -245,10 +245,7 @@ class SnapshotPipeline:
         self._rows[key] = cached
         self._out[key] = cached.row
         if cached.expires is not None and (old is None or old.expires != cached.expires):
-            self._tick += 1
-            heapq.heappush(self._heap, (cached.expires, self._tick, key))
+            heapq.heappush(self._heap, (cached.expires, key))
             if len(self._heap) > 4 * len(self._rows) + 1024:  # drop entries of rows made again since
-                self._heap = [
-                    (c.expires, i, k) for i, (k, c) in enumerate(self._rows.items()) if c.expires is not None
-                ]
+                self._heap = [(c.expires, k) for k, c in self._rows.items() if c.expires is not None]
                 heapq.heapify(self._heap)

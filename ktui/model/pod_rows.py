@@ -5,15 +5,16 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from dataclasses import replace as replace_row
+from dataclasses import Field
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
+from msgspec.structs import replace as replace_row
 
 from ktui import resources as r
 from ktui.model.durations import since, since_changes
+from ktui.resources.dataclass_compat import dataclass_compatible
 
 SEVERITY_RANK = {"error": 0, "unknown": 1, "warning": 2, "info": 3}
 """Sort order of verdicts: worst first."""
@@ -108,9 +109,15 @@ def _later(current: datetime | None, last_state: r.ContainerState | None) -> dat
     return term.finished_at if current is None or term.finished_at > current else current
 
 
-@dataclass(frozen=True, slots=True)
-class PodRow:
-    """One line of the pod list: every column already a string, plus sort keys and filter text."""
+@dataclass_compatible
+class PodRow(msgspec.Struct, frozen=True, gc=False):
+    """One line of the pod list: every column already a string, plus sort keys and filter text.
+
+    A Struct (built and compared in C, one per watch event; ``gc=False``: 10k of them are never
+    walked by the collector); ``dataclasses.replace`` still works on it.
+    """
+
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
     uid: str
     namespace: str
@@ -168,10 +175,13 @@ def pod_row(pod: r.Pod, now: datetime, severity: str = "info", line: PodStatusLi
     else:
         labels = _labels(meta.labels)
     search = None
+    age = None
     if was is not None:
         old = was.row
         if old.status == line.status and old.node == node and old.name == meta.name:
             search = old.search_text
+        if was.holds(created, now):
+            age = old.age
     return PodRow(
         uid=meta.uid or f"{meta.namespace}/{meta.name}",
         namespace=meta.namespace,
@@ -179,7 +189,7 @@ def pod_row(pod: r.Pod, now: datetime, severity: str = "info", line: PodStatusLi
         ready=line.ready,
         status=line.status,
         restarts=restarts_text(line, now),
-        age=_intern(since(created, now)),
+        age=age or _intern(since(created, now)),
         node=node,
         severity=severity,
         restart_count=line.restarts,
@@ -202,30 +212,52 @@ def same_row(old: r.Pod, new: r.Pod) -> bool:
     )
 
 
-_NO_LINE = PodStatusLine("", "", 0, None)
+_UNSET: Any = datetime.min
+"""``CachedRow.expires`` not given: work it out (None means never, so it cannot mark this)."""
 _NO_ROW = PodRow("", "", "", "", "", "", "", "", "", 0, 0.0, (), "")
 
 
 class CachedRow(msgspec.Struct, gc=False):
     """A pod's row with what it was made from, and when its AGE or RESTARTS text next changes.
 
-    ``CachedRow(pod, now, severity)`` works out the rest. Never changed once handed out (``at``
-    gives a new one), so rows can be shared between threads.
+    ``CachedRow(pod, now, severity)`` works out the rest (``row`` given: its pod's ``last_restart``
+    too). Never changed once handed out (``at`` gives a new one), so rows can be shared between
+    threads. It keeps the one time the row's texts are made from besides the record's creation,
+    not the whole status line (10k of those would be ~0.5 MB).
     """
 
     pod: r.Pod
     made: datetime
     severity: str
-    line: PodStatusLine = _NO_LINE
     row: PodRow = _NO_ROW
-    expires: datetime | None = None
+    last_restart: datetime | None = None
+    expires: datetime | None = _UNSET
 
     def __post_init__(self) -> None:
-        if self.line is _NO_LINE:
-            self.line = pod_status(self.pod)
         if self.row is _NO_ROW:
-            self.row = pod_row(self.pod, self.made, self.severity, self.line)
-        self.expires = _expires(self.pod, self.line, self.made)
+            line = pod_status(self.pod)
+            self.row = pod_row(self.pod, self.made, self.severity, line)
+            self.last_restart = line.last_restart
+        if self.expires is _UNSET:
+            self.expires = _expires(self.pod, self.line, self.made)
+
+    @property
+    def line(self) -> PodStatusLine:
+        """READY, STATUS, RESTARTS and the last restart time the row was made from."""
+        row = self.row
+        return PodStatusLine(row.ready, row.status, row.restart_count, self.last_restart)
+
+    def holds(self, created: datetime | None, now: datetime, last_restart: Any = _UNSET) -> bool:
+        """Whether the texts timed from ``created`` (and ``last_restart``) read at ``now`` as they did.
+
+        Until ``expires`` none of the AGE or RESTARTS texts made at ``made`` changes (``_expires``).
+        """
+        if now < self.made or (self.expires is not None and now >= self.expires):
+            return False
+        was = self.pod.metadata.creation_timestamp
+        if created is not was and created != was:
+            return False
+        return last_restart is _UNSET or last_restart == self.last_restart
 
     def remade(self, pod: r.Pod, now: datetime, severity: str) -> CachedRow:
         """The row of a newer record of this pod (texts whose inputs did not change are kept)."""
@@ -233,18 +265,24 @@ class CachedRow(msgspec.Struct, gc=False):
         row = pod_row(pod, now, severity, line, self)
         if row == self.row:
             row = self.row
-        return CachedRow(pod, now, severity, line, row)
+        # the same moments, not yet past the next change: the texts turn over when they did
+        same = bool(line.restarts) == bool(self.row.restart_count) and self.holds(
+            pod.metadata.creation_timestamp, now, line.last_restart
+        )
+        return CachedRow(pod, now, severity, row, line.last_restart, self.expires if same else _UNSET)
 
     def at(self, pod: r.Pod, now: datetime, severity: str) -> CachedRow:
         """The row for this record, verdict and time: this one, or one made again (ages only if it can)."""
         if severity != self.severity or self.made > now or not same_row(self.pod, pod):
             return CachedRow(pod, now, severity)
         if self.expires is None or now < self.expires:
-            return self if pod is self.pod else CachedRow(pod, self.made, severity, self.line, self.row)
+            if pod is self.pod:
+                return self
+            return CachedRow(pod, self.made, severity, self.row, self.last_restart, self.expires)
         row = replace_row(
             self.row, age=since(pod.metadata.creation_timestamp, now), restarts=restarts_text(self.line, now)
         )
-        return CachedRow(pod, now, severity, self.line, row)
+        return CachedRow(pod, now, severity, row, self.last_restart)
 
 
 def _expires(pod: r.Pod, line: PodStatusLine, now: datetime) -> datetime | None:

@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from ktui import resources as r
+from ktui.decode import decode_object
 from ktui.diagnosis import Diagnosis, diagnose
 from ktui.diagnosis.clock import Clock
 from ktui.diagnosis.incremental import DiagnosisEngine
@@ -191,3 +192,68 @@ def test_clock_notes_when_an_age_text_changes() -> None:
     clock.expires = None
     assert (clock - (base - timedelta(seconds=30))) < timedelta(minutes=2)
     assert clock.expires == base + timedelta(seconds=90)
+
+
+def _owned_app(store: ClusterStore, app: str, pods: int, *, with_uids: bool = True) -> list[Any]:
+    """A Deployment -> ReplicaSet -> pods chain and a Service selecting the pods, all in namespace shop."""
+    def meta(name: str, uid: str, owner: tuple[str, str, str] | None = None, **extra: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": name, "namespace": "shop", "uid": uid}
+        out["creationTimestamp"] = "2026-01-01T00:00:00Z"
+        out.update(extra)
+        if owner:
+            kind, owner_name, owner_uid = owner
+            ref_uid = owner_uid if with_uids else ""
+            out["ownerReferences"] = [{"kind": kind, "name": owner_name, "uid": ref_uid, "controller": True}]
+        return out
+
+    spec = {"replicas": pods, "selector": {"matchLabels": {"app": app}},
+            "template": {"metadata": {"labels": {"app": app}}}}
+    status = {"replicas": pods, "readyReplicas": pods, "availableReplicas": pods}
+    store.apply("Deployment", "ADDED", decode_object(
+        {"kind": "Deployment", "metadata": meta(app, f"d-{app}"), "spec": spec, "status": status}))
+    store.apply("ReplicaSet", "ADDED", decode_object({
+        "kind": "ReplicaSet", "metadata": meta(f"{app}-1", f"rs-{app}", ("Deployment", app, f"d-{app}")),
+        "spec": spec, "status": status,
+    }))
+    store.apply("Service", "ADDED", decode_object({
+        "kind": "Service", "metadata": meta(app, f"svc-{app}"),
+        "spec": {"selector": {"app": app}, "ports": [{"port": 80}]},
+    }))
+    made = []
+    for i in range(pods):
+        pod = decode_object({
+            "kind": "Pod",
+            "metadata": meta(f"{app}-1-{i}", f"p-{app}-{i}", ("ReplicaSet", f"{app}-1", f"rs-{app}"),
+                             labels={"app": app}),
+            "spec": {"nodeName": "n1", "containers": [{"name": "web", "image": "web:1"}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                       "containerStatuses": [{"name": "web", "ready": True, "restartCount": 0,
+                                              "state": {"running": {}}}]},
+        })
+        store.apply("Pod", "ADDED", pod)
+        made.append(pod)
+    return made
+
+
+def _restarted(pod: Any) -> Any:
+    cs = msgspec.structs.replace(pod.status.container_statuses[0], restart_count=5)
+    return msgspec.structs.replace(pod, status=msgspec.structs.replace(pod.status, container_statuses=(cs,)))
+
+
+@pytest.mark.parametrize("with_uids", [True, False])
+def test_a_pod_change_judges_only_its_owners_and_services(with_uids: bool) -> None:
+    store = ClusterStore()
+    for kind in r.SNAPSHOT_FIELD_BY_KIND:
+        store.mark_synced(kind)
+    a = _owned_app(store, "a", 3, with_uids=with_uids)
+    _owned_app(store, "b", 2, with_uids=with_uids)
+    engine = DiagnosisEngine()
+    engine.update(store.snapshot())
+    before = engine.judged
+    store.apply("Pod", "MODIFIED", _restarted(a[0]))
+    snap = store.snapshot()
+    assert_same(engine.update(snap), diagnose(snap))
+    # the pod, its ReplicaSet, its Deployment and its Service; b's are judged too only when the
+    # owner references carry no uid (a dump: ownership by name cannot be told apart)
+    assert engine.judged - before == (4 if with_uids else 6)
+    assert engine.full_passes == 1

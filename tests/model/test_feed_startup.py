@@ -122,12 +122,17 @@ def test_the_feeds_snapshots_judged_incrementally_equal_a_full_pass(sb: Sandbox)
     try:
         eventually(lambda: cap.state() == "live")
         eventually(lambda: {"Pod", "Node", "Namespace", "Event"} <= set(cap.snapshots[-1].synced))
+
+        def caught_up() -> bool:
+            # The simulated kubelet keeps writing pod status: wait for a snapshot equal to the server.
+            items, _ = sb.call(lambda: sb.store.list("pods", "default"))
+            server = {o["metadata"]["uid"]: o["metadata"]["resourceVersion"] for o in items}
+            return {p.metadata.uid: p.metadata.resource_version for p in cap.snapshots[-1].pods} == server
+
+        eventually(caught_up)
         snaps = list(cap.snapshots)
     finally:
         assert feed.stop()
-    items, _ = sb.call(lambda: sb.store.list("pods", "default"))
-    server = {o["metadata"]["uid"]: o["metadata"]["resourceVersion"] for o in items}
-    assert {p.metadata.uid: p.metadata.resource_version for p in snaps[-1].pods} == server
     # The feed's sequence judged incrementally gives what one full pass on the last snapshot gives.
     incremental = SnapshotPipeline(DiagnosisEngine)
     for s in snaps:

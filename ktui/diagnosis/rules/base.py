@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,17 +30,24 @@ def to_finding(subject: Ref, hit: Hit) -> Finding:
     """Render a Hit through the catalog into a Finding about ``subject``."""
     entry = CATALOG[hit.category]
     params = {"namespace": subject.namespace, "name": subject.name, **hit.params}
+    evidence, commands = hit.evidence, hit.commands
+    # one finding per watch event: skip the de-duplication (and its dict) where nothing can repeat
     return Finding(
-        subject=subject,
-        category=hit.category,
-        code=hit.code or entry.code,
-        severity=hit.severity or entry.severity,
-        summary=hit.summary if hit.summary is not None else render(entry.summary, params),
-        detail=hit.detail,
-        evidence=tuple(dict.fromkeys(hit.evidence)),
-        next_steps=tuple(render(s, params) for s in entry.steps),
-        commands=tuple(dict.fromkeys(hit.commands)),
+        subject,
+        hit.category,
+        hit.code or entry.code,
+        hit.severity or entry.severity,
+        hit.summary if hit.summary is not None else _shared(render(entry.summary, params)),
+        hit.detail,
+        tuple(evidence) if len(evidence) < 2 else tuple(dict.fromkeys(evidence)),
+        tuple([render(s, params) for s in entry.steps]) if entry.steps else (),
+        tuple(commands) if len(commands) < 2 else tuple(dict.fromkeys(commands)),
     )
+
+
+def _shared(text: str) -> str:
+    """One str object for a short sentence many objects share ("Running, 1/1 ready"): 10k pods, one copy."""
+    return sys.intern(text) if len(text) <= 48 else text
 
 
 def findings_for(obj: Any, hits: list[Hit]) -> tuple[Finding, ...]:
@@ -50,6 +58,8 @@ def findings_for(obj: Any, hits: list[Hit]) -> tuple[Finding, ...]:
 
 def q(text: str) -> str:
     """Shell-quote cluster data placed into a command line."""
+    if text.isascii() and text.replace("-", "").replace(".", "").isalnum():
+        return text  # a Kubernetes name (what shlex.quote leaves alone too), without its regex
     return shlex.quote(text)
 
 

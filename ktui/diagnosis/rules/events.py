@@ -168,14 +168,16 @@ class EventIndex:
         By uid when the object has one: a pod recreated under the same name (StatefulSet) must not
         inherit its predecessor's events. By name for events that carry no uid (dumps, old tools).
         """
+        by_uid = self._by_uid.get(uid) if uid else None
+        by_name = self._by_name.get((kind, namespace, name))
+        if not by_uid and not by_name:
+            return []  # most objects: no events at all
         found: list[Event] = []
         if uid:
-            found.extend(_in_order(self._by_uid.get(uid)))
-            found.extend(
-                e for e in _in_order(self._by_name.get((kind, namespace, name))) if not e.involved_object.uid
-            )
+            found.extend(_in_order(by_uid))
+            found.extend(e for e in _in_order(by_name) if not e.involved_object.uid)
         else:
-            found.extend(_in_order(self._by_name.get((kind, namespace, name))))
+            found.extend(_in_order(by_name))
         return newest_first(found) if len(found) > 1 else found
 
 

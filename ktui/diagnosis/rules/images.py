@@ -7,6 +7,7 @@ from daemon: manifest for nginx:x not found: manifest unknown'). Both are matche
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ktui.diagnosis.index import Index
@@ -71,6 +72,27 @@ _UNREACHABLE = [
 ]
 
 
+@functools.lru_cache(maxsize=1024)
+def _pull_error(text: str) -> tuple[str, str]:
+    """The first known failure the pull messages show, as (category, why); ("", "") for none.
+
+    Cached: the same messages come back with every status update of a failing pod (and across the
+    pods of one workload), and ten case-insensitive searches cost tens of microseconds.
+    """
+    if _INVALID.search(text):
+        return "image_invalid_name", ""
+    if _NEVER.search(text):
+        return "image_never_pull", ""
+    for pattern, why in _UNREACHABLE:
+        if pattern.search(text):
+            return "image_registry_unreachable", why
+    if _DENIED.search(text):
+        return "image_pull_access_denied", ""
+    if _NOT_FOUND.search(text):
+        return "image_tag_not_found", ""
+    return "", ""
+
+
 def split_image(image: str) -> tuple[str, str, str]:
     """'nginx:not-exist' -> ('docker.io', 'docker.io/library/nginx', 'not-exist') (the docker defaults)."""
     ref = image.split("@", 1)[0]
@@ -116,14 +138,14 @@ def image_hit(ix: Index, pod: Pod, spec: Container, reason: str, messages: list[
         "container": spec.name,
         "node": pod.spec.node_name or "?",
     }
-    if reason == "InvalidImageName" or _INVALID.search(text):
+    found, why = _pull_error(text)
+    if reason == "InvalidImageName" or found == "image_invalid_name":
         return Hit("image_invalid_name", params)
-    if reason == "ErrImageNeverPull" or _NEVER.search(text):
+    if reason == "ErrImageNeverPull" or found == "image_never_pull":
         return Hit("image_never_pull", params)
-    for pattern, why in _UNREACHABLE:
-        if pattern.search(text):
-            return Hit("image_registry_unreachable", {**params, "why": why})
-    if _DENIED.search(text):
+    if found == "image_registry_unreachable":
+        return Hit(found, {**params, "why": why})
+    if found == "image_pull_access_denied":
         names, missing = _pull_secrets(ix, pod)
         if missing:
             why = f"imagePullSecret {', '.join(missing)} does not exist in namespace {pod.metadata.namespace}"
@@ -133,8 +155,8 @@ def image_hit(ix: Index, pod: Pod, spec: Container, reason: str, messages: list[
             why = "no imagePullSecret is configured, or the repository does not exist"
         if ix.forbidden("Secret") and names:
             why = f"imagePullSecret {', '.join(names)} (cannot verify it exists: list secrets forbidden)"
-        return Hit("image_pull_access_denied", {**params, "why": why})
-    if _NOT_FOUND.search(text):
-        return Hit("image_tag_not_found", params)
+        return Hit(found, {**params, "why": why})
+    if found == "image_tag_not_found":
+        return Hit(found, params)
     why = _short(messages[0]) if text.strip() else f"{reason} (no pull error message recorded)"
     return Hit("image_pull_failed", {**params, "why": why})
