@@ -97,6 +97,8 @@ class KtuiApp(App[None]):
         self.evidence = EvidenceBook()
         """Which crashed containers' logs to read, and what each read gave."""
         self._applied_seq = 0
+        self._posted = 0  # SnapshotUpdated posts numbered (feed thread or worker, under the pipeline lock)
+        self._applied_post = 0  # the post whose rows the pod list shows
         self._generation = 0
         self._lock = threading.Lock()
 
@@ -121,11 +123,15 @@ class KtuiApp(App[None]):
                 pipeline = self.__dict__["_snapshot_pipeline"] = SnapshotPipeline(DiagnosisEngine)
 
         def post(result: PipelineResult) -> None:
+            # Under the pipeline's lock, in emit order: number the posts so the loop can tell whether
+            # `changed` (relative to the previous emit) starts at the rows it shows.
             self.diagnosis_error = result.error
             objects = object_rows_of(snapshot, result.diagnosis)
             diagnosis = with_log_notes(result.diagnosis, self.evidence)
+            self._posted += 1
             self.post_message(
-                SnapshotUpdated(snapshot, diagnosis, result.rows, seq, objects, changed=result.changed)
+                SnapshotUpdated(snapshot, diagnosis, result.rows, seq, objects, changed=result.changed,
+                                post=self._posted, since=self._posted - 1)
             )
 
         pipeline.process(snapshot, seq, post)
@@ -167,10 +173,14 @@ class KtuiApp(App[None]):
         if message.seq < self._applied_seq:
             return  # merged before a snapshot already shown: it would drop a probe result
         self._applied_seq = message.seq
+        # `changed` lists the rows that differ from those of post `since`: usable only if that is the
+        # post shown now (else a message was dropped, and the table diffs the rows itself).
+        changed = message.changed if message.since == self._applied_post and message.post else None
+        self._applied_post = message.post
         # The feed thread can post while the app quits, after the screen's widgets are gone.
         with suppress(NoMatches):
             self.main_screen.apply_objects(message.snapshot, dict(message.objects))
-            self.main_screen.apply_snapshot(message.snapshot, message.diagnosis, message.rows)
+            self.main_screen.apply_snapshot(message.snapshot, message.diagnosis, message.rows, changed)
         if self.diagnosis_error:
             self.notify(f"Diagnosis failed: {self.diagnosis_error}", severity="error", timeout=8)
             self.diagnosis_error = ""

@@ -30,6 +30,10 @@ class SnapshotUpdated(Message):
     """Kind -> rows of the Services, Ingresses, Deployments, ReplicaSets and Nodes lists."""
     changed: frozenset[str] | None = None
     """Uids whose pod rows changed since the previous SnapshotUpdated (None: any may have)."""
+    post: int = 0
+    """This message's number in the order the app posted them (0: not numbered)."""
+    since: int = -1
+    """The ``post`` that ``changed`` is relative to (trusted only if the app applied that one)."""
 
     def can_replace(self, message: Message) -> bool:
         """A pending snapshot merged later supersedes this one (and takes over the rows this one changed)."""
@@ -37,6 +41,7 @@ class SnapshotUpdated(Message):
             return False
         if message.changed is not None:
             message.changed = None if self.changed is None else message.changed | self.changed
+        message.since = self.since  # the pending one now carries this one's changes too
         return True
 
 

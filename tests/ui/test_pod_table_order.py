@@ -5,16 +5,12 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import replace
-from typing import Any, cast
 
 import pytest
-from ui_fixtures import NOW, RUNNING, pod
 
-from ktui.decode import decode_object
 from ktui.model.tables import SORT_KEYS, PodRow, RowFilter, sort_rows
-from ktui.resources import ClusterSnapshot, Pod
 from ktui.ui.widgets.pod_columns import Widths
-from ktui.ui.widgets.pod_order import PodOrder, pods_by_uid
+from ktui.ui.widgets.pod_order import PodOrder
 
 
 def row(i: int, *, severity: str = "info", ns: str = "", name: str = "", **changes: object) -> PodRow:
@@ -206,20 +202,17 @@ def test_a_change_set_that_misses_a_row_is_repaired_by_a_diff() -> None:
     assert extra in order.view and uids(order.view) == uids(fresh([*data, extra]).view)
 
 
-def test_pods_by_uid_follows_the_store_change_set_and_rebuilds_when_it_does_not_start_there() -> None:
-    def record(name: str, **kwargs: Any) -> Pod:
-        return cast(Pod, decode_object(pod(name, status=RUNNING, **kwargs)))
-
-    a, b, c = record("a"), record("b"), record("c")
-    v1 = ClusterSnapshot(now=NOW, pods=(a, b), version=1)
-    known = pods_by_uid(v1, {}, None)
-    assert known == {"uid-default-a": a, "uid-default-b": b}
-    b2 = record("b", labels={"x": "y"})
-    pod_changes: dict[str, Any] = {"uid-default-b": b2, "uid-default-a": None, "uid-default-c": c}
-    changes: dict[str, dict[str, Any] | None] = {"Pod": pod_changes}
-    v2 = ClusterSnapshot(now=NOW, pods=(b2, c), version=2, changes=changes, changes_since=1)
-    updated = pods_by_uid(v2, known, 1)
-    assert updated is known and updated == {"uid-default-b": b2, "uid-default-c": c}  # updated in place
-    assert pods_by_uid(v2, updated, 2) is updated  # the same snapshot again
-    v4 = ClusterSnapshot(now=NOW, pods=(c,), version=4, changes={"Pod": {}}, changes_since=3)
-    assert pods_by_uid(v4, dict(known), 2) == {"uid-default-c": c}  # a gap: rebuilt from the pods
+def test_a_relist_that_shifts_rows_gives_what_a_fresh_order_gives() -> None:
+    data = rows(2000)
+    order = fresh(data)
+    # Pods deleted from the front and the middle, new ones appended, a few changed in place: every
+    # later position shifts, so the positional fast path cannot be used.
+    kept = [r for i, r in enumerate(data) if i % 97 != 3]
+    kept = [replace(r, status="Error", severity="error") if i % 401 == 7 else r for i, r in enumerate(kept)]
+    added = [row(5000 + i, severity="warning") for i in range(25)]
+    new = kept + added
+    order.replace(new)
+    expected = fresh(new)
+    assert uids(order.view) == uids(expected.view)
+    assert order.counts == expected.counts and order.widths == expected.widths
+    assert set(order.by_uid) == {r.uid for r in new}

@@ -22,14 +22,15 @@ from ktui.model.tables import PodRow
 from ktui.resources import ClusterSnapshot, Pod, ref_of
 from ktui.ui.keys import PANE_BINDINGS, PROBE_BINDINGS
 from ktui.ui.probe_keys import ProbeRunner
+from ktui.ui.reaper import REAPER
 from ktui.ui.screens import lists, probe_control, side_panes, view_control
+from ktui.ui.screens.selection import EventIndex, FrontCache, PodLookup
 from ktui.ui.views import VIEWS, View
 from ktui.ui.widgets.diagnosis_view import DiagnosisView
 from ktui.ui.widgets.events_view import EventsView
 from ktui.ui.widgets.log_pane import LogPane
 from ktui.ui.widgets.object_table import ObjectTable
 from ktui.ui.widgets.path_pane import PathPane
-from ktui.ui.widgets.pod_order import pods_by_uid
 from ktui.ui.widgets.pod_table import PodTable
 from ktui.ui.widgets.status_bar import StatusBar, StatusInfo, connection_banner
 
@@ -50,9 +51,17 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
         """What the status line shows."""
         self.view: View = VIEWS[0]
         """The resource view shown (pods first)."""
-        self._pods: dict[str, Pod] = {}
+        self.pod_lookup = PodLookup()
+        """The selected pod by uid, without a uid -> Pod map of every pod per snapshot."""
+        self.event_index = EventIndex()
+        """Events by involved object, kept per events tuple (the side panes read a pod's events)."""
+        self.front = FrontCache()
+        """The Services and Ingresses in front of the selected pod."""
+        self._log_pane: LogPane | None = None
         self._row: PodRow | None = None
         self._subject: str | None = None
+        self._footer: object = None  # what the footer's enabled keys were last worked out for
+        self._side_pending = False  # a cursor move whose side panes are drawn after its frame
         self._tables: dict[str, ObjectTable] = {}
         self._forwards_seen: set[int] = set()
 
@@ -106,7 +115,9 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
     @property
     def log_pane(self) -> LogPane:
         """The logs pane."""
-        return self.query_one(LogPane)
+        if self._log_pane is None:
+            self._log_pane = self.query_one(LogPane)  # mounted once with the screen; read per snapshot
+        return self._log_pane
 
     @property
     def path_pane(self) -> PathPane:
@@ -145,9 +156,10 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
         changed: frozenset[str] | None = None,
     ) -> None:
         """Take a new snapshot: move only the changed rows (``changed`` uids, None: diff), refresh panes."""
+        if self.snapshot is not snapshot:
+            # Often the last references to thousands of replaced records (a relist): freed off the loop.
+            REAPER.drop(self.snapshot, self.diagnosis)
         self.snapshot, self.diagnosis = snapshot, diagnosis
-        self._pods = pods_by_uid(snapshot, self._pods, getattr(self, "_pods_version", None))
-        self._pods_version = snapshot.version
         table = self.table
         table.set_rows(rows, changed)  # apply_pods' own set_rows of the same tuple is then a no-op
         lists.apply_pods(self, snapshot, rows)
@@ -212,7 +224,7 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
         """The pod under the cursor in the pods view."""
         if self.view.kind != "Pod" or self._row is None:
             return None
-        return self._pods.get(self._row.uid)
+        return self.pod_lookup.get(self.snapshot.pods, self._row.uid) if self.snapshot is not None else None
 
     @property
     def selected_object(self) -> Any:
@@ -232,7 +244,23 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
     @on(PodTable.Highlighted)
     def _highlighted(self, event: PodTable.Highlighted) -> None:
         self._row = event.row
-        if self.view.kind == "Pod":
+        if self.view.kind != "Pod":
+            return
+        # At once: what a key pressed next acts on (the probe keys, the logs pane's pod).
+        self._sync_bindings(self.subject)
+        pod = self.selected_pod
+        if pod is not self.log_pane.pod:
+            with suppress(NoMatches):
+                self.log_pane.set_pod(pod)
+        if not self._side_pending:
+            # The diagnosis and events after the frame that shows the cursor on its new row: their
+            # new content needs a layout pass (~15 ms at 10k pods) that would delay the cursor's own
+            # frame; keys repeated faster than frames redraw them once, for the last row.
+            self._side_pending = True
+            self.call_after_refresh(self._side_after_move)
+
+    def _side_after_move(self) -> None:
+        if self._side_pending and self.view.kind == "Pod":
             self._update_side()
 
     @on(ObjectTable.Highlighted)
@@ -245,13 +273,23 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
         view_control.open_row(self, event.row)
 
     def _update_side(self) -> None:
-        subject = self.subject
-        key = f"{self.view.name}/{subject.metadata.uid}" if subject is not None else None
-        if key != self._subject:
-            self._subject = key
-            self.refresh_bindings()  # the probe keys depend on what is selected
+        self._side_pending = False
+        self._sync_bindings(self.subject)
         with suppress(NoMatches):  # the panes are gone while the app quits
             side_panes.show_selection(self)
+
+    def _sync_bindings(self, subject: Any) -> None:
+        key = f"{self.view.name}/{subject.metadata.uid}" if subject is not None else None
+        if key == self._subject:
+            return
+        self._subject = key
+        # The probe keys depend on what is selected, but on a pod every one is on whichever pod it is
+        # (probe_control.available): only a change of view, or between some pod and none, can change
+        # the footer, and each refresh of the bindings recomposes it (~30 widgets mounted).
+        footer = (self.view.name, "a pod") if isinstance(subject, Pod) else key
+        if footer != self._footer:
+            self._footer = footer
+            self.refresh_bindings()
 
     def update_path(self) -> None:
         """Recompute the path only while its tab is the active one (it is cheap, not free)."""
@@ -274,6 +312,11 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.list_widget.set_query(event.value)
+        if self.view.kind == "Pod":
+            # The box's new text lays the screen out anyway: the panes join that pass rather than
+            # take one more after the frame (as a cursor key's do).
+            self._row = self.table.cursor_row
+            self._update_side()
         self._show_status()
 
     @on(Input.Submitted, "#filter")
@@ -376,28 +419,14 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
 
     def action_detail(self) -> None:
         """Show the selected object's YAML as the server has it."""
-        from ktui.ui.screens.detail import DetailScreen
-
-        subject = self.subject
-        if subject is None:
-            self.notify("Nothing selected", severity="warning")
-            return
-        self.app.push_screen(DetailScreen(subject, self.app.source))  # type: ignore[attr-defined]
+        view_control.show_detail(self)
 
     def action_copy(self) -> None:
         """Offer what to copy: log lines, the diagnosis, or one of its kubectl commands."""
-        from ktui.ui.screens.pickers import CopyPicker
-
-        choices = side_panes.copy_choices(self)
-        if not choices:
-            self.notify("Nothing to copy", severity="warning")
-            return
-        self.app.push_screen(CopyPicker(choices), self.app.copy_text)  # type: ignore[attr-defined]
+        if self._side_pending:
+            self._update_side()  # the cursor just moved: offer the new pod's diagnosis
+        side_panes.offer_copy(self)
 
     def action_pick_namespace(self) -> None:
         """Choose a namespace (or all) from the cluster's namespaces."""
-        from ktui.ui.screens.pickers import NamespacePicker
-
-        app: Any = self.app
-        names = sorted({n.metadata.name for n in (self.snapshot.namespaces if self.snapshot else ())})
-        app.push_screen(NamespacePicker(names, app.source.namespace), app.switch_namespace)
+        view_control.pick_namespace(self)

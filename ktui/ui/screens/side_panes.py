@@ -16,8 +16,7 @@ from rich.text import Text
 from ktui import resources as r
 from ktui.model.object_rows import COLUMNS, ObjectRow, object_events
 from ktui.model.paths import selects
-from ktui.model.tables import scoped_events
-from ktui.ui.widgets.diagnosis_view import DiagnosisView, related_findings
+from ktui.ui.widgets.diagnosis_view import DiagnosisView, findings_of_related
 from ktui.ui.widgets.events_view import EventsView
 
 if TYPE_CHECKING:
@@ -65,13 +64,18 @@ def _show_pod(screen: MainScreen) -> None:
     title.append(f"{row.namespace}/{row.name}" if screen.status.namespace is None else row.name, "bold")
     title.append(f"  {row.status}", SEVERITY_STYLE.get(row.severity, ""))
     title.append(f"  {row.ready} ready  {row.restarts} restarts  on {row.node}\n", "dim")
-    diagnosis_view.show(title, findings, related=related_findings(screen.diagnosis, snapshot, pod))
+    # The caches make a snapshot that changed other pods cost a few lookups here; each view then
+    # compares what it would show with what it shows, and redraws only on a difference.
+    related = findings_of_related(screen.diagnosis, screen.front.subjects(snapshot, pod))
+    diagnosis_view.show(title, findings, related=related)
     events_view.show(
-        scoped_events(snapshot, pod),
+        screen.event_index.scoped(snapshot, pod),
         subject=f"pod {row.name}",
         forbidden=_forbidden(snapshot, "list events"),
     )
-    screen.log_pane.set_pod(pod)
+    log_pane = screen.log_pane
+    if pod is not log_pane.pod:
+        log_pane.set_pod(pod)
 
 
 def object_title(row: ObjectRow, with_namespace: bool) -> Text:
@@ -175,3 +179,15 @@ def copy_choices(screen: MainScreen) -> list[tuple[str, str]]:
         for finding in findings:
             choices.extend((f"$ {command}", command) for command in finding.commands)
     return choices
+
+
+def offer_copy(screen: MainScreen) -> None:
+    """Open the copy picker on ``copy_choices`` (or say there is nothing to copy)."""
+    from ktui.ui.screens.pickers import CopyPicker
+
+    choices = copy_choices(screen)
+    if not choices:
+        screen.notify("Nothing to copy", severity="warning")
+        return
+    app: Any = screen.app
+    app.push_screen(CopyPicker(choices), app.copy_text)

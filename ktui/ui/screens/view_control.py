@@ -89,3 +89,24 @@ def open_row(screen: MainScreen, row: ObjectRow) -> None:
         return
     screen.switch_view(BY_NAME["pods"], query=row.pods_query)
     screen.notify(f"Pods of {what}: {row.pods_query}  (esc clears the filter)", timeout=4)
+
+
+def show_detail(screen: MainScreen) -> None:
+    """Show the selected object's YAML as the server has it."""
+    from ktui.ui.screens.detail import DetailScreen
+
+    subject = screen.subject
+    if subject is None:
+        screen.notify("Nothing selected", severity="warning")
+        return
+    app: Any = screen.app
+    app.push_screen(DetailScreen(subject, app.source))
+
+
+def pick_namespace(screen: MainScreen) -> None:
+    """Choose a namespace (or all) from the cluster's namespaces."""
+    from ktui.ui.screens.pickers import NamespacePicker
+
+    app: Any = screen.app
+    names = sorted({n.metadata.name for n in (screen.snapshot.namespaces if screen.snapshot else ())})
+    app.push_screen(NamespacePicker(names, app.source.namespace), app.switch_namespace)

@@ -79,8 +79,8 @@ def finding_renderable(finding: Any) -> Group:
     return Group(*parts)
 
 
-def related_findings(diagnosis: Any, snapshot: Any, pod: Any) -> tuple[Any, ...]:
-    """Findings of the Services and Ingresses in front of a pod that matter to it: problems and probes.
+def findings_of_related(diagnosis: Any, subjects: Sequence[Any]) -> tuple[Any, ...]:
+    """Findings of the Services and Ingresses in front of a pod (``subjects``) that matter to it.
 
     A Running pod can still be unreachable; the cause then sits on a Service (wrong targetPort,
     selector) or an Ingress in front of it, and a Service or Ingress probe's evidence is filed
@@ -88,10 +88,6 @@ def related_findings(diagnosis: Any, snapshot: Any, pod: Any) -> tuple[Any, ...]
     """
     if diagnosis is None:
         return ()
-    from ktui.ui.probe_targets import ingresses_routing_to, services_in_front
-
-    services = services_in_front(snapshot, pod)
-    subjects: list[Any] = [*services, *ingresses_routing_to(snapshot, services)]
     out = []
     for obj in subjects:
         for finding in diagnosis.for_uid(obj.metadata.uid):

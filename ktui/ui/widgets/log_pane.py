@@ -237,12 +237,12 @@ class LogPane(Vertical):
             if self.view.match_count or self.query_one("#log-search", Input).value:
                 current = self.view.current_match + 1
                 text.append(f"  match {current}/{self.view.match_count}", "bold yellow")
-        # Called on every snapshot (set_pod) and a few times a second while following: an
-        # unchanged header is not redrawn (each update is a layout pass of the screen).
+        # Called on a new pod record and a few times a second while following: an unchanged header
+        # is not redrawn, and a changed one needs no layout pass (the header is one line high).
         key = (text.plain, tuple(text.spans))
         if key != self._header_key:
             self._header_key = key
-            self.query_one("#log-header", Static).update(text)
+            self.query_one("#log-header", Static).update(text, layout=False)
 
     def on_unmount(self) -> None:
         self._stop.set()

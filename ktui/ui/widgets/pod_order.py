@@ -17,8 +17,8 @@ from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import compress, count
-from operator import is_not, itemgetter
+from itertools import compress, count, repeat
+from operator import attrgetter, is_not, itemgetter
 from typing import Any
 
 from ktui.model.tables import (
@@ -29,7 +29,6 @@ from ktui.model.tables import (
     matches_selector,
     parse_selector,
 )
-from ktui.resources import ClusterSnapshot, Pod
 from ktui.ui.widgets.pod_columns import Histogram, Widths
 
 SortKey = Callable[[PodRow], tuple[Any, ...]]
@@ -78,6 +77,7 @@ class Dirty:
 
 
 Key = tuple[Any, ...]
+_uid = attrgetter("uid")
 
 
 def _position(keys: list[Key], key: Key, reverse: bool) -> int:
@@ -264,21 +264,25 @@ class PodOrder:
         if len(prev) == len(rows):
             # Snapshots keep their order and unchanged rows their object: find the positions
             # holding another object at C speed (~0.2 ms per 10k rows), then look at those only.
-            moved = [(prev[i], rows[i]) for i in compress(count(), map(is_not, prev, rows))]
-            if all(a.uid == b.uid for a, b in moved):
-                pairs = [(by_uid.get(b.uid), b) for _, b in moved]
+            pairs = []
+            for i in compress(count(), map(is_not, prev, rows)):
+                if prev[i].uid != rows[i].uid:
+                    break  # positions shifted (a pod came and another went)
+                pairs.append((by_uid.get(rows[i].uid), rows[i]))
+            else:
                 return [(old, new) for old, new in pairs if old is not new and old != new]
-        edits: list[tuple[PodRow | None, PodRow | None]] = []
-        kept = 0
-        for row in rows:
-            old = by_uid.get(row.uid)
-            if old is not None:
-                kept += 1
-            if old is not row and old != row:
-                edits.append((old, row))
-        if kept < len(by_uid):
-            present = {row.uid for row in rows}
-            edits.extend((old, None) for uid, old in by_uid.items() if uid not in present)
+        return self._diff_all(rows)
+
+    def _diff_all(self, rows: Sequence[PodRow]) -> list[tuple[PodRow | None, PodRow | None]]:
+        """Every row against the one kept for its uid, plus deletions: the lookups and identity checks
+        at C speed (a relist that shifted 40k rows: ~4 ms), Python only for the rows that differ."""
+        by_uid = self.by_uid
+        olds = list(map(by_uid.get, map(_uid, rows)))
+        edits: list[tuple[PodRow | None, PodRow | None]] = [
+            (olds[i], rows[i]) for i in compress(count(), map(is_not, olds, rows)) if olds[i] != rows[i]
+        ]
+        if sum(map(is_not, olds, repeat(None))) < len(by_uid):
+            edits.extend((by_uid[uid], None) for uid in by_uid.keys() - set(map(_uid, rows)))
         return edits
 
     def _reset(self, rows: Sequence[PodRow]) -> Dirty:
@@ -364,21 +368,3 @@ class PodOrder:
                 self._view_hist.add(new)
             dirty.mark(j, j)
 
-
-def pods_by_uid(
-    snapshot: ClusterSnapshot, known: dict[str, Pod], known_version: int | None
-) -> dict[str, Pod]:
-    """uid -> Pod of ``snapshot``, updated in place from ``known`` (of version ``known_version``) by
-    the store's change set when it starts there, else rebuilt (~9 ms at 20k pods, per snapshot)."""
-    changes = snapshot.changes
-    pod_changes = changes.get("Pod", {}) if changes is not None else None
-    if known_version is not None and snapshot.version == known_version:
-        return known  # the same snapshot again (a re-diagnosis after a probe)
-    if pod_changes is None or known_version is None or snapshot.changes_since != known_version:
-        return {p.metadata.uid: p for p in snapshot.pods}
-    for key, pod in pod_changes.items():
-        if pod is None:
-            known.pop(key, None)
-        else:
-            known[pod.metadata.uid] = pod
-    return known

@@ -108,4 +108,5 @@ class StatusBar(Static):
 
     def show(self, info: StatusInfo) -> None:
         """Redraw from the given state."""
-        self.update(status_text(info))
+        # One line high (ktui.tcss): new text never changes the layout, so skip the screen's reflow.
+        self.update(status_text(info), layout=False)
