@@ -28,6 +28,7 @@ from ktui.ui.screens.selection import EventIndex, FrontCache, PodLookup
 from ktui.ui.views import VIEWS, View
 from ktui.ui.widgets.diagnosis_view import DiagnosisView
 from ktui.ui.widgets.events_view import EventsView
+from ktui.ui.widgets.fixed_input import FixedInput
 from ktui.ui.widgets.log_pane import LogPane
 from ktui.ui.widgets.object_table import ObjectTable
 from ktui.ui.widgets.path_pane import PathPane
@@ -67,11 +68,11 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
-        yield Input(
+        yield FixedInput(
             placeholder="filter: text, or a label selector (app=web, -l tier!=db); esc clears", id="filter"
         )
         # k9s's prompt sits at the top, under the header: so does ours.
-        yield Input(
+        yield FixedInput(
             placeholder="po svc ing deploy rs no · ns NAME · ctx NAME · q   (→ completes, esc cancels)",
             id="command",
             suggester=view_control.CommandSuggester(lambda: view_control.words_for(self)),
@@ -163,8 +164,18 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
         table = self.table
         table.set_rows(rows, changed)  # apply_pods' own set_rows of the same tuple is then a no-op
         lists.apply_pods(self, snapshot, rows)
-        self._row = table.cursor_row
-        self._update_side()
+        before, self._row = self._row, table.cursor_row
+        moved = self._row is not None and (before is None or before.uid != self._row.uid)
+        if moved and self.view.kind == "Pod":
+            # A new pod under the cursor (the first rows, or the cursor's pod gone): its diagnosis and
+            # events (rich tables, a layout pass) follow after the frame that shows the rows, as they
+            # do after a cursor key. The footer's keys are worked out now, for the next key pressed.
+            self._sync_bindings(self.subject)
+            if not self._side_pending:
+                self._side_pending = True
+                self.call_after_refresh(self._side_after_move)
+        else:
+            self._update_side()
         self._show_status(if_changed=True)
         if snapshot.synced:
             self.query_one("#banner").display = False
@@ -313,10 +324,14 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
     def _filter_changed(self, event: Input.Changed) -> None:
         self.list_widget.set_query(event.value)
         if self.view.kind == "Pod":
-            # The box's new text lays the screen out anyway: the panes join that pass rather than
-            # take one more after the frame (as a cursor key's do).
+            # The box repaints without a layout (FixedInput): the list's frame comes first, and the
+            # panes follow the cursor's row after it, as they do for a cursor key (their new text
+            # lays the screen out); keystrokes faster than frames redraw them once.
             self._row = self.table.cursor_row
-            self._update_side()
+            self._sync_bindings(self.subject)
+            if not self._side_pending:
+                self._side_pending = True
+                self.call_after_refresh(self._side_after_move)
         self._show_status()
 
     @on(Input.Submitted, "#filter")

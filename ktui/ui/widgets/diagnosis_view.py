@@ -112,6 +112,7 @@ class DiagnosisView(VerticalScroll, can_focus=True):
         self.findings: tuple[Any, ...] = ()
         """The findings shown (root cause first)."""
         self._key: object = None
+        self._message_key: object = None  # the message shown instead of findings, if any
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(Text("Select a pod to see what is wrong with it.", "dim"), id="diagnosis-body")
@@ -130,6 +131,7 @@ class DiagnosisView(VerticalScroll, can_focus=True):
             return
         scroll_home = self._key is None or (isinstance(self._key, tuple) and self._key[0] != title.plain)
         self._key = key
+        self._message_key = None
         self.findings = tuple(findings) + tuple(related)
         parts: list[Any] = [title]
         for finding in findings:
@@ -150,6 +152,12 @@ class DiagnosisView(VerticalScroll, can_focus=True):
 
     def show_message(self, message: Text) -> None:
         """Show a message instead of findings."""
+        # Kept on every snapshot while nothing is selected (an empty filter result under a watch
+        # storm): the same message again must not lay the screen out again.
+        key = ("message", message.plain, str(message.style), tuple(message.spans))
+        if key == self._message_key:
+            return
+        self._message_key = key
         self._key = None
         self.findings = ()
         self.query_one("#diagnosis-body", Static).update(message)
