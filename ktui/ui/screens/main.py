@@ -23,7 +23,7 @@ from ktui.resources import ClusterSnapshot, Pod, ref_of
 from ktui.ui.keys import PANE_BINDINGS, PROBE_BINDINGS
 from ktui.ui.probe_keys import ProbeRunner
 from ktui.ui.reaper import REAPER
-from ktui.ui.screens import lists, probe_control, side_panes, view_control
+from ktui.ui.screens import lists, pane_control, probe_control, side_panes, view_control
 from ktui.ui.screens.selection import EventIndex, FrontCache, PodLookup
 from ktui.ui.views import VIEWS, View
 from ktui.ui.widgets.diagnosis_view import DiagnosisView
@@ -36,7 +36,7 @@ from ktui.ui.widgets.pod_table import PodTable
 from ktui.ui.widgets.status_bar import StatusBar, StatusInfo, connection_banner
 
 
-class MainScreen(probe_control.ProbeKeys, Screen[None]):
+class MainScreen(probe_control.ProbeKeys, pane_control.PaneKeys, Screen[None]):
     """Everything about the objects of one namespace (or all), live."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
@@ -354,35 +354,6 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
 
     # ------------------------------------------------------------------ actions
 
-    def _set_panes_visible(self, visible: bool) -> None:
-        self.set_class(visible, "-panes")
-
-    def action_show_logs(self, previous: bool) -> None:
-        """Open the logs pane on the selected pod (its previous container with `p`)."""
-        if self.view.kind != "Pod":
-            self.notify("Logs are per pod: Enter lists the pods behind this object", severity="warning")
-            return
-        pane = self.log_pane
-        pane.previous = previous
-        self._set_panes_visible(True)
-        self.query_one(TabbedContent).active = "tab-logs"
-        pane.active = True
-        pane.reload(force=True)
-        pane.view.focus()
-
-    def action_show_events(self) -> None:
-        """Open the events pane."""
-        self._set_panes_visible(True)
-        self.query_one(TabbedContent).active = "tab-events"
-        self.query_one(EventsView).focus()
-
-    def action_show_path(self) -> None:
-        """Open the connection path pane."""
-        self._set_panes_visible(True)
-        self.query_one(TabbedContent).active = "tab-path"
-        self.update_path()
-        self.path_pane.focus()
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Probe keys greyed out (None) in --readonly, without a cluster or a target; logs only for pods."""
         if action in ("probe", "forward"):
@@ -394,43 +365,6 @@ class MainScreen(probe_control.ProbeKeys, Screen[None]):
         if action == "show_logs":
             return True if self.view.kind == "Pod" else None
         return True
-
-    def action_show_diagnosis(self) -> None:
-        """Show (and focus) the diagnosis."""
-        self._set_panes_visible(False)
-        self.query_one(DiagnosisView).focus()
-
-    @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self.update_path()
-        pane = self.log_pane
-        pane.active = event.pane.id == "tab-logs"
-        if pane.active:
-            pane.reload(force=False)
-        else:
-            pane.stop_reading()
-
-    def action_back(self) -> None:
-        """Close the prompt, search or filter box, or go back to the list."""
-        search = self.query_one("#log-search", Input)
-        box = self.query_one("#filter", Input)
-        command = self.query_one("#command", Input)
-        table = self.list_widget
-        if command.display:
-            command.display = False
-            table.focus()
-        elif search.display:
-            self.log_pane.close_search()
-        elif box.display and (self.focused is box or not table.has_focus):
-            box.value = ""
-            box.display = False
-            table.focus()
-        elif box.display:
-            box.value = ""
-            box.display = False
-        else:
-            self._set_panes_visible(False)
-            table.focus()
 
     def action_detail(self) -> None:
         """Show the selected object's YAML as the server has it."""
