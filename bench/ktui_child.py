@@ -279,8 +279,9 @@ def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
             app.applied.append(snapshot.version)
             if snapshot.version in tracker.stamps_by_version:
                 # A storm change to an off-screen pod repaints nothing, and "sent -> frame" would then
-                # time the wait for some unrelated frame: ask for the repaint a visible row would get.
-                self.table.refresh()
+                # time the wait for some unrelated frame: ask for the repaint a changed visible row
+                # gets (PodTable repaints only the lines of changed rows; line 0 is the header).
+                self.table.refresh_lines(1)
             synced = tracker.synced_version
             if not app.full_painted and synced is not None and snapshot.version >= synced:
                 # The synced snapshot may only touch off-screen rows, which repaint nothing: ask
