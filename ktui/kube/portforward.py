@@ -1,20 +1,24 @@
 """A port-forward session: a 127.0.0.1 listener relaying each connection to a pod port.
 
-Each local connection gets its own ``v4.channel.k8s.io`` WebSocket (the protocol allows one TCP
-connection per port per WebSocket, so there is no multiplexing), upgraded exactly as the official
-client does it (``ApiClient.param_serialize`` for URL and auth, ``ws_client.create_websocket`` for
-TLS and proxies). What makes it as quick as kubectl's streams over one connection:
-- warm spares: ``spares`` WebSockets (2) are opened ahead, so a new local connection is spliced onto
-  one at once, with no handshake in its path; the used one is replaced once its connection ends;
-- one selector loop per session (``portforward_relay``) relays every connection and parses frames
-  itself (``portforward_stream``): no thread per connection, no socketpair hand-off, no polling
+Two wire protocols, both upgraded exactly as the official client upgrades (``ApiClient.param_serialize``
+for URL and auth, ``ws_client.create_websocket`` for TLS and proxies):
+- first choice, kubectl 1.32's: ONE WebSocket per pod with subprotocol ``SPDY/3.1+portforward.k8s.io``
+  (``spdy_client``, ``portforward_mux``); each local connection is a pair of SPDY streams on it, so
+  a new connection costs two frames, not an HTTP upgrade;
+- fallback, when the server refuses that subprotocol (an older apiserver): a ``v4.channel.k8s.io``
+  WebSocket per local connection (one TCP connection per port per WebSocket: no multiplexing).
+What makes it quick:
+- warm spares: ``spares`` (2) stream pairs (or v4 WebSockets) are opened ahead, so a new local
+  connection is spliced onto one at once; the used one is replaced once its connection ends;
+- one selector loop per session (``portforward_relay``, ``portforward_tunnel``) relays every
+  connection and parses frames itself: no thread per connection, no socketpair hand-off, no polling
   timeouts, TCP_NODELAY on local sockets. The client's ``PortForward`` instead adds a proxy thread
   and a socketpair per connection, and its ``CoreV1Api`` costs a second to import.
 - one opener thread does the blocking upgrades, off the relay loop.
 A spare holds a connection to the pod's port before anyone uses it (bytes the pod sends first, a
 banner, are kept for the user). A spare that dies unused or fails to open only delays the next one
 (backing off); it never judges the forward: users' connections and the pod watcher do that.
-The session stays honest: an error-channel message ("connection refused") or an upgrade refusal
+The session stays honest: an error-stream message ("connection refused") or an upgrade refusal
 (the pod is gone) is recorded per connection and marks the session dead with a short cause
 ("pod replaced", "connection refused on :81", "local port busy"). ``retarget`` points new
 connections at another pod. ``close`` stops both threads and every socket, bounded in time.
@@ -36,8 +40,9 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 
 from ktui.kube.client import Connection, KubeError
-from ktui.kube.portforward_relay import RelayLoop
 from ktui.kube.portforward_stream import ConnectionRecord, classify, open_websocket, upgrade_failure
+from ktui.kube.portforward_tunnel import TunnelRelay
+from ktui.kube.spdy_client import TunnelRefused, open_tunnel
 
 __all__ = ["LOOPBACK", "ConnectionRecord", "PortForwardError", "PortForwardSession", "classify",
            "upgrade_failure"]
@@ -54,7 +59,7 @@ class PortForwardError(KubeError):
         self.cause = cause or self.message
 
 
-class PortForwardSession(RelayLoop):
+class PortForwardSession(TunnelRelay):
     """Forward 127.0.0.1:local_port to pod:port until closed (or dead)."""
 
     def __init__(self, conn: Connection, namespace: str, pod: str, port: int, *, local_port: int = 0,
@@ -75,8 +80,8 @@ class PortForwardSession(RelayLoop):
         self._listener: socket.socket | None = None
         self._threads: list[threading.Thread] = []
         # Cross-thread hand-offs: upgrade requests to the opener, its results back to the loop.
-        self._requests: queue.SimpleQueue[tuple[str, int] | None] = queue.SimpleQueue()
-        self._opened: deque[tuple[str, int, Any]] = deque()
+        self._requests: queue.SimpleQueue[tuple[str, str, int] | None] = queue.SimpleQueue()
+        self._opened: deque[tuple[str, str, int, Any]] = deque()
         self._wake_r: socket.socket | None = None
         self._wake_w: socket.socket | None = None
         self._cut = False
@@ -88,8 +93,8 @@ class PortForwardSession(RelayLoop):
     def start(self) -> int:
         """Bind the listener and start relaying; the local port, or PortForwardError.
 
-        Returns at once: the first spare WebSocket opens in the background (a connection arriving
-        before it is ready waits for it).
+        Returns at once: the tunnel (or first v4 WebSocket) opens in the background (a connection
+        arriving before it is ready waits for it).
         """
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -117,9 +122,11 @@ class PortForwardSession(RelayLoop):
         return self.local_port
 
     def wait_ready(self, timeout: float = 5.0) -> bool:
-        """Wait until the first WebSocket is open (or its upgrade failed); False on timeout.
+        """Wait until the forward is proven (or its upgrade failed); False on timeout.
 
-        kubectl reports "Forwarding from" once its stream connection is up; this is the same moment.
+        kubectl reports "Forwarding from" once its stream connection is up. Here: the tunnel took a
+        first pair of streams and echoed a ping sent after that (so the spare's dial is under way),
+        or, on v4, the first WebSocket is open.
         """
         return self._ready.wait(timeout) if self._want_spares else True
 
@@ -212,16 +219,19 @@ class PortForwardSession(RelayLoop):
     def _open_loop(self) -> None:
         """Upgrade WebSockets on request: the only blocking network calls, kept off the relay loop."""
         while (req := self._requests.get()) is not None and not self._stop.is_set():
-            pod, port = req
+            kind, pod, port = req
             result: Any
             try:
-                result = open_websocket(self._conn, self.namespace, pod, port)
-            except ApiException as exc:
+                if kind == "spdy":
+                    result = open_tunnel(self._conn, self.namespace, pod)
+                else:
+                    result = open_websocket(self._conn, self.namespace, pod, port)
+            except (ApiException, TunnelRefused) as exc:
                 result = exc
             with self._lock:
                 stopped = self._stop.is_set()
                 if not stopped:
-                    self._opened.append((pod, port, result))
-            if stopped and not isinstance(result, ApiException):
+                    self._opened.append((kind, pod, port, result))
+            if stopped and not isinstance(result, Exception):
                 result.shutdown()
             self._wake()

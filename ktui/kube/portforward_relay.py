@@ -1,10 +1,15 @@
 """The relay loop of a port-forward session: one thread, one selector, no polling.
 
-Local connections wait in ``_waiting`` until a spare WebSocket is available, then are spliced onto
-it; ``WsStream`` does the framing. Upgrades are requested from the session's opener thread and come
-back through ``_opened``. Spares follow the session's target (pod, port) and a back-off; a used
-spare is replaced when its connection ends (or after ``_DEFER``), because an upgrade running beside
-that connection's first exchange slows it: the server handles both at once.
+Local connections wait in ``_waiting`` until a spare is available, then are spliced onto it. Two
+kinds of spare, one per protocol (``_mode``):
+- ``spdy`` (first choice, kubectl's): a pair of streams opened ahead on the pod's one SPDY tunnel
+  (``portforward_mux``); opening one costs two frames, in this loop;
+- ``v4`` (fallback, when the server does not take the tunnel subprotocol): a whole WebSocket per
+  connection (``WsStream``), upgraded by the opener thread.
+Upgrades (tunnels or v4 WebSockets) are requested from the session's opener thread and come back
+through ``_opened``. Spares follow the session's target (pod, port) and a back-off; a used spare is
+replaced when its connection ends (or after ``_DEFER``), because opening one beside that
+connection's first exchange slows it: the server handles both at once.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
+from ktui.kube.portforward_mux import MuxStream, SpdyTunnel
 from ktui.kube.portforward_stream import (
     CHUNK,
     WOULD_BLOCK,
@@ -30,14 +36,19 @@ from ktui.kube.portforward_stream import (
     upgrade_failure,
 )
 
-_HIGH_WATER = 1 << 20  # stop reading a side while this much waits for the other (backpressure)
+HIGH_WATER = 1 << 20  # stop reading a side while this much waits for the other (backpressure)
 _SPARE_BACKOFF = (0.5, 30.0)  # delay after a spare dies unused quickly or fails to open (min, max)
-_SHORT_LIFE = 5.0  # a spare that died unused sooner than this makes the next one wait
+SHORT_LIFE = 5.0  # a spare (or tunnel) that died unused sooner than this makes the next one wait
 _DEFER = 0.05  # a used spare is replaced when its connection ends, or after this long
+
+Stream = WsStream | MuxStream
 
 
 class RelayLoop:
-    """The loop-thread half of ``PortForwardSession`` (state below is touched by that thread only)."""
+    """The loop-thread half of ``PortForwardSession`` (state below is touched by that thread only).
+
+    The SPDY tunnel's handlers live in ``portforward_tunnel.TunnelRelay``, its subclass.
+    """
 
     namespace: str
     records: list[ConnectionRecord]
@@ -45,17 +56,20 @@ class RelayLoop:
     _stop: threading.Event
     _ready: threading.Event
     _listener: socket.socket | None
-    _requests: queue.SimpleQueue[tuple[str, int] | None]
-    _opened: deque[tuple[str, int, Any]]
+    _requests: queue.SimpleQueue[tuple[str, str, int] | None]
+    _opened: deque[tuple[str, str, int, Any]]
     _wake_r: socket.socket | None
     _wake_w: socket.socket | None
     _cut: bool
     _want_spares: int
+    _mode: str  # "spdy" (a tunnel per pod) or "v4" (a WebSocket per connection)
+    _tunnels: set[SpdyTunnel]
 
     def _init_relay(self) -> None:
         self._sel: selectors.BaseSelector | None = None
-        self._spares: list[WsStream] = []
-        self._active: set[WsStream] = set()
+        self._spares: list[Stream] = []
+        self._active: set[Stream] = set()
+        self._init_tunnels()
         self._waiting: deque[tuple[socket.socket, ConnectionRecord]] = deque()
         self._in_flight = 0
         self._next_spare = 0.0
@@ -65,6 +79,25 @@ class RelayLoop:
         raise NotImplementedError
 
     def _mark_dead(self, cause: str, detail: str = "") -> None:
+        raise NotImplementedError
+
+    # The tunnel's side (TunnelRelay).
+    def _init_tunnels(self) -> None:
+        raise NotImplementedError
+
+    def _tunnel_io(self, tunnel: SpdyTunnel, mask: int) -> None:
+        raise NotImplementedError
+
+    def _tunnel_opened(self, pod: str, port: int, result: Any) -> None:
+        raise NotImplementedError
+
+    def _retire_tunnels(self, pod: str | None) -> None:
+        raise NotImplementedError
+
+    def _settle_tunnel(self, pod: str, port: int, want: int) -> None:
+        raise NotImplementedError
+
+    def _watch_tunnel(self, tunnel: SpdyTunnel) -> None:
         raise NotImplementedError
 
     def _loop(self) -> None:
@@ -80,9 +113,12 @@ class RelayLoop:
                     elif key.data == "wake":
                         with contextlib.suppress(OSError):
                             key.fileobj.recv(4096)  # type: ignore[union-attr]
+                    elif isinstance(key.data, SpdyTunnel):
+                        self._tunnel_io(key.data, mask)
                     else:
                         stream, side = key.data
-                        if stream.sock.fileno() != -1:  # not finished earlier in this batch
+                        sock = stream.client if side == "client" else stream.sock
+                        if sock is not None and sock.fileno() != -1:  # not finished earlier in this batch
                             self._io(stream, side, mask)
                 self._take_opened()
                 self._settle()
@@ -127,8 +163,9 @@ class RelayLoop:
             else:
                 self._after_io(stream)
 
-    def _io(self, stream: WsStream, side: str, mask: int) -> None:
+    def _io(self, stream: Stream, side: str, mask: int) -> None:
         if side == "ws":
+            assert isinstance(stream, WsStream)  # a tunnel's streams register their local side only
             if mask & selectors.EVENT_READ:
                 stream.read()
             if mask & selectors.EVENT_WRITE:
@@ -154,9 +191,12 @@ class RelayLoop:
                     data = stream.client.recv(CHUNK)
                 except WOULD_BLOCK:
                     data = None
-                except OSError:
-                    data = b""
-                if data == b"":
+                except OSError:  # reset by the local peer: the connection is over either way
+                    self._finish(stream)
+                    return
+                if data == b"" and isinstance(stream, MuxStream):
+                    stream.half_close()  # the pod's answer still comes: HTTP clients read to close
+                elif data == b"":
                     # v4 has no half-close: the local side's end is the connection's end.
                     self._finish(stream)
                     return
@@ -165,23 +205,30 @@ class RelayLoop:
                     stream.send_data(data)
         self._after_io(stream)
 
-    def _after_io(self, stream: WsStream) -> None:
+    def _after_io(self, stream: Stream) -> None:
         if stream.ended and not stream.to_client:
             self._finish(stream)
         else:
             self._watch(stream)
 
-    def _watch(self, stream: WsStream) -> None:
+    def _watch(self, stream: Stream) -> None:
         """Register the stream's sockets for what they can make progress on now."""
         read, write = selectors.EVENT_READ, selectors.EVENT_WRITE
+        if isinstance(stream, MuxStream):
+            if stream.client is not None:
+                done = stream.ended or stream.local_fin
+                local = 0 if done or len(stream.to_server) >= HIGH_WATER else read
+                self._register(stream.client, local | (write if stream.to_client else 0), (stream, "client"))
+            self._watch_tunnel(stream.tunnel)
+            return
         ws = 0
-        if (not stream.ended and len(stream.to_client) < _HIGH_WATER) or stream.want_read:
+        if (not stream.ended and len(stream.to_client) < HIGH_WATER) or stream.want_read:
             ws |= read
         if stream.to_server and not stream.broken and not stream.want_read:
             ws |= write
         self._register(stream.sock, ws, (stream, "ws"))
         if stream.client is not None:
-            local = read if not stream.ended and len(stream.to_server) < _HIGH_WATER else 0
+            local = read if not stream.ended and len(stream.to_server) < HIGH_WATER else 0
             self._register(stream.client, local | (write if stream.to_client else 0), (stream, "client"))
 
     def _register(self, sock: socket.socket, events: int, data: Any) -> None:
@@ -196,18 +243,20 @@ class RelayLoop:
         elif key.events != events:
             sel.modify(sock, events, data)
 
-    def _record_error(self, stream: WsStream) -> None:
+    def _record_error(self, stream: Stream) -> None:
         rec = stream.rec
         if rec is not None and rec.error is None and stream.error.strip():
             rec.error = stream.error.strip()
             self._mark_dead(classify(rec.error, stream.port), rec.error)
 
-    def _finish(self, stream: WsStream) -> None:
+    def _finish(self, stream: Stream) -> None:
         """End a spliced connection: both sockets closed, its record completed."""
-        for sock in (stream.sock, stream.client):
+        for sock in (None if isinstance(stream, MuxStream) else stream.sock, stream.client):
             if sock is not None:
                 self._register(sock, 0, None)
         stream.close()
+        if isinstance(stream, MuxStream):
+            self._watch_tunnel(stream.tunnel)
         self._active.discard(stream)
         if stream.rec is not None:
             if stream.error:
@@ -216,12 +265,16 @@ class RelayLoop:
                 self._spare_delay = self._next_spare = 0.0  # the target works: spares are welcome
             stream.rec.done.set()
 
-    def _drop_spare(self, stream: WsStream) -> None:
-        self._register(stream.sock, 0, None)
-        stream.close()
+    def _drop_spare(self, stream: Stream) -> None:
+        if isinstance(stream, MuxStream):
+            stream.close()
+            self._watch_tunnel(stream.tunnel)
+        else:
+            self._register(stream.sock, 0, None)
+            stream.close()
         with contextlib.suppress(ValueError):
             self._spares.remove(stream)
-        if time.monotonic() - stream.born < _SHORT_LIFE:
+        if time.monotonic() - stream.born < SHORT_LIFE:
             self._back_off()
 
     def _back_off(self) -> None:
@@ -235,7 +288,10 @@ class RelayLoop:
             with self._lock:
                 if not self._opened:
                     return
-                pod, port, result = self._opened.popleft()
+                kind, pod, port, result = self._opened.popleft()
+            if kind == "spdy":
+                self._tunnel_opened(pod, port, result)
+                continue
             self._in_flight -= 1
             self._ready.set()
             target_pod, target_port, dead = self._target()
@@ -281,10 +337,12 @@ class RelayLoop:
                 self._cut = False
                 for stream in list(self._active):
                     self._finish(stream)
+            self._retire_tunnels(None)
             return
         for stream in [s for s in self._spares if (s.pod, s.port) != (pod, port)]:
             self._spares.remove(stream)
-            self._register(stream.sock, 0, None)
+            if isinstance(stream, WsStream):
+                self._register(stream.sock, 0, None)
             stream.close()
         want = len(self._waiting) - len(self._spares)
         now = time.monotonic()
@@ -295,16 +353,21 @@ class RelayLoop:
             # server handles the upgrade in its path); the other spare covers the next arrival.
             young = sum(1 for s in self._active if now - s.spliced < _DEFER)
             want += max(0, self._want_spares - young)
+        if self._mode == "spdy":
+            self._retire_tunnels(pod)
+            self._settle_tunnel(pod, port, want)
+            return
         while self._in_flight < want:
             self._in_flight += 1
-            self._requests.put((pod, port))
+            self._requests.put(("v4", pod, port))
 
     def _timeout(self) -> float | None:
-        """How long select may sleep: until a spare is due (back-off end, deferred replacement)."""
+        """How long select may sleep: until a spare is due (back-off end, deferred replacement) or a ping."""
         now = time.monotonic()
-        due = [t for t in (self._next_spare, *(s.spliced + _DEFER for s in self._active)) if t > now]
-        if self._next_spare and not due:
+        if self._next_spare and self._next_spare <= now:
             return 0.0
+        pings = (t.next_ping for t in self._tunnels)
+        due = [t for t in (self._next_spare, *(s.spliced + _DEFER for s in self._active), *pings) if t > now]
         return min(due) - now if due else None
 
     def _shutdown(self) -> None:
@@ -315,6 +378,9 @@ class RelayLoop:
                 stream.rec.done.set()
         self._active.clear()
         self._spares.clear()
+        for tunnel in self._tunnels:
+            tunnel.close()
+        self._tunnels.clear()
         while self._waiting:
             client, rec = self._waiting.popleft()
             close_socket(client)
@@ -322,8 +388,8 @@ class RelayLoop:
         with self._lock:
             leftovers = list(self._opened)
             self._opened.clear()
-        for _, _, result in leftovers:
-            if not isinstance(result, ApiException):
+        for _, _, _, result in leftovers:
+            if not isinstance(result, Exception):
                 result.shutdown()
         for sock in (self._listener, self._wake_r, self._wake_w):
             if sock is not None:

@@ -34,7 +34,7 @@ def fake_cluster() -> Iterator[FakeCluster]:
         cluster = FakeCluster(sb, connect(str(sb.kubeconfig)), agent)
         cluster.add_pod("running")
         yield cluster
-        server.close()
+        sb.call(lambda: server.close())  # the server belongs to the sandbox's loop
         cluster.conn.close()
     finally:
         sb.stop()

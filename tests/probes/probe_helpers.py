@@ -65,6 +65,13 @@ def _pipe_backend(port: int) -> tuple[asyncio.StreamReader, Any]:
         async def drain(self) -> None:
             return None
 
+        def can_write_eof(self) -> bool:
+            return True
+
+        def write_eof(self) -> None:
+            # The client half-closed: an echo server answers what it got, then ends its side too.
+            to_client.feed_eof()
+
         def close(self) -> None:
             to_client.feed_eof()
 
