@@ -5,9 +5,10 @@ bookmarks and a server-side timeout; re-watch from the last resourceVersion when
 relist on 410 Gone (HTTP or an in-band ERROR event); back off while the server is unreachable;
 retry forbidden kinds slowly; stop promptly through a ``threading.Event`` (the blocked read is
 woken by shutting the socket down). Watch lines are decoded straight into slim records with a
-typed msgspec decoder per kind, and handed to the sink one batch per network read. Pods are made to
-share their repeated parts (``resources.compact``: with their last version, or equal parts of other
-pods), and a list runs with the cyclic GC held off, its records frozen at the end (``collector``).
+typed msgspec decoder per kind, and handed to the sink one batch per network read. A pod's spec is
+decoded only when its bytes changed (``pod_lines``). Pods are made to share their repeated parts
+(``resources.compact``: with their last version, or equal parts of other pods), and a list runs with
+the cyclic GC held off, its records frozen at the end (``collector``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Final, Protocol
 
 import msgspec
@@ -24,6 +26,7 @@ from ktui import decode
 from ktui import resources as r
 from ktui.kube import api
 from ktui.kube.client import Connection, KubeError
+from ktui.kube.pod_lines import PodLines, PodWire
 from ktui.resources import collector
 
 log = logging.getLogger(__name__)
@@ -148,6 +151,8 @@ class Reflector:
         self._after: threading.Event | None = None
         self._after_timeout = 0.0
         self._after_pages = 0
+        self._pods = PodLines() if kind == "Pod" else None
+        """Pod lines decode their spec only when it changed (``pod_lines``)."""
 
     def hold(self, after: threading.Event, timeout: float, *, pages: int = 0) -> None:
         """In the first list, after ``pages`` pages, wait until ``after`` is set or ``timeout`` passed.
@@ -249,6 +254,8 @@ class Reflector:
 
     def _list(self) -> None:
         # The whole list is long-lived: no collector passes over it while it arrives, then freeze it.
+        if self._pods is not None:
+            self._pods.clear()  # the list's records replace those the watch made
         with collector.paused():
             self._list_pages()
 
@@ -309,11 +316,11 @@ class Reflector:
         """The hot path: lines -> typed events -> one sink.apply per read."""
         kind = self.kind
         generic = kind in _GENERIC_KINDS
-        decode_line = msgspec.json.Decoder(watch_event_type(kind), strict=False).decode
+        pods = self._pods
+        decode_line: Callable[[bytes], Any] = (pods.decode if pods is not None
+                       else msgspec.json.Decoder(watch_event_type(kind), strict=False).decode)
         apply = self.sink.apply
         stop = self.ctl.stop
-        # Pods share their repeated parts with their last version or those seen before (~2 KB a pod, not ~8).
-        compact = decode.compact_pod if kind == "Pod" else None
         current = getattr(self.sink, "current", None)
         rv = self.resource_version
         try:
@@ -346,10 +353,10 @@ class Reflector:
                             continue
                         if etype in ("ADDED", "MODIFIED", "DELETED"):
                             rv = obj.metadata.resource_version or rv
-                            if compact is not None and etype != "DELETED":
-                                uid = obj.metadata.uid
-                                last = current(kind, uid) if current is not None and uid else None
-                                obj = compact(obj, last)
+                            if pods is not None:
+                                obj = self._pod(pods, etype, obj, line, current)
+                                if obj is None:
+                                    continue
                             batch.append((etype, obj))
                 finally:
                     if batch:
@@ -361,3 +368,29 @@ class Reflector:
             raise
         finally:
             self.resource_version = rv
+
+    def _pod(self, pods: PodLines, etype: str, wire: Any, line: bytes, current: Any) -> r.Pod | None:
+        """The record of a pod event; a kept pod shares its unchanged parts with its last version."""
+        uid = wire.metadata.uid
+        last = None
+        if etype == "DELETED":
+            pods.forget(uid)
+        elif current is not None and uid:
+            last = current("Pod", uid)
+        mark = None
+        if isinstance(wire, PodWire):
+            try:
+                pod, mark = pods.record(wire, last)
+            except (msgspec.ValidationError, msgspec.DecodeError):
+                _, pod = _slow_decode("Pod", line)  # the spec did not fit the record
+                if pod is None:
+                    return None
+        else:
+            pod = wire  # already a Pod (the lenient decoder's)
+        if etype == "DELETED":
+            return pod  # type: ignore[no-any-return]
+        # Pods share their repeated parts with their last version or those seen before (~2 KB a pod, not ~8).
+        pod = decode.compact_pod(pod, last)
+        if mark is not None:
+            pods.held(pod, mark)
+        return pod  # type: ignore[no-any-return]

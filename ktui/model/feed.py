@@ -29,6 +29,7 @@ from ktui.kube import reflector as rf
 from ktui.kube.api import RESOURCES
 from ktui.kube.client import Connection
 from ktui.model.store import ClusterStore
+from ktui.resources import collector
 
 log = logging.getLogger(__name__)
 
@@ -208,6 +209,7 @@ class ClusterFeed:
         if self._thread is not None:
             return
         self._stop.clear()
+        collector.raise_young_threshold()  # per-snapshot tuples of the whole cluster: see there
         self._start_reflectors()
         self._thread = threading.Thread(target=self._run, name="ktui-feed", daemon=True)
         self._thread.start()

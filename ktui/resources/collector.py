@@ -47,3 +47,21 @@ def paused(*, freeze: bool = True) -> Iterator[None]:
 def is_paused() -> bool:
     """Whether some caller holds the collector off now."""
     return _depth > 0
+
+
+YOUNG_THRESHOLD = 5_000
+"""Allocations between young collections while a feed runs (CPython's default is 700)."""
+
+
+def raise_young_threshold(threshold: int = YOUNG_THRESHOLD) -> None:
+    """Let at least ``threshold`` allocations pass between young collections (never lowers it).
+
+    A live feed makes whole-cluster tuples per snapshot (the store's pods, the pipeline's rows): a
+    young collection walks each one still alive, a cache miss per pod (~1-5 ms at 20k pods). At the
+    default threshold that is every ~350 watch events, ~3 us of CPU per event at 20k pods; at 5,000,
+    ~0.6 us (measured in-process, 5,000 ev/s). A young collection stays short: most of what a feed
+    allocates dies by reference counting, and records and rows are untracked (``gc=False``).
+    """
+    young, middle, old = gc.get_threshold()
+    if 0 < young < threshold:
+        gc.set_threshold(threshold, middle, old)

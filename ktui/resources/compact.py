@@ -117,9 +117,10 @@ class PodCompactor:
                 else self.time(meta.creation_timestamp)
             ),
         )
-        if spec.volumes:  # compared as kept: the token volume is dropped (``_checked``)
-            spec = replace(spec, volumes=_checked(spec.volumes))
-        spec = prev.spec if spec == prev.spec else self._spec(spec)
+        if spec is not prev.spec:  # (the same object: taken from prev by the watch's decoder)
+            if spec.volumes:  # compared as kept: the token volume is dropped (``_checked``)
+                spec = replace(spec, volumes=_checked(spec.volumes))
+            spec = prev.spec if spec == prev.spec else self._spec(spec)
         status = prev.status if status == prev.status else self._status(status, prev.status)
         kind = prev.kind if pod.kind == prev.kind else pod.kind
         return Pod(metadata=meta, spec=spec, status=status, kind=kind)

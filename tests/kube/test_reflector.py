@@ -6,8 +6,10 @@ import threading
 import time
 from typing import Any
 
+import msgspec
 from kube_helpers import eventually
 
+from ktui import decode
 from ktui.kube import reflector as rf
 from ktui.kube.client import connect
 from ktui.model.store import ClusterStore
@@ -142,3 +144,32 @@ def test_stop_joins_promptly_while_the_watch_is_idle(sb: Sandbox) -> None:
     assert refl.join(2)
     assert time.monotonic() - t0 < 0.5
     assert threading.active_count() == before
+
+
+class KeepingRecorder(Recorder):
+    """A Recorder that, like the feed's sink, shows the reflector the record it holds."""
+
+    def current(self, kind: str, uid: str) -> Any | None:
+        return self.store.get(kind, uid)
+
+
+def test_watched_pods_reuse_an_unchanged_spec_and_equal_the_server(sb: Sandbox) -> None:
+    rec = KeepingRecorder()
+    refl = _start(sb, rec)
+    try:
+        for value in ("a", "b", "c"):
+            _label(sb, "running", value)
+
+            def seen(v: str = value) -> bool:
+                return (rec.pods()["running"].metadata.labels or {}).get("probe") == v
+
+            eventually(seen, 3)
+        assert refl._pods is not None and refl._pods.reused >= 1  # the spec was not decoded again
+        obj = sb.call(lambda: sb.store.get("pods", "default", "running"))
+        assert obj is not None
+        line = b'{"type":"MODIFIED","object":' + sb.store.encoded(obj) + b"}"
+        full = msgspec.json.Decoder(rf.watch_event_type("Pod"), strict=False).decode(line).object
+        assert rec.pods()["running"] == decode.compact_pod(full)  # compacted as a list would
+    finally:
+        refl.stop()
+        assert refl.join(2)

@@ -137,3 +137,20 @@ def test_collector_stays_off_if_it_was_off() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_young_threshold_is_raised_never_lowered() -> None:
+    saved = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        collector.raise_young_threshold()
+        assert gc.get_threshold() == (collector.YOUNG_THRESHOLD, 10, 10)
+        gc.set_threshold(50_000, 20, 30)  # an embedding app chose more: kept
+        collector.raise_young_threshold()
+        assert gc.get_threshold() == (50_000, 20, 30)
+        gc.set_threshold(0, 10, 10)  # 0: automatic collection off by threshold: kept
+        collector.raise_young_threshold()
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*saved)
+

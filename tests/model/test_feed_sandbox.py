@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ import pytest
 from ktui import resources as r
 from ktui.kube.client import connect
 from ktui.model.feed import ClusterFeed, FeedStatus
+from ktui.resources import collector
 from ktui.sandbox.runner import Sandbox
 
 
@@ -81,6 +83,17 @@ def test_connecting_then_live_with_the_seed(sb: Sandbox) -> None:
         assert feed.stop(3)
     assert threading.active_count() == before  # every reflector and the feed thread joined
 
+
+
+def test_a_running_feed_collects_young_objects_less_often(sb: Sandbox) -> None:
+    saved = gc.get_threshold()
+    gc.set_threshold(700, *saved[1:])
+    feed = _feed(sb, Capture(), "default")
+    try:
+        assert gc.get_threshold()[0] == collector.YOUNG_THRESHOLD
+    finally:
+        feed.stop()
+        gc.set_threshold(*saved)
 
 def test_many_changes_make_few_snapshots(sb: Sandbox) -> None:
     cap = Capture()
