@@ -87,8 +87,9 @@ def changed_pods(snap: Any) -> Any:
 class Tracker:
     """What the measured pipeline did, gathered from the feed thread and the UI loop."""
 
-    def __init__(self, expect: int) -> None:
+    def __init__(self, expect: int, *, paints: bool = True) -> None:
         self.expect = expect
+        self.paints = paints  # feed mode composes no frames: keep no stamps waiting for one
         self.lock = threading.Lock()
         self.latest: Any = None
         self.max_stamp = 0
@@ -140,7 +141,7 @@ class Tracker:
             self.diag_times.append(t_out - t_in)
             t_ns = t_out * 1e9
             self.diag_lags.extend((t_ns - v) / 1e9 for v in fresh)
-            if fresh:
+            if fresh and self.paints:
                 self.stamps_by_version[snap.version] = fresh
         if self.synced_version == snap.version and not self._diagnosis_emitted:
             self._diagnosis_emitted = True
@@ -498,7 +499,7 @@ def main() -> int:
     with collector.paused():
         from ktui.kube.client import connect
 
-    tracker = Tracker(args.expect)
+    tracker = Tracker(args.expect, paints=args.mode == "app")
     emit("imported", t_start=T_START, rss=rss(),
          traced=traced())
     conn = connect(args.kubeconfig)
