@@ -23,7 +23,7 @@ from typing import Any
 from websocket import ABNF
 
 from ktui.kube import spdy_client as spdy
-from ktui.kube.portforward_stream import CHUNK, WOULD_BLOCK, close_socket, parse_frames
+from ktui.kube.portforward_stream import CHUNK, WOULD_BLOCK, close_socket, parse_frames, send_queued
 
 _PROOF_PING = 1  # client pings have odd ids
 PING_PERIOD = 10.0  # kubectl's tunnelled SPDY pings (client-go tunneling_dialer.go PingPeriod)
@@ -157,19 +157,13 @@ class SpdyTunnel:
 
     def flush(self) -> None:
         """Send queued frames as far as the socket takes them now."""
-        while self.out and not self.broken:
-            try:
-                sent = self.sock.send(self.out)
-            except ssl.SSLWantReadError:
-                self.want_read = True
-                return
-            except WOULD_BLOCK:
-                return
-            except OSError:
-                self.out.clear()
-                self.ended = self.broken = True
-                return
-            del self.out[:sent]
+        if self.broken:
+            return
+        outcome = send_queued(self.sock, self.out)
+        if outcome == "want_read":
+            self.want_read = True
+        elif outcome == "broken":
+            self.ended = self.broken = True
 
     def read(self) -> set[MuxStream]:
         """Take what the socket has; the streams that received something (or ended)."""

@@ -124,6 +124,23 @@ def parse_frames(buf: bytearray) -> list[tuple[int, bool, bytes]]:
     return out
 
 
+def send_queued(sock: socket.socket, queue: bytearray) -> str:
+    """Send ``queue`` as far as the non-blocking socket takes it now: "sent", "want_read" (TLS must
+    read first), "blocked", or "broken" (the queue is then dropped)."""
+    while queue:
+        try:
+            sent = sock.send(queue)
+        except ssl.SSLWantReadError:
+            return "want_read"
+        except WOULD_BLOCK:
+            return "blocked"
+        except OSError:
+            queue.clear()
+            return "broken"
+        del queue[:sent]
+    return "sent"
+
+
 def _frame(payload: bytes, opcode: int = ABNF.OPCODE_BINARY) -> bytes:
     return ABNF.create_frame(payload, opcode).format()
 
@@ -199,19 +216,13 @@ class WsStream:
 
     def flush_server(self) -> None:
         """Send queued frames as far as the socket takes them now."""
-        while self.to_server and not self.broken:
-            try:
-                sent = self.sock.send(self.to_server)
-            except ssl.SSLWantReadError:
-                self.want_read = True
-                return
-            except WOULD_BLOCK:
-                return
-            except OSError:
-                self.to_server.clear()
-                self.ended = self.broken = True
-                return
-            del self.to_server[:sent]
+        if self.broken:
+            return
+        outcome = send_queued(self.sock, self.to_server)
+        if outcome == "want_read":
+            self.want_read = True
+        elif outcome == "broken":
+            self.ended = self.broken = True
 
     def flush_client(self) -> bool:
         """Write pending pod bytes to the local connection; False when it is gone."""
