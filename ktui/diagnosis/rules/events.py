@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from ktui import durations
 from ktui.diagnosis.clock import Clock, elapsed_plain
 from ktui.resources import Event
 
@@ -37,48 +38,8 @@ def occurrences(ev: Event) -> int:
 
 
 def human_duration(delta: timedelta) -> str:
-    """kubectl's HumanDuration: 45s, 8m40s, 162m, 5h10m, 30h, 3d5h, 40d, 2y."""
-    seconds = int(delta.total_seconds())
-    if seconds < -1:
-        return "<invalid>"
-    if seconds < 0:
-        return "0s"
-    if seconds < 120:
-        return f"{seconds}s"
-    minutes = seconds // 60
-    if minutes < 10:
-        rest = seconds % 60
-        return f"{minutes}m{rest}s" if rest else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 8:
-        rest = minutes % 60
-        return f"{hours}h{rest}m" if rest else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        rest = hours % 24
-        return f"{hours // 24}d{rest}h" if rest else f"{hours // 24}d"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    if hours < 24 * 365 * 8:
-        days = (hours // 24) % 365
-        return f"{hours // 24 // 365}y{days}d" if days else f"{hours // 24 // 365}y"
-    return f"{hours // 24 // 365}y"
-
-
-def next_change(seconds: int) -> int:
-    """The first whole number of seconds, after ``seconds``, at which ``human_duration`` reads differently."""
-    if seconds < 600:  # 45s, 5m10s: every second
-        step = 1
-    elif seconds < 8 * 3600:  # 162m, 5h10m: every minute
-        step = 60
-    elif seconds < 8 * 86400:  # 30h, 3d5h: every hour
-        step = 3600
-    else:  # 40d, 2y20d, 9y: every day at most
-        step = 86400
-    return (seconds // step + 1) * step
+    """kubectl's HumanDuration of a timedelta: 45s, 8m40s, 162m, 5h10m, 30h, 3d5h, 40d, 2y."""
+    return durations.human_duration(delta.total_seconds())
 
 
 def age(now: datetime, when: datetime | None) -> str:
@@ -90,7 +51,7 @@ def age(now: datetime, when: datetime | None) -> str:
     delta = elapsed_plain(now, when)
     seconds = int(delta.total_seconds())
     # The text holds until the next boundary of its granularity (a 3h-old crash reads "3h" for an hour).
-    now.note(when + timedelta(seconds=next_change(seconds)) if seconds >= 0 else when)
+    now.note(when + timedelta(seconds=durations.next_change(seconds)) if seconds >= 0 else when)
     return human_duration(delta)
 
 
