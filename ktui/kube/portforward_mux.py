@@ -16,14 +16,19 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import ssl
 import time
 from typing import Any
 
 from websocket import ABNF
 
 from ktui.kube import spdy_client as spdy
-from ktui.kube.portforward_stream import CHUNK, WOULD_BLOCK, close_socket, parse_frames, send_queued
+from ktui.kube.portforward_stream import (
+    WOULD_BLOCK,
+    close_socket,
+    parse_frames,
+    receive_available,
+    send_queued,
+)
 
 _PROOF_PING = 1  # client pings have odd ids
 PING_PERIOD = 10.0  # kubectl's tunnelled SPDY pings (client-go tunneling_dialer.go PingPeriod)
@@ -167,21 +172,10 @@ class SpdyTunnel:
 
     def read(self) -> set[MuxStream]:
         """Take what the socket has; the streams that received something (or ended)."""
-        while True:
-            try:
-                chunk = self.sock.recv(CHUNK)
-            except WOULD_BLOCK:
-                break
-            except OSError:
-                self.ended = self.broken = True
-                break
-            if not chunk:
-                self.ended = True
-                break
-            self.inbuf += chunk
-            # TLS decrypts whole records: what sits in the SSL buffer never shows in select().
-            if not (isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()):
-                break
+        outcome = receive_available(self.sock, self.inbuf)
+        if outcome != "open":
+            self.ended = True
+            self.broken = self.broken or outcome == "broken"
         self.want_read = False
         for opcode, _fin, payload in parse_frames(self.inbuf):
             if opcode in (ABNF.OPCODE_BINARY, ABNF.OPCODE_CONT):

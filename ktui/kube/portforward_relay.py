@@ -156,12 +156,16 @@ class RelayLoop:
             stream.spliced = time.monotonic()
             rec.pod, rec.port, rec.received = stream.pod, stream.port, len(stream.to_client)
             self._active.add(stream)
-            if stream.error:
-                self._record_error(stream)
-            if stream.to_client and not stream.flush_client():
-                self._finish(stream)
-            else:
-                self._after_io(stream)
+            self._deliver(stream)
+
+    def _deliver(self, stream: Stream) -> None:
+        """Report what the pod side said (its error channel) and pass its bytes on to the client."""
+        if stream.error:
+            self._record_error(stream)
+        if stream.to_client and not stream.flush_client():
+            self._finish(stream)
+        else:
+            self._after_io(stream)
 
     def _io(self, stream: Stream, side: str, mask: int) -> None:
         if side == "ws":
@@ -176,11 +180,8 @@ class RelayLoop:
                 else:
                     self._watch(stream)
                 return
-            if stream.error:
-                self._record_error(stream)
-            if stream.to_client and not stream.flush_client():
-                self._finish(stream)
-                return
+            self._deliver(stream)
+            return
         else:
             assert stream.client is not None and stream.rec is not None
             if mask & selectors.EVENT_WRITE and not stream.flush_client():

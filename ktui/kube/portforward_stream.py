@@ -124,6 +124,23 @@ def parse_frames(buf: bytearray) -> list[tuple[int, bool, bytes]]:
     return out
 
 
+def receive_available(sock: socket.socket, inbuf: bytearray) -> str:
+    """Append what the non-blocking socket has now to ``inbuf``: "open", "eof" or "broken"."""
+    while True:
+        try:
+            chunk = sock.recv(CHUNK)
+        except WOULD_BLOCK:
+            return "open"
+        except OSError:
+            return "broken"
+        if not chunk:
+            return "eof"
+        inbuf += chunk
+        # TLS decrypts whole records: what sits in the SSL buffer never shows in select().
+        if not (isinstance(sock, ssl.SSLSocket) and sock.pending()):
+            return "open"
+
+
 def send_queued(sock: socket.socket, queue: bytearray) -> str:
     """Send ``queue`` as far as the non-blocking socket takes it now: "sent", "want_read" (TLS must
     read first), "blocked", or "broken" (the queue is then dropped)."""
@@ -167,21 +184,10 @@ class WsStream:
 
     def read(self) -> None:
         """Take what the WebSocket has and dispatch its frames."""
-        while True:
-            try:
-                chunk = self.sock.recv(CHUNK)
-            except WOULD_BLOCK:
-                break
-            except OSError:
-                self.ended = self.broken = True
-                break
-            if not chunk:
-                self.ended = True
-                break
-            self.inbuf += chunk
-            # TLS decrypts whole records: what sits in the SSL buffer never shows in select().
-            if not (isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()):
-                break
+        outcome = receive_available(self.sock, self.inbuf)
+        if outcome != "open":
+            self.ended = True
+            self.broken = self.broken or outcome == "broken"
         for opcode, fin, payload in parse_frames(self.inbuf):
             if opcode == ABNF.OPCODE_CLOSE:
                 self.to_server += _frame(payload[:2], ABNF.OPCODE_CLOSE)

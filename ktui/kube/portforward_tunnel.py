@@ -111,12 +111,7 @@ class TunnelRelay(RelayLoop):
             return
         if stream not in self._active:
             return
-        if stream.error:
-            self._record_error(stream)
-        if stream.to_client and not stream.flush_client():
-            self._finish(stream)
-        else:
-            self._after_io(stream)
+        self._deliver(stream)
 
     def _watch_tunnel(self, tunnel: SpdyTunnel) -> None:
         """Read unless a local connection lags (one reader for all streams); write if queued."""
