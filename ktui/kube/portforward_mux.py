@@ -23,7 +23,6 @@ from websocket import ABNF
 
 from ktui.kube import spdy_client as spdy
 from ktui.kube.portforward_stream import (
-    WOULD_BLOCK,
     close_socket,
     parse_frames,
     receive_available,
@@ -75,15 +74,7 @@ class MuxStream:
     def flush_client(self) -> bool:
         """Write pending pod bytes to the local connection; False when it is gone."""
         assert self.client is not None
-        while self.to_client:
-            try:
-                sent = self.client.send(self.to_client)
-            except WOULD_BLOCK:
-                return True
-            except OSError:
-                return False
-            del self.to_client[:sent]
-        return True
+        return send_queued(self.client, self.to_client) != "broken"
 
     def close(self) -> None:
         """Abort the pair unless both sides finished (client-go resets too), close the local socket."""

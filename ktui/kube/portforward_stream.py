@@ -233,15 +233,7 @@ class WsStream:
     def flush_client(self) -> bool:
         """Write pending pod bytes to the local connection; False when it is gone."""
         assert self.client is not None
-        while self.to_client:
-            try:
-                sent = self.client.send(self.to_client)
-            except WOULD_BLOCK:
-                return True
-            except OSError:
-                return False
-            del self.to_client[:sent]
-        return True
+        return send_queued(self.client, self.to_client) != "broken"
 
     def close(self) -> None:
         """Say goodbye (best effort, never blocking) and close both sockets."""
