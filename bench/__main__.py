@@ -7,6 +7,7 @@ a summary of those lines closes the run. A benchmark that cannot run prints why 
 from __future__ import annotations
 
 import argparse
+import compileall
 import shutil
 import sys
 import tempfile
@@ -76,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(pods=pods, quick=args.quick, runs=args.runs or (3 if args.quick else 5),
                   timeout=60.0 if args.quick else 300.0, workdir=workdir)
     print(f"machine: {machine()}")
+    # An installed ktui runs from bytecode (pip compiles it; an editable install writes it on first
+    # import), but with PYTHONDONTWRITEBYTECODE set (as on the CI machines) every module edited since
+    # its .pyc was written would be compiled from source in each measured start-up (~30 ms).
+    compileall.compile_dir(Path(__file__).resolve().parent.parent / "ktui", quiet=1)
+    compileall.compile_dir(Path(__file__).resolve().parent, quiet=1)
     print(f"calibration: json.loads of a 5 MB document, GC paused: {calibrate() * 1000:.0f} ms")
     reports: list[Report] = []
     t_all = time.monotonic()

@@ -109,23 +109,22 @@ class Handlers:
         from ktui.sandbox.server import json_response, wants_table
 
         t, q = target.t, request.query
-        items, rv = self.store.list(
-            t.key,
-            target.namespace,
-            label_selector=q.get("labelSelector"),
-            field_selector=q.get("fieldSelector"),
-        )
         limit = int_param(request, "limit") or 0
-        cont_token, remaining = None, None
+        after = None
         if q.get("continue"):
             start_rv, after = _decode_continue(q["continue"])
             if start_rv < self.store.oldest_version:
                 raise continue_expired()
-            items = [o for o in items if _key(o) > after]
-        if limit > 0 and len(items) > limit:
-            remaining = len(items) - limit
-            items = items[:limit]
-            cont_token = _encode_continue(rv, _key(items[-1]))
+        items, rv, left = self.store.page(
+            t.key,
+            target.namespace,
+            label_selector=q.get("labelSelector"),
+            field_selector=q.get("fieldSelector"),
+            after=after,
+            limit=limit,
+        )
+        cont_token = _encode_continue(rv, _key(items[-1])) if left and items else None
+        remaining = left if cont_token else None
         if wants_table(request):
             return json_response(
                 tables.table(t.key, items, resource_version=rv, cont=cont_token, remaining=remaining)

@@ -10,6 +10,7 @@ objects in ``creation.py``.
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import contextlib
 from collections.abc import Callable, Iterable
@@ -61,24 +62,61 @@ class Store:
         field_selector: str | None = None,
     ) -> tuple[builtins.list[dict[str, Any]], int]:
         """Matching objects sorted by namespace and name, and the current resourceVersion."""
+        items, rv, _ = self.page(
+            resource, namespace, label_selector=label_selector, field_selector=field_selector
+        )
+        return items, rv
+
+    def page(
+        self,
+        resource: str,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int = 0,
+    ) -> tuple[builtins.list[dict[str, Any]], int, int]:
+        """One page of ``list``: at most ``limit`` (0: all) matches after the key ``after`` (namespace,
+        name), the current resourceVersion, and how many more match after the page.
+
+        As etcd pages by key: a page costs its own size (plus counting the rest), not a scan and
+        sort of the whole list, so a paged LIST of N objects is not quadratic in N.
+        """
         t = registry.get(resource)
         labels = parse_labels(label_selector)
         fields = parse_fields(field_selector, t.key)
+        filtered = bool(labels or fields)
         bucket = self._bucket(t)
         if namespace and t.namespaced:
-            spaces = [bucket.get(namespace, {})]
+            spaces = [(namespace, bucket.get(namespace, {}))]
         else:
-            spaces = [bucket[ns] for ns in sorted(bucket)]
-        items = []
-        for space in spaces:
-            for name in sorted(space):
+            spaces = [(ns, bucket[ns]) for ns in sorted(bucket)]
+        items: builtins.list[dict[str, Any]] = []
+        remaining = 0
+        for ns, space in spaces:
+            if after is not None and ns < after[0]:
+                continue
+            if limit and len(items) >= limit and not filtered:
+                remaining += len(space)  # past the page: only counted, never sorted
+                continue
+            names = sorted(space)
+            if after is not None and ns == after[0]:
+                names = names[bisect.bisect_right(names, after[1]):]
+            for i, name in enumerate(names):
                 obj = space[name]
                 if labels and not labels_match(labels, obj["metadata"].get("labels")):
                     continue
                 if fields and not fields_match(fields, obj):
                     continue
-                items.append(obj)
-        return items, self.resource_version
+                if limit and len(items) >= limit:
+                    if not filtered:
+                        remaining += len(names) - i
+                        break
+                    remaining += 1
+                else:
+                    items.append(obj)
+        return items, self.resource_version, remaining
 
     def count(self, resource: str) -> int:
         """How many objects of ``resource`` are stored."""

@@ -184,6 +184,31 @@ def test_paging_with_limit_and_continue(api: tuple[Sandbox, client.ApiClient]) -
     assert rest.metadata._continue is None
 
 
+def test_pages_across_namespaces_concatenate_to_the_full_list(api: tuple[Sandbox, client.ApiClient]) -> None:
+    """Pages start after the previous page's last key, across namespace boundaries, with and without
+    a selector, and each says how many objects remain."""
+    from ktui.sandbox.generate import generate
+
+    sb, c = api
+    sb.call(lambda: generate(sb.store, 230, 7))
+    core = client.CoreV1Api(c)
+    for selector in (None, "app.kubernetes.io/component=backend"):
+        full = [(p.metadata.namespace, p.metadata.name)
+                for p in core.list_pod_for_all_namespaces(label_selector=selector).items]
+        paged: list[tuple[str, str]] = []
+        token = None
+        while True:
+            page = core.list_pod_for_all_namespaces(limit=37, _continue=token, label_selector=selector)
+            paged += [(p.metadata.namespace, p.metadata.name) for p in page.items]
+            token = page.metadata._continue
+            if not token:
+                assert page.metadata.remaining_item_count is None
+                break
+            assert len(page.items) == 37
+            assert page.metadata.remaining_item_count == len(full) - len(paged)
+        assert paged == full and len(full) > 100
+
+
 def test_watch_from_resource_version_sees_added_modified_deleted_in_order(
     api: tuple[Sandbox, client.ApiClient],
 ) -> None:
