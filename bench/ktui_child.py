@@ -120,12 +120,15 @@ class Tracker:
         else:
             self.gc_pauses.append((int(info.get("generation", -1)), time.perf_counter() - self._gc_start))
 
-    def snapshot_done(self, snap: Any, t_in: float, t_out: float) -> None:
-        """On the feed thread, after the measured callback: lags of the storm events it carries."""
-        pods = changed_pods(snap)
+    def snapshot_begin(self, snap: Any) -> list[int]:
+        """On the feed thread, before the measured callback: the storm stamps new in this snapshot.
+
+        Registered for the frame before the callback posts the snapshot: the UI may apply and paint
+        it before the callback returns, and a stamp noted after its frame would never be timed.
+        """
         fresh: list[int] = []
         top = self.max_stamp
-        for p in pods:
+        for p in changed_pods(snap):
             ann = p.metadata.annotations
             if ann:
                 s = ann.get(SENT_KEY)
@@ -135,14 +138,19 @@ class Tracker:
                         fresh.append(v)
                         top = max(top, v)
         self.max_stamp = top
+        if fresh and self.paints:
+            with self.lock:
+                self.stamps_by_version[snap.version] = fresh
+        return fresh
+
+    def snapshot_done(self, snap: Any, t_in: float, t_out: float, fresh: list[int]) -> None:
+        """On the feed thread, after the measured callback: the diagnosis lags of its fresh stamps."""
         with self.lock:
             self.latest = snap
             self.snapshots += 1
             self.diag_times.append(t_out - t_in)
             t_ns = t_out * 1e9
             self.diag_lags.extend((t_ns - v) / 1e9 for v in fresh)
-            if fresh and self.paints:
-                self.stamps_by_version[snap.version] = fresh
         if self.synced_version == snap.version and not self._diagnosis_emitted:
             self._diagnosis_emitted = True
             emit("diagnosis", t_diag=t_out, seconds=t_out - t_in)
@@ -157,12 +165,22 @@ class Tracker:
             self.synced_version = snap.version
             emit("sync", t_snap=t_in, pods=len(snap.pods))
 
+    def waiting(self, version: int) -> bool:
+        """Whether stamps of this version or an older one still wait for a frame."""
+        with self.lock:
+            return any(v <= version for v in self.stamps_by_version)
+
     def painted(self, version: int, t: float) -> None:
-        """A frame showing the snapshot of this version was composed at t."""
-        stamps = self.stamps_by_version.pop(version, None)
-        if stamps:
-            with self.lock:
-                self.paint_lags.extend((t * 1e9 - v) / 1e9 for v in stamps)
+        """A frame showing the snapshot of this version (so every change up to it) was composed at t.
+
+        Also times the stamps of older versions the app never applied on their own (a newer message
+        overtook them): their changes are in this one.
+        """
+        with self.lock:
+            done = [v for v in self.stamps_by_version if v <= version]
+            for v in done:
+                stamps = self.stamps_by_version.pop(v)
+                self.paint_lags.extend((t * 1e9 - s) / 1e9 for s in stamps)
 
     def digest(self) -> tuple[int, str]:
         """(pod count, digest) of the latest snapshot."""
@@ -268,8 +286,9 @@ def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
             def timed(snap: Any) -> None:
                 t_in = time.monotonic()
                 tracker.note_sync(snap, t_in)
+                fresh = tracker.snapshot_begin(snap)
                 on_snapshot(snap)
-                tracker.snapshot_done(snap, t_in, time.monotonic())
+                tracker.snapshot_done(snap, t_in, time.monotonic(), fresh)
 
             emit("source_start", rss=rss(), traced=traced())
             self.inner.start(timed, on_status)
@@ -278,7 +297,7 @@ def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
         def apply_snapshot(self, snapshot: Any, diagnosis: Any, rows: Any, *args: Any, **kw: Any) -> None:
             super().apply_snapshot(snapshot, diagnosis, rows, *args, **kw)
             app.applied.append(snapshot.version)
-            if snapshot.version in tracker.stamps_by_version:
+            if tracker.waiting(snapshot.version):
                 # A storm change to an off-screen pod repaints nothing, and "sent -> frame" would then
                 # time the wait for some unrelated frame: ask for the repaint a changed visible row
                 # gets (PodTable repaints only the lines of changed rows; line 0 is the header).
@@ -430,9 +449,10 @@ async def run_feed(args: argparse.Namespace, conn: Any, tracker: Tracker) -> Non
     def on_snapshot(snap: Any) -> None:
         t_in = time.monotonic()
         tracker.note_sync(snap, t_in)
+        fresh = tracker.snapshot_begin(snap)
         _diagnosis, verdicts, _error = run_diagnosis(snap)
         pod_rows(snap.pods, snap.now, verdicts)
-        tracker.snapshot_done(snap, t_in, time.monotonic())
+        tracker.snapshot_done(snap, t_in, time.monotonic(), fresh)
 
     feed = ClusterFeed(conn, args.namespace, on_snapshot=on_snapshot,
                        on_status=lambda _s: None, max_hz=args.max_hz)
