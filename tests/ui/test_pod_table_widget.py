@@ -110,3 +110,46 @@ async def test_the_same_rows_twice_are_taken_once() -> None:
         table.repaints.clear()
         table.set_rows(snapshot)
         assert table.repaints == []
+
+
+class LayoutCountingApp(TableApp):
+    """Counts the screen's layout passes."""
+
+    layouts = 0
+
+    def on_mount(self) -> None:
+        original = self.screen._refresh_layout
+
+        def counted(*args: Any, **kwargs: Any) -> None:
+            self.layouts += 1
+            original(*args, **kwargs)
+
+        self.screen._refresh_layout = counted  # type: ignore[method-assign]
+
+
+async def test_a_new_row_count_moves_the_scrollbar_and_lays_out_only_when_it_comes_or_goes() -> None:
+    app = LayoutCountingApp()
+    data = rows(2_000)
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.query_one(RecordingTable)
+        table.set_rows(tuple(data))
+        await pilot.pause()
+        assert table.show_vertical_scrollbar
+        before = app.layouts
+        table.set_query("web-01")  # 110 matches: still more than a screen
+        await pilot.pause()
+        assert app.layouts == before
+        matched = len(table.rows) + 1  # and the header line
+        assert 29 < matched < 2_001
+        assert table.virtual_size.height == table.vertical_scrollbar.window_virtual_size == matched
+        table.move_to(len(table.rows) - 1)  # the scroll range follows the new height
+        await pilot.pause()
+        assert table.scroll_y == table.max_scroll_y == matched - table.scrollable_content_region.height
+
+        table.set_query("web-0123")  # one match: the scrollbar goes, which needs a layout
+        await pilot.pause()
+        assert not table.show_vertical_scrollbar and app.layouts > before
+        assert table.scroll_y == 0
+        table.set_query("")
+        await pilot.pause()
+        assert table.show_vertical_scrollbar and table.vertical_scrollbar.window_virtual_size == 2_001

@@ -157,7 +157,7 @@ class PodTable(VirtualTable, can_focus=True):
         at = self._order.index_of(self._cursor_uid) if self._pinned and self._cursor_uid else None
         self._cursor = at if at is not None else min(self._cursor, max(len(view) - 1, 0))
         if dirty.resized:
-            self.virtual_size = Size(self.size.width, len(view) + 1)
+            self._set_virtual_height(len(view) + 1)
         self._announce()
         self._scroll_to_cursor()
         if dirty.everything:
@@ -209,6 +209,25 @@ class PodTable(VirtualTable, can_focus=True):
 
     def _row_count(self) -> int:
         return len(self._order.view)
+
+    def _set_virtual_height(self, height: int) -> None:
+        """Set the scrollable height; the screen is laid out again only if a scrollbar comes or goes.
+
+        ``virtual_size`` is a reactive declared with ``layout=True``: assigning it reflows the whole
+        screen and repaints every widget on it (~8-10 ms at 160x50), on each filter keystroke that
+        changes the match count. The list's box is sized by the stylesheet, so a new row count can
+        only change its scrollbars: update them in place (``_scroll_update`` is what the layout pass
+        itself calls); a scrollbar shown or hidden still asks for the layout, through its own
+        ``layout=True`` reactive.
+        """
+        size = Size(self.size.width, height)
+        if size == self.virtual_size:
+            return
+        if not self.container_size or self.styles.auto_dimensions:
+            self.virtual_size = size  # not laid out yet, or its size follows its content
+            return
+        self.set_reactive(PodTable.virtual_size, size)
+        self._scroll_update(size)
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self._order.view) + 1)
