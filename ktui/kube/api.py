@@ -4,6 +4,7 @@ Requests go through the official client's ``ApiClient`` (auth headers, exec-plug
 TLS, pooling) via ``param_serialize`` + ``call_api``; the response is the unread urllib3 response,
 never a model. Status bodies of failed requests become ``ApiStatusError`` with the server's message;
 transport failures become ``Unreachable`` (could not connect) or ``StreamDropped`` (lost mid-read).
+A paged LIST reads the next page in a thread while the caller decodes one (``pages``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +21,11 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from ktui import decode
-from ktui.kube import chunked
+from ktui.kube import chunked, pages
 from ktui.kube.client import Connection, KubeError
+from ktui.kube.pages import decode_list_lenient as decode_list_lenient
+from ktui.kube.pages import decode_object_lenient as decode_object_lenient
+from ktui.kube.pages import drop_nulls as drop_nulls
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
@@ -133,6 +137,7 @@ class Abortable:
     def __init__(self, stop: threading.Event | None = None) -> None:
         self.stop = stop or threading.Event()
         self._resp: urllib3.HTTPResponse | None = None
+        self._linked: list[Abortable] = []
         self._lock = threading.Lock()
 
     def attach(self, resp: urllib3.HTTPResponse | None) -> None:
@@ -143,11 +148,26 @@ class Abortable:
             abort(resp)
 
     def abort(self) -> None:
-        """Set stop and unblock the read in progress, if any."""
+        """Set stop and unblock the read in progress, if any, and those of the linked ones."""
         self.stop.set()
         with self._lock:
-            resp = self._resp
+            resp, linked = self._resp, list(self._linked)
         abort(resp)
+        for other in linked:
+            other.abort()
+
+    def link(self, other: Abortable) -> None:
+        """Abort ``other`` too when this one is aborted (a read another thread does for us)."""
+        with self._lock:
+            self._linked.append(other)
+        if self.stop.is_set():  # aborted before the link: abort() did not see it
+            other.abort()
+
+    def unlink(self, other: Abortable) -> None:
+        """Undo ``link``."""
+        with self._lock:
+            if other in self._linked:
+                self._linked.remove(other)
 
 
 def finish(resp: urllib3.HTTPResponse, *, reusable: bool) -> None:
@@ -231,64 +251,75 @@ def get_json(conn: Connection, path: str, *, timeout: float = READ_TIMEOUT) -> A
         raise KubeError(f"{path}: the server sent invalid JSON: {exc}") from None
 
 
-def drop_nulls(value: Any) -> Any:
-    """The JSON value without null members, so record defaults apply (``"endpoints": null``)."""
-    if isinstance(value, dict):
-        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [drop_nulls(v) for v in value if v is not None]
-    return value
-
-
-def decode_object_lenient(kind: str, obj: Any) -> Any:
-    """One object -> its record, tolerating nulls where the record expects a list or map."""
-    try:
-        return decode.decode_typed(kind, obj)
-    except decode.DecodeError:
-        return decode.decode_typed(kind, drop_nulls(obj))
-
-
-def decode_list_lenient(resource: Resource, raw: bytes) -> tuple[list[Any], str, str | None]:
-    """The slow path for a page the typed decoder refused: per item, nulls dropped."""
-    try:
-        doc = msgspec.json.decode(raw)
-        meta = doc.get("metadata") or {}
-        items = [decode_object_lenient(resource.kind, item) for item in doc.get("items") or ()]
-    except (msgspec.DecodeError, decode.DecodeError, AttributeError) as exc:
-        raise KubeError(f"list {resource.plural}: {exc}") from None
-    return items, str(meta.get("resourceVersion", "")), meta.get("continue") or None
-
-
 def list_pages(
     conn: Connection, resource: Resource, namespace: str | None = None, *,
     label_selector: str | None = None, limit: int = PAGE_SIZE, ctl: Abortable | None = None,
     before_decode: Callable[[int], None] | None = None,
-) -> Iterator[tuple[list[Any], str]]:
+) -> Generator[tuple[list[Any], str], None, None]:
     """Paged LIST (limit + continue): yields (records, resourceVersion) per page, decoded slim.
 
+    Page n+1 is requested and read in a thread while page n is decoded (``pages.Prefetcher``).
     ``before_decode(n)`` is called with the number of pages already yielded, once the next page's
-    body is read and before it is decoded (a caller may wait there).
+    body is read and before it is decoded (a caller may wait there). ``ctl.abort()`` cuts the read
+    in progress, whichever thread does it; closing the generator ends the fetch thread.
     """
     path = resource.path(namespace)
-    token: str | None = None
-    pages = 0
-    while True:
-        query: list[tuple[str, Any]] = [("limit", limit)]
+
+    def query(token: str | None) -> list[tuple[str, Any]]:
+        q: list[tuple[str, Any]] = [("limit", limit)]
         if label_selector:
-            query.append(("labelSelector", label_selector))
+            q.append(("labelSelector", label_selector))
         if token:
-            query.append(("continue", token))
-        raw = get_bytes(conn, path, query, ctl=ctl)
+            q.append(("continue", token))
+        return q
+
+    def ahead(token: str) -> pages.Prefetcher:
+        mine = Abortable()
+        if ctl is not None:
+            ctl.link(mine)
+
+        def fetch(tok: str) -> bytes:
+            if ctl is not None and ctl.stop.is_set():
+                raise Unreachable("stopped")  # as open_stream says it to a stopped ctl
+            return get_bytes(conn, path, query(tok), ctl=mine)
+
+        def interrupt() -> None:
+            mine.abort()
+            if ctl is not None:
+                ctl.unlink(mine)
+
+        return pages.Prefetcher(fetch, token, interrupt, name=f"ktui-list-{resource.plural}")
+
+    raw = get_bytes(conn, path, query(None), ctl=ctl)
+    fetcher: pages.Prefetcher | None = None
+    try:
+        if first := pages.continue_token(raw):
+            fetcher = ahead(first)
         if before_decode is not None:
-            before_decode(pages)
-        try:
-            records, rv, token = decode.decode_list(resource.kind, raw)
-        except decode.DecodeError:
-            records, rv, token = decode_list_lenient(resource, raw)
-        pages += 1
-        yield records, rv
-        if not token:
-            return
+            before_decode(0)
+        done = 0
+        while True:
+            try:
+                records, rv, token = decode.decode_list(resource.kind, raw)
+            except decode.DecodeError:
+                records, rv, token = decode_list_lenient(resource, raw)
+            done += 1
+            yield records, rv
+            if not token:
+                return
+            if fetcher is None or fetcher.token != token:
+                # The quick token read disagreed with the full decode: fetch what the decode says.
+                if fetcher is not None:
+                    fetcher.close()
+                fetcher = ahead(token)
+            fetcher.wait()  # the page is read: the hook runs where it ran without read-ahead
+            if before_decode is not None:
+                before_decode(done)
+            # Taken only now: a caller holding the list in its hook holds the next request too.
+            raw, _ = fetcher.take()
+    finally:
+        if fetcher is not None:
+            fetcher.close()
 
 
 def list_all(
