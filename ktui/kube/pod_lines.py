@@ -36,6 +36,19 @@ PodWatchEvent = msgspec.defstruct("PodWatchEvent", [("type", str), ("object", Po
 """A pod watch line: ``{"type": ..., "object": <pod>}``."""
 
 
+class _Seen(msgspec.Struct, gc=False):
+    """Which spec bytes (length and hash) a pod's held record was made from, and its spec object.
+
+    A Struct the collector does not track, not a tuple: a storm's first event for each of 20k pods
+    adds one, and 20k tracked survivors would set off ~4 young collections, each walking whatever
+    whole-cluster sequences are young at that moment.
+    """
+
+    size: int
+    digest: int
+    spec: r.PodSpec
+
+
 class PodLines:
     """One pod watch stream's decoder; remembers which spec bytes each pod's current record holds."""
 
@@ -43,8 +56,8 @@ class PodLines:
         self.decode: Callable[[bytes], Any] = msgspec.json.Decoder(PodWatchEvent, strict=False).decode
         """line -> PodWatchEvent (msgspec.DecodeError / ValidationError as the typed decoder)."""
         self._spec = msgspec.json.Decoder(r.PodSpec, strict=False).decode
-        # uid -> (fingerprint of the spec bytes, the spec object decoded from them)
-        self._seen: dict[str, tuple[tuple[int, int], r.PodSpec]] = {}
+        # uid -> the fingerprint of the spec bytes and the spec object decoded from them
+        self._seen: dict[str, _Seen] = {}
         self.reused = 0
         """How many events took their spec from the current record (for tests and profiling)."""
 
@@ -57,7 +70,10 @@ class PodLines:
         mark = (len(raw), hash(raw))
         uid = wire.metadata.uid
         seen = self._seen.get(uid) if uid and last is not None else None
-        if seen is not None and seen[0] == mark and last is not None and seen[1] is last.spec:
+        if (
+            seen is not None and last is not None and seen.spec is last.spec
+            and seen.size == mark[0] and seen.digest == mark[1]
+        ):
             spec = last.spec
             self.reused += 1
         else:
@@ -68,7 +84,7 @@ class PodLines:
         """``pod`` (made by ``record`` with this ``mark``, then compacted) is the record held for its uid."""
         uid = pod.metadata.uid
         if uid:
-            self._seen[uid] = (mark, pod.spec)
+            self._seen[uid] = _Seen(mark[0], mark[1], pod.spec)
 
     def forget(self, uid: str) -> None:
         """The pod was deleted."""
