@@ -86,12 +86,21 @@ def run(ctx: Any) -> Report:
     return rep
 
 
-def _cost_at(ctx: Any, sandbox: Any, pods: int, rate: float, seconds: float) -> dict[str, Any]:
-    """One feed child synced on ``sandbox`` (``pods`` pods), one step at ``rate``."""
+def _cost_at(
+    ctx: Any, sandbox: Any, pods: int, rate: float, seconds: float
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One feed child synced on ``sandbox`` (``pods`` pods): a first step at ``rate``, then a second.
+
+    The first storm after the list also pays, once per pod, for each pod's first watch event (its
+    spec has no fingerprint from the list yet): with 40k events that is every pod twice at 20k but
+    40 times at 1k, a one-off cost per pod that the per-event ratio would count as scaling. The
+    second step measures the steady state; both are reported.
+    """
     c = ktui_child("feed", sandbox.kubeconfig, "--expect", str(pods))
     try:
         c.wait_event("ready", ctx.timeout)
-        return step(ctx, c, rate, seconds, sandbox)
+        cold = step(ctx, c, rate, seconds, sandbox)
+        return cold, step(ctx, c, rate, seconds, sandbox)
     finally:
         c.send({"cmd": "quit"})
         c.finish(30)
@@ -101,16 +110,19 @@ def scale(ctx: Any, big: int, small: int = 1000, rate: float = 5000.0) -> Report
     """CPU per event with ``big`` pods cached (the grown sandbox) vs ``small`` (a fresh one), same rate."""
     rep = Report("B4-scale")
     seconds = 8.0
-    at_big = _cost_at(ctx, ctx.sandbox, big, rate, seconds)
+    cold_big, at_big = _cost_at(ctx, ctx.sandbox, big, rate, seconds)
     with SandboxProc(workdir=ctx.workdir / "small") as sandbox:
         sandbox.request("generate", pods=small, namespaces=20, timeout=300)
-        at_small = _cost_at(ctx, sandbox, small, rate, seconds)
+        cold_small, at_small = _cost_at(ctx, sandbox, small, rate, seconds)
     ratio = at_big["us_per_event"] / at_small["us_per_event"]
-    for pods, s in ((big, at_big), (small, at_small)):
+    cold_ratio = cold_big["us_per_event"] / cold_small["us_per_event"]
+    for pods, s, c in ((big, at_big, cold_big), (small, at_small, cold_small)):
         rep.note(f"{pods} pods, {s['achieved']:.0f}/s for {seconds:.0f}s: "
-                 f"{fmt(s['us_per_event'], 'us')} CPU/event, p99 {fmt(s['p99'], 's')}, "
-                 f"consistent={'yes' if s['ok'] else 'NO'}")
-    rep.note(f"CPU per event at {big} / at {small} pods: {ratio:.2f} [target <= 1.2]")
+                 f"{fmt(s['us_per_event'], 'us')} CPU/event (first storm after the list: "
+                 f"{fmt(c['us_per_event'], 'us')}), p99 {fmt(s['p99'], 's')}, "
+                 f"consistent={'yes' if s['ok'] and c['ok'] else 'NO'}")
+    rep.note(f"CPU per event at {big} / at {small} pods: {ratio:.2f}; first storm after the list "
+             f"{cold_ratio:.2f} [target <= 1.2]")
     rep.final(f"{fmt(at_big['us_per_event'], 'us')} at {big} pods / {fmt(at_small['us_per_event'], 'us')} at "
-              f"{small} = {ratio:.2f}")
+              f"{small} = {ratio:.2f} (first storm {cold_ratio:.2f})")
     return rep
