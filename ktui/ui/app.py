@@ -38,6 +38,13 @@ from ktui.ui.screens.pickers import ALL_NAMESPACES
 from ktui.ui.source import Source
 from ktui.ui.widgets.pod_table import PodTable
 
+FIRST_PAINT_WAIT = 0.25
+"""At most this long (s) the feed thread waits for the first rows it delivered to be painted.
+
+The feed starts the other kinds' lists and the next pages of pods once the first snapshot holding
+pods has been delivered (``ClusterFeed``): decoding them takes the GIL in turns with the event loop
+painting that snapshot. Waiting here until it is on screen lets the first screenful come first."""
+
 
 def run_diagnosis(snapshot: ClusterSnapshot) -> tuple[Any, Mapping[str, str], str]:
     """Diagnose a snapshot: (diagnosis or None, uid -> severity of each pod, error text).
@@ -101,8 +108,15 @@ class KtuiApp(App[None]):
         self._applied_post = 0  # the post whose rows the pod list shows
         self._generation = 0
         self._lock = threading.Lock()
+        self._loop_thread = 0  # the event loop's thread: a source calling back on it must not wait
+        self._painted: threading.Event | None = None  # set once the first rows with pods were painted
+        self._paint_pending: threading.Event | None = None  # to set with the next frame composed
 
     def on_mount(self) -> None:
+        self._loop_thread = threading.get_ident()
+        # The screen's width class before its first layout: set on its first resize instead, it
+        # would restyle every widget once more before the first frame.
+        self.main_screen.preset_breakpoints(self.size.width)
         self.push_screen(self.main_screen)
         self._start_source()
 
@@ -143,20 +157,38 @@ class KtuiApp(App[None]):
         if snapshot is not None:
             self._post_diagnosed(seq, snapshot)
 
+    def _rearm_first_paint(self) -> threading.Event:
+        """A new wait for the first painted rows (a new feed or namespace); frees the old one's waiter."""
+        old, self._painted = self._painted, threading.Event()
+        if old is not None:
+            old.set()
+        return self._painted
+
+    def _wait_first_paint(self, painted: threading.Event, snapshot: ClusterSnapshot) -> None:
+        """On the feed thread, after posting: wait (bounded) until the first rows with pods are painted."""
+        if painted.is_set() or not snapshot.pods or threading.get_ident() == self._loop_thread:
+            return
+        painted.wait(FIRST_PAINT_WAIT)
+        painted.set()  # once: later snapshots never wait, painted or not
+
     def _start_source(self) -> None:
         with self._lock:
             self._generation += 1
             generation = self._generation
         source = self.source
+        self._rearm_first_paint()
 
         def on_snapshot(snapshot: ClusterSnapshot) -> None:
             # Runs on the source's thread: the expensive work happens here, not on the event loop.
             if generation != self._generation:
                 return
+            painted = self._painted
             self.evidence.observe(snapshot)
             seq, merged = self.book.merge(snapshot)
             if merged is not None:
                 self._post_diagnosed(seq, merged)
+                if painted is not None:
+                    self._wait_first_paint(painted, merged)
 
         def on_status(state: str, message: str, forbidden: Mapping[str, str]) -> None:
             if generation == self._generation:
@@ -164,12 +196,28 @@ class KtuiApp(App[None]):
 
         source.start(on_snapshot, on_status)
 
+    def _display(self, screen: Any, renderable: Any) -> None:
+        # Textual calls this with each composed frame (no public hook runs after a frame: a
+        # call_after_refresh callback can run on idle before the changed widgets are painted).
+        super()._display(screen, renderable)
+        pending = self._paint_pending
+        if pending is not None and renderable is not None:
+            self._paint_pending = None
+            pending.set()
+
     def on_unmount(self) -> None:
-        # The log pane stops its own stream when it unmounts; the feed is ours to stop.
+        # The log pane stops its own stream when it unmounts; the feed is ours to stop (and its
+        # thread may be waiting for a paint that will never come).
+        if self._painted is not None:
+            self._painted.set()
         self.source.stop()
 
     @on(SnapshotUpdated)
     def _snapshot(self, message: SnapshotUpdated) -> None:
+        painted = self._painted
+        if painted is not None and not painted.is_set() and message.snapshot.pods:
+            # The feed thread waits for these rows' frame: `_display` tells it once it is composed.
+            self._paint_pending = painted
         if message.seq < self._applied_seq:
             return  # merged before a snapshot already shown: it would drop a probe result
         self._applied_seq = message.seq
@@ -247,6 +295,7 @@ class KtuiApp(App[None]):
         self.source.namespace = namespace
         screen.table.show_namespace = namespace is None
         screen.status.namespace = namespace
+        self._rearm_first_paint()  # the new namespace's first rows are painted before the rest is read
         self._set_namespace(namespace)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="source")

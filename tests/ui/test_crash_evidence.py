@@ -53,6 +53,13 @@ def log_reads(sandbox: Sandbox, user: str | None = None, pod: str = "error") -> 
     ]
 
 
+def fully_synced(app: KtuiApp) -> bool:
+    # "live": every kind the feed lists is synced (or absent from this server); the status can be
+    # shown just before the snapshot that completed the sync, so that one is awaited too.
+    snapshot = app.main_screen.snapshot
+    return app.main_screen.status.state == "live" and snapshot is not None and "Event" in snapshot.synced
+
+
 def restarts_of(app: KtuiApp, name: str) -> int:
     return next((r.restart_count for r in app.main_screen.table.rows if r.name == name), -1)
 
@@ -61,6 +68,9 @@ async def test_selected_crash_shows_bad_command_with_the_log(sb: Sandbox) -> Non
     app = app_on(sb.kubeconfig)
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: uid_of(app, "error"), timeout=20, what="error pod")
+        # The first rows come before the other kinds are listed, and their verdicts (so the rows'
+        # order) may change when those arrive: walk the list once every kind is in.
+        await wait_for(pilot, lambda: fully_synced(app), timeout=20, what="every kind listed")
         table = app.main_screen.table
         table.focus()
         await pilot.press("home")

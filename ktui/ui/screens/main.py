@@ -25,6 +25,7 @@ from ktui.ui.probe_keys import ProbeRunner
 from ktui.ui.reaper import REAPER
 from ktui.ui.screens import lists, pane_control, probe_control, side_panes, view_control
 from ktui.ui.screens.selection import EventIndex, FrontCache, PodLookup
+from ktui.ui.screens.startup import REST_AFTER, StartupSteps
 from ktui.ui.views import VIEWS, View
 from ktui.ui.widgets.diagnosis_view import DiagnosisView
 from ktui.ui.widgets.events_view import EventsView
@@ -36,7 +37,7 @@ from ktui.ui.widgets.pod_table import PodTable
 from ktui.ui.widgets.status_bar import StatusBar, StatusInfo, connection_banner
 
 
-class MainScreen(probe_control.ProbeKeys, pane_control.PaneKeys, Screen[None]):
+class MainScreen(StartupSteps, probe_control.ProbeKeys, pane_control.PaneKeys, Screen[None]):
     """Everything about the objects of one namespace (or all), live."""
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
@@ -58,13 +59,19 @@ class MainScreen(probe_control.ProbeKeys, pane_control.PaneKeys, Screen[None]):
         """Events by involved object, kept per events tuple (the side panes read a pod's events)."""
         self.front = FrontCache()
         """The Services and Ingresses in front of the selected pod."""
-        self._log_pane: LogPane | None = None
         self._row: PodRow | None = None
         self._subject: str | None = None
         self._footer: object = None  # what the footer's enabled keys were last worked out for
         self._side_pending = False  # a cursor move whose side panes are drawn after its frame
-        self._tables: dict[str, ObjectTable] = {}
+        self._tables = {view.name: ObjectTable(view.kind, id=f"list-{view.name}") for view in VIEWS[1:]}
+        self._log_pane = LogPane(id="logs")
+        self._path_pane = PathPane(self._connection, id="path")
+        self._rest_mounted = False
+        self._rest_scheduled = False
+        self._rest_mounting: list[Any] = []  # the panes' mounts in flight (awaitable)
+        self._objects: dict[str, tuple[ObjectRow, ...]] = {}  # the object lists' rows, kept until mounted
         self._forwards_seen: set[int] = set()
+        self._resumed = False  # the first ScreenResume seen (StartupSteps)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(id="status")
@@ -79,18 +86,15 @@ class MainScreen(probe_control.ProbeKeys, pane_control.PaneKeys, Screen[None]):
         )
         with Horizontal(id="body"):
             yield PodTable(id="pods")
-            for view in VIEWS[1:]:
-                self._tables[view.name] = ObjectTable(view.kind, id=f"list-{view.name}")
-                yield self._tables[view.name]
+            # The other views' lists, the Logs and Path panes: mounted after the first frame (or
+            # when first needed, ``mount_rest``), so the first screenful of pods comes sooner.
             with Vertical(id="side"):
                 yield DiagnosisView(id="diagnosis")
                 with TabbedContent(id="panes", initial="tab-events"):
                     with TabPane("Events", id="tab-events"):
                         yield EventsView(id="events")
-                    with TabPane("Logs", id="tab-logs"):
-                        yield LogPane(id="logs")
-                    with TabPane("Path", id="tab-path"):
-                        yield PathPane(self._connection, id="path")
+                    yield TabPane("Logs", id="tab-logs")
+                    yield TabPane("Path", id="tab-path")
         yield Static(id="banner")
         yield Footer(compact=True, show_command_palette=False)
         yield ProbeRunner(self._connection, readonly=bool(getattr(self.app, "readonly", False)))
@@ -115,15 +119,13 @@ class MainScreen(probe_control.ProbeKeys, pane_control.PaneKeys, Screen[None]):
 
     @property
     def log_pane(self) -> LogPane:
-        """The logs pane."""
-        if self._log_pane is None:
-            self._log_pane = self.query_one(LogPane)  # mounted once with the screen; read per snapshot
+        """The logs pane (kept until mounted: ``ready`` says whether it is)."""
         return self._log_pane
 
     @property
     def path_pane(self) -> PathPane:
-        """The connection path pane."""
-        return self.query_one(PathPane)
+        """The connection path pane (kept until mounted: ``ready`` says whether it is)."""
+        return self._path_pane
 
     @property
     def runner(self) -> ProbeRunner:
@@ -131,23 +133,26 @@ class MainScreen(probe_control.ProbeKeys, pane_control.PaneKeys, Screen[None]):
         return self.query_one(ProbeRunner)
 
     def on_mount(self) -> None:
-        for widget_id in ("#filter", "#log-search", "#banner", "#command"):
+        for widget_id in ("#filter", "#banner", "#command"):
             self.query_one(widget_id).display = False
         for view in VIEWS:
             table = self.table if view.kind == "Pod" else self.object_table(view)
             table.border_title = f" {view.name} "
             table.display = view == self.view
-            # `!` changes what the status line counts as shown.
-            self.watch(table, "problems_only", lambda _value: self._show_status(), init=False)
+        self.watch_problems_only(self.table)
         self.log_pane.source = self.app.source  # type: ignore[attr-defined]
         self.table.focus()
         self._show_status()
+        # No snapshot (an unreachable cluster) also means no first rows: mount the rest anyway.
+        self.set_timer(REST_AFTER, self.mount_rest)
 
     # ------------------------------------------------------------------ data in
 
     def apply_objects(self, snapshot: ClusterSnapshot, objects: dict[str, tuple[ObjectRow, ...]]) -> None:
         """Give every object list its rows (before ``apply_snapshot``; the cursors stay by uid)."""
-        lists.apply_objects(self, snapshot, objects)
+        self._objects = objects
+        if self._rest_mounted:
+            lists.apply_objects(self, snapshot, objects)
 
     def apply_snapshot(
         self,
@@ -177,6 +182,7 @@ class MainScreen(probe_control.ProbeKeys, pane_control.PaneKeys, Screen[None]):
         else:
             self._update_side()
         self._show_status(if_changed=True)
+        self.rest_after_first_rows()
         if snapshot.synced:
             self.query_one("#banner").display = False
         else:
@@ -215,6 +221,7 @@ class MainScreen(probe_control.ProbeKeys, pane_control.PaneKeys, Screen[None]):
 
     def switch_view(self, view: View, *, query: str | None = None) -> None:
         """Show another resource list (its cursor, filter and toggles as they were left)."""
+        self.mount_rest()
         lists.switch_view(self, view, query)
         self._update_side()
         self._show_status()

@@ -7,6 +7,7 @@ classes).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Input, TabbedContent
@@ -36,6 +37,10 @@ class PaneKeys:
         if screen.view.kind != "Pod":
             screen.notify("Logs are per pod: Enter lists the pods behind this object", severity="warning")
             return
+        screen.when_rest_ready(partial(self._show_logs, previous))
+
+    def _show_logs(self, previous: bool) -> None:
+        screen = self._screen
         pane = screen.log_pane
         pane.previous = previous
         screen.set_panes_visible(True)
@@ -53,6 +58,9 @@ class PaneKeys:
 
     def action_show_path(self) -> None:
         """Open the connection path pane."""
+        self._screen.when_rest_ready(self._show_path)
+
+    def _show_path(self) -> None:
         screen = self._screen
         screen.set_panes_visible(True)
         screen.query_one(TabbedContent).active = "tab-path"
@@ -68,6 +76,8 @@ class PaneKeys:
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Read logs only while the Logs tab is shown; the path only while the Path tab is."""
         screen = self._screen
+        if event.pane.id != "tab-events":
+            screen.mount_rest()  # a tab clicked before they were: they show what they are told on mount
         screen.update_path()
         pane = screen.log_pane
         pane.active = event.pane.id == "tab-logs"
@@ -79,14 +89,13 @@ class PaneKeys:
     def action_back(self) -> None:
         """Close the prompt, search or filter box, or go back to the list."""
         screen = self._screen
-        search = screen.query_one("#log-search", Input)
         box = screen.query_one("#filter", Input)
         command = screen.query_one("#command", Input)
         table = screen.list_widget
         if command.display:
             command.display = False
             table.focus()
-        elif search.display:
+        elif screen.log_pane.searching:
             screen.log_pane.close_search()
         elif box.display and (screen.focused is box or not table.has_focus):
             box.value = ""

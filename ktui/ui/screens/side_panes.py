@@ -171,7 +171,7 @@ def copy_choices(screen: MainScreen) -> list[tuple[str, str]]:
     if selected:
         choices.append(("the selected text", selected))
     logs = screen.log_pane
-    if logs.active and screen.has_class("-panes") and logs.view.line_count:
+    if logs.ready and logs.active and screen.has_class("-panes") and logs.view.line_count:
         choices.append(("log lines on screen (or the current match)", logs.copy_text()))
     findings = screen.query_one(DiagnosisView).findings
     if findings:

@@ -69,12 +69,23 @@ class LogPane(Vertical):
         self._stop = threading.Event()
         self.notice = ""
         """Why there are no lines, when there are none."""
+        self.ready = False
+        """Whether the pane's widgets are mounted: the main screen mounts it after its first frame,
+        and until then the pod, container and settings are only kept, then shown on mount."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="log-header")
-        yield Input(placeholder="search logs (n/N next/prev, esc closes)", id="log-search")
+        search = Input(placeholder="search logs (n/N next/prev, esc closes)", id="log-search")
+        search.display = False
+        yield search
         yield Static(id="log-notice")
         yield LogView(id="log-lines")
+
+    def on_mount(self) -> None:
+        self.ready = True
+        self._render_header()
+        if self.active:
+            self.reload(force=True)
 
     @property
     def view(self) -> LogView:
@@ -110,6 +121,8 @@ class LogPane(Vertical):
 
     def reload(self, force: bool = True) -> None:
         """Read the log again if the target changed (or always, with force) and the pane is visible."""
+        if not self.ready:
+            return  # on_mount reads it
         self._render_header()
         key = self._key()
         if not self.active or (key == self._loaded_key and not force):
@@ -312,6 +325,11 @@ class LogPane(Vertical):
     def _search_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.view.focus()
+
+    @property
+    def searching(self) -> bool:
+        """Whether the search box is open."""
+        return self.ready and self.query_one("#log-search", Input).display
 
     def close_search(self) -> None:
         """Clear and hide the search box."""

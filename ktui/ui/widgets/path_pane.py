@@ -89,6 +89,9 @@ class PathPane(VerticalScroll, can_focus=True):
         self._last: tuple[ClusterSnapshot, Ref, tuple[ProbeResult, ...]] | None = None
         self._forwards: tuple[Any, ...] = ()
         self._shown_results: tuple[ProbeResult, ...] = ()
+        self.ready = False
+        """Whether the pane's widgets are mounted: the main screen mounts it after its first frame,
+        and until then what it is told is only kept, then shown on mount."""
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(id="path-running")
@@ -96,9 +99,12 @@ class PathPane(VerticalScroll, can_focus=True):
         yield Static(id="path-forwards")
 
     def on_mount(self) -> None:
-        """Nothing running, no forwards yet; re-read the controller's pods while the pane is seen."""
-        self.query_one("#path-running").display = False
-        self.query_one("#path-forwards").display = False
+        """Show what it was told before it was mounted; re-read the controller's pods while seen."""
+        self.ready = True
+        self._show_running()
+        self.show_forwards(self._forwards)
+        if self._last is not None:
+            self._render_path()
         self.set_interval(CONTROLLER_REFRESH / 2, self._tick)
 
     def _tick(self) -> None:
@@ -119,13 +125,14 @@ class PathPane(VerticalScroll, can_focus=True):
         """Compute and show the path of a Pod, Service or Ingress (None: the hint)."""
         if ref is None or ref.kind not in PATH_KINDS:
             self._last, self.path = None, None
-            self.view.show(None)
+            if self.ready:
+                self.view.show(None)
             return
         self._last = (snapshot, ref, tuple(results))
         self._render_path()
 
     def _render_path(self) -> None:
-        if self._last is None:
+        if self._last is None or not self.ready:
             return
         snapshot, ref, results = self._last
         path = path_for(self._with_extra(snapshot), ref)
@@ -191,6 +198,8 @@ class PathPane(VerticalScroll, can_focus=True):
         self._show_running()
 
     def _show_running(self) -> None:
+        if not self.ready:
+            return
         box = self.query_one("#path-running", Static)
         box.display = bool(self.running)
         box.update(Group(*(Text(f"⟳ {what}…", "bold cyan") for what in self.running.values())))
@@ -198,6 +207,8 @@ class PathPane(VerticalScroll, can_focus=True):
     def show_forwards(self, forwards: Sequence[Any]) -> None:
         """Show every forward and its state."""
         self._forwards = tuple(forwards)
+        if not self.ready:
+            return
         box = self.query_one("#path-forwards", Static)
         box.display = bool(forwards)
         box.update(forwards_renderable(forwards))
