@@ -213,7 +213,10 @@ class Tracker:
                 "frames": len(self.frames), "frame_gap_max": max(gaps, default=0.0),
                 "stall_max": max(self.stalls, default=0.0),
                 "gc_max": max((d for _, d in self.gc_pauses), default=0.0),
-                "gc_count": len(self.gc_pauses), "rss": rss(), "peak_rss": peak_rss(), **extra,
+                "gc_count": len(self.gc_pauses),
+                "gc_by_generation": {g: [sum(1 for x, _ in self.gc_pauses if x == g),
+                                         sum(d for x, d in self.gc_pauses if x == g)] for g in (0, 1, 2)},
+                "rss": rss(), "peak_rss": peak_rss(), **extra,
             }
 
 
