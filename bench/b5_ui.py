@@ -13,11 +13,12 @@ from typing import Any
 from bench.harness import Report, fmt, ktui_child, median, percentile
 
 
-def run(ctx: Any, rate: float = 1000.0) -> Report:
-    """Keys and filter typing while the sandbox storms."""
+def run(ctx: Any, pods: int | None = None, rate: float = 1000.0) -> Report:
+    """Keys and filter typing while the sandbox storms, on ``pods`` rows (default: the context's)."""
     rep = Report("B5")
+    pods = pods or ctx.pods
     seconds = 12.0 if ctx.quick else 30.0
-    c = ktui_child("app", ctx.sandbox.kubeconfig, "--expect", str(ctx.pods))
+    c = ktui_child("app", ctx.sandbox.kubeconfig, "--expect", str(pods))
     try:
         c.wait_event("ready", ctx.timeout)
         idle_keys = None
@@ -36,7 +37,7 @@ def run(ctx: Any, rate: float = 1000.0) -> Report:
     if ctx.data.get("b1"):
         k_list = median(k["exit"] for k in ctx.data["b1"][1])
     lat = [x for x in keys if x == x]
-    rep.note(f"{ctx.pods} rows; idle key -> frame p50 {fmt(median(idle_keys) * 1000, 'ms')}")
+    rep.note(f"{pods} rows; idle key -> frame p50 {fmt(median(idle_keys) * 1000, 'ms')}")
     rep.note(f"during the storm: key -> frame p50 {fmt(percentile(lat, 50) * 1000, 'ms')} p99 "
              f"{fmt(percentile(lat, 99) * 1000, 'ms')} over {len(lat)} keys "
              f"({len(keys) - len(lat)} timed out) "

@@ -437,10 +437,10 @@ def _last_seq(view: Any) -> int:
 
 async def follow_in_pane(app: Any, pilot: Any, tracker: Tracker, seconds: float) -> None:
     """Open the logs pane on the selected pod and sample, frame by frame, how far the view got."""
-    view = app.main_screen.log_pane.view
     samples: list[tuple[float, int]] = []
     await pilot.press("l")  # opens the pane on the selected pod (a tail, not following yet)
     await asyncio.sleep(0.5)
+    view = app.main_screen.log_pane.view  # the pane mounts its view when first needed
     app.frame_hook = lambda t: samples.append((t, _last_seq(view)))
     tracker.reset()
     rss0 = rss()
