@@ -333,12 +333,14 @@ def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
             self.expect_fn: Any = None
             self.expect_fut: asyncio.Future[float] | None = None
             self.frame_hook: Any = None
+            self.frames_composed = 0
 
         def _display(self, screen: Any, renderable: Any) -> None:
             super()._display(screen, renderable)
             if renderable is None:
                 return
             t = time.monotonic()
+            self.frames_composed += 1
             tracker.frames.append(t)
             if self.frame_hook is not None:
                 self.frame_hook(t)
@@ -417,6 +419,8 @@ async def run_app(args: argparse.Namespace, conn: Any, tracker: Tracker) -> None
                     rebuild.append(time.perf_counter() - t0)
                 await key_to_frame(app, pilot, "escape", lambda: table.filter_query == "")
                 emit("filter", lat=lat, rebuild=rebuild, rows=table.total)
+            elif op == "row_update":
+                emit("row_update", seconds=await row_updates(app, int(cmd.get("n", 50))))
             elif op == "logs":
                 await follow_in_pane(app, pilot, tracker, float(cmd["seconds"]))
             elif op == "gc":
@@ -424,6 +428,41 @@ async def run_app(args: argparse.Namespace, conn: Any, tracker: Tracker) -> None
                 gc.collect()
                 emit("gc", seconds=time.perf_counter() - t0, frozen=gc.get_freeze_count())
         monitor.cancel()
+
+
+async def row_updates(app: Any, n: int) -> list[float]:
+    """Seconds to take rows where one visible row changed (one cell) and compose the frame, n times.
+
+    The new rows are built before the clock starts (the feed thread builds them in ktui); the frame
+    is composed synchronously (the screen's update-timer callback, after marking the table dirty as
+    the screen's handler of the table's Update message would), so the figure is the loop's work
+    for it, not the wait for the next frame slot. Updates that composed no frame are not counted.
+    """
+    import msgspec
+
+    table = app.main_screen.table
+    out: list[float] = []
+    for i in range(n):
+        rows = table._last_rows
+        top = int(table.scroll_y)
+        shown = table.rows
+        if not rows or not shown:
+            break
+        visible = shown[min(top + 1, len(shown) - 1)]
+        at = next(k for k, row in enumerate(rows) if row.uid == visible.uid)
+        new = list(rows)
+        new[at] = msgspec.structs.replace(visible, age=f"{i % 50 + 1}s")
+        new_rows = tuple(new)
+        frames = app.frames_composed
+        t0 = time.perf_counter()
+        table.set_rows(new_rows, frozenset({visible.uid}))
+        app.screen._dirty_widgets.add(table)  # what the screen's handler of the table's Update does
+        app.screen._on_timer_update()
+        t1 = time.perf_counter()
+        if app.frames_composed > frames:  # else nothing was painted: not a measurement
+            out.append(t1 - t0)
+        await asyncio.sleep(0.02)
+    return out
 
 
 def _last_seq(view: Any) -> int:
