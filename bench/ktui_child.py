@@ -480,7 +480,17 @@ async def follow_in_pane(app: Any, pilot: Any, tracker: Tracker, seconds: float)
     await pilot.press("l")  # opens the pane on the selected pod (a tail, not following yet)
     await asyncio.sleep(0.5)
     view = app.main_screen.log_pane.view  # the pane mounts its view when first needed
-    app.frame_hook = lambda t: samples.append((t, _last_seq(view)))
+    rss_at: dict[str, int] = {}
+
+    def sample(t: float) -> None:
+        seq = _last_seq(view)
+        samples.append((t, seq))
+        if seq >= 0:
+            base = rss_at.setdefault("base", seq)  # the first line shown
+            if "1M" not in rss_at and seq - base >= 1_000_000:
+                rss_at["1M"] = rss()  # memory once a million lines went by: it must stay flat from here
+
+    app.frame_hook = sample
     tracker.reset()
     rss0 = rss()
     t0 = time.monotonic()
@@ -492,7 +502,7 @@ async def follow_in_pane(app: Any, pilot: Any, tracker: Tracker, seconds: float)
     first = shown[0] if shown else (t0, 0)
     last = shown[-1] if shown else (t0, 0)
     emit("logs", t_open=t0, first_line=first[0] - t0, first_seq=first[1], last_seq=last[1],
-         span=last[0] - first[0], held=view.line_count, rss0=rss0, **report)
+         span=last[0] - first[0], held=view.line_count, rss0=rss0, rss_1m=rss_at.get("1M"), **report)
 
 
 async def run_feed(args: argparse.Namespace, conn: Any, tracker: Tracker) -> None:
