@@ -254,7 +254,7 @@ def get_json(conn: Connection, path: str, *, timeout: float = READ_TIMEOUT) -> A
 def list_pages(
     conn: Connection, resource: Resource, namespace: str | None = None, *,
     label_selector: str | None = None, limit: int = PAGE_SIZE, ctl: Abortable | None = None,
-    before_decode: Callable[[int], None] | None = None,
+    before_decode: Callable[[int], None] | None = None, first_limit: int | None = None,
 ) -> Generator[tuple[list[Any], str], None, None]:
     """Paged LIST (limit + continue): yields (records, resourceVersion) per page, decoded slim.
 
@@ -262,11 +262,12 @@ def list_pages(
     ``before_decode(n)`` is called with the number of pages already yielded, once the next page's
     body is read and before it is decoded (a caller may wait there). ``ctl.abort()`` cuts the read
     in progress, whichever thread does it; closing the generator ends the fetch thread.
+    ``first_limit`` sizes the first page alone (a screenful, read and decoded sooner).
     """
     path = resource.path(namespace)
 
     def query(token: str | None) -> list[tuple[str, Any]]:
-        q: list[tuple[str, Any]] = [("limit", limit)]
+        q: list[tuple[str, Any]] = [("limit", limit if token or not first_limit else first_limit)]
         if label_selector:
             q.append(("labelSelector", label_selector))
         if token:

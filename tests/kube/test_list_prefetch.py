@@ -93,6 +93,14 @@ def test_pages_are_those_of_a_sequential_listing(sb: Sandbox) -> None:
     assert items == [rec for records, _ in expected for rec in records] and rv == expected[-1][1]
 
 
+def test_a_small_first_page_then_full_pages_give_the_same_records(sb: Sandbox) -> None:
+    conn = connect(str(sb.kubeconfig))
+    expected = [rec for records, _ in _sequential(conn, LIMIT) for rec in records]
+    got = list(api.list_pages(conn, POD, None, limit=LIMIT, first_limit=40))
+    assert [len(records) for records, _ in got] == [40] + [LIMIT] * 15 + [PODS - 40 - 15 * LIMIT]
+    assert [rec for records, _ in got for rec in records] == expected
+
+
 def test_the_next_page_is_requested_before_this_one_is_decoded(sb: Sandbox) -> None:
     conn = connect(str(sb.kubeconfig))
     sb.audit.clear()

@@ -190,6 +190,7 @@ class Recorder:
     def __init__(self) -> None:
         self.store = ClusterStore()
         self.batches = 0
+        self.sizes: list[int] = []
         self.states: list[str] = []
 
     def replace(self, kind: str, records: list[Any]) -> None:
@@ -198,6 +199,7 @@ class Recorder:
     def apply(self, kind: str, events: list[tuple[str, Any]]) -> None:
         self.store.apply_many(kind, events)
         self.batches += 1
+        self.sizes.append(len(events))
 
     def status(self, kind: str, state: str, message: str = "") -> None:
         self.states.append(state)
@@ -216,6 +218,20 @@ def test_a_held_reflector_pauses_after_its_first_page_until_let_through(sb: Sand
         gate.set()
         eventually(lambda: refl.state == rf.LIVE, 5)
         assert rec.batches >= 2 and "Pod" in rec.store.snapshot().synced
+    finally:
+        refl.stop()
+        assert refl.join(3)
+
+
+def test_the_first_sync_reads_a_small_first_page_then_full_pages(sb: Sandbox) -> None:
+    rec = Recorder()
+    refl = rf.Reflector(connect(str(sb.kubeconfig)), "Pod", rec, namespace="default", page_size=3,
+                        first_page=1)
+    refl.start()
+    try:
+        eventually(lambda: refl.state == rf.LIVE, 5)
+        pods = rec.store.count("Pod")
+        assert pods == 4 and rec.sizes[:2] == [1, 3]  # a screenful first, then pages of page_size
     finally:
         refl.stop()
         assert refl.join(3)
