@@ -294,7 +294,7 @@ def list_pages(
     raw = get_bytes(conn, path, query(None), ctl=ctl)
     fetcher: pages.Prefetcher | None = None
     try:
-        if first := pages.continue_token(raw):
+        if first := decode.continue_token(raw):
             fetcher = ahead(first)
         if before_decode is not None:
             before_decode(0)

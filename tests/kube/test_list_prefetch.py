@@ -211,16 +211,16 @@ def test_abort_stops_the_listing_and_its_fetch_thread(sb: Sandbox) -> None:
 
 def test_continue_token_reads_the_head_and_falls_back_to_the_whole_body() -> None:
     items = b'[{"metadata":{"name":"a","annotations":{"x":"\\"items\\":"}}}]'
-    assert pages.continue_token(b'{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5",'
+    assert decode.continue_token(b'{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5",'
                                 b'"continue":"tok","remainingItemCount":3},"items":' + items + b"}") == "tok"
-    assert pages.continue_token(b'{"metadata":{"resourceVersion":"5"},"items":[]}') is None
-    assert pages.continue_token(b'{"metadata":{"continue":""},"items":[]}') is None
+    assert decode.continue_token(b'{"metadata":{"resourceVersion":"5"},"items":[]}') is None
+    assert decode.continue_token(b'{"metadata":{"continue":""},"items":[]}') is None
     # items before metadata: read whole
-    assert pages.continue_token(b'{"items":' + items + b',"metadata":{"continue":"t2"}}') == "t2"
-    assert pages.continue_token(b'{"metadata":null,"items":[]}') is None
-    assert pages.continue_token(b'{"metadata":{"continue":null},"items":[]}') is None
-    assert pages.continue_token(b"not json") is None
-    assert pages.continue_token(b'{"kind":"Status","code":410}') is None
+    assert decode.continue_token(b'{"items":' + items + b',"metadata":{"continue":"t2"}}') == "t2"
+    assert decode.continue_token(b'{"metadata":null,"items":[]}') is None
+    assert decode.continue_token(b'{"metadata":{"continue":null},"items":[]}') is None
+    assert decode.continue_token(b"not json") is None
+    assert decode.continue_token(b'{"kind":"Status","code":410}') is None
 
 
 class _Pages:
