@@ -433,26 +433,29 @@ async def run_app(args: argparse.Namespace, conn: Any, tracker: Tracker) -> None
 async def row_updates(app: Any, n: int) -> list[float]:
     """Seconds to take rows where one visible row changed (one cell) and compose the frame, n times.
 
-    The new rows are built before the clock starts (the feed thread builds them in ktui); the frame
+    The new rows are built before the clock starts, as the pipeline hands them over (``Records``: the
+    last rows plus the one changed; the feed thread builds them in ktui); the frame
     is composed synchronously (the screen's update-timer callback, after marking the table dirty as
     the screen's handler of the table's Update message would), so the figure is the loop's work
     for it, not the wait for the next frame slot. Updates that composed no frame are not counted.
     """
     import msgspec
 
+    from ktui.resources.records import RecordLog
+
     table = app.main_screen.table
     out: list[float] = []
+    current = {row.uid: row for row in table._last_rows}
+    log = RecordLog()
+    log.view(current, None)
     for i in range(n):
-        rows = table._last_rows
         top = int(table.scroll_y)
         shown = table.rows
-        if not rows or not shown:
+        if not current or not shown:
             break
         visible = shown[min(top + 1, len(shown) - 1)]
-        at = next(k for k, row in enumerate(rows) if row.uid == visible.uid)
-        new = list(rows)
-        new[at] = msgspec.structs.replace(visible, age=f"{i % 50 + 1}s")
-        new_rows = tuple(new)
+        current[visible.uid] = msgspec.structs.replace(visible, age=f"{i % 50 + 1}s")
+        new_rows = log.view(current, {visible.uid: current[visible.uid]})
         frames = app.frames_composed
         t0 = time.perf_counter()
         table.set_rows(new_rows, frozenset({visible.uid}))

@@ -110,7 +110,7 @@ class DiagnosisEngine(Ledger):
             # subject keys repeat (a dump without uids): keep the plain answer, judge all again next time
             ix.incremental = False
             return Diagnosis.build(groups)
-        pairs = sorted((sort_key(f, i), f) for g in groups for i, f in enumerate(g))
+        pairs = sorted((sort_key(f, i), f) for g in groups for i, f in enumerate(g) if f.is_problem)
         self._keys = [k for k, _ in pairs]
         self._flat = [f for _, f in pairs]
         for entry in self._by_skey.values():

@@ -10,7 +10,7 @@ number), so an incrementally kept index answers in the same order as one built f
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -101,7 +101,7 @@ class Index:
         # Live snapshots come from a store keyed like this; a dump may repeat a key (no uids): then
         # every record keeps its own slot, and the index is only good for one full pass.
         self.incremental = True
-        pairs: tuple[tuple[tuple[Any, ...], Any], ...] = (
+        pairs: tuple[tuple[Sequence[Any], Any], ...] = (
             (snap.pods, self.apply_pods), (snap.events, self.events.apply)
         )
         for records, apply in pairs:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from ktui import resources as r
 from ktui.model.pod_rows import CachedRow, PodRow
 from ktui.resources import collector
+from ktui.resources.records import RecordLog
 
 FREEZE_AT = 1000
 """Pods from which a full pass runs with the collector paused and ends with ``gc.freeze()``: the
@@ -44,7 +45,8 @@ class PipelineResult:
     snapshot: r.ClusterSnapshot
     diagnosis: Any
     verdicts: Mapping[str, str]
-    rows: tuple[PodRow, ...]
+    rows: Sequence[PodRow]
+    """A tuple, or ``Records`` (``rows.get(uid)`` reads one row without building the sequence)."""
     changed: frozenset[str] | None
     error: str = ""
 
@@ -57,11 +59,11 @@ class _Verdicts(Mapping[str, str]):
     (``run_diagnosis`` then ``pod_rows``) pay for what changed too.
     """
 
-    def __init__(self, snap: r.ClusterSnapshot, rows: tuple[PodRow, ...]) -> None:
+    def __init__(self, snap: r.ClusterSnapshot, rows: Sequence[PodRow]) -> None:
         self._snap, self._rows = snap, rows
         self._map: dict[str, str] | None = None
 
-    def rows_for(self, pods: object, now: datetime) -> tuple[PodRow, ...] | None:
+    def rows_for(self, pods: object, now: datetime) -> Sequence[PodRow] | None:
         """These pods' rows at ``now``, if they are the ones these verdicts were made with."""
         return self._rows if pods is self._snap.pods and now == self._snap.now else None
 
@@ -100,6 +102,7 @@ class SnapshotPipeline:
         self._snap: r.ClusterSnapshot | None = None
         self._rows: dict[str, CachedRow] = {}
         self._out: dict[str, PodRow] = {}
+        self._out_log = RecordLog()  # hands out _out as Records, in proportion to the rows changed
         # (expires, key): equal times order by key; a pair per row is ~36 B less than with a counter
         self._heap: list[tuple[datetime, str]] = []
         self._seq = -1
@@ -160,7 +163,8 @@ class SnapshotPipeline:
         else:
             changed = self._incremental(snap, diagnosis, pods, judged)
         self._snap = snap
-        rows = tuple(self._out.values())
+        delta = None if changed is None else {key: self._out.get(key) for key in changed}
+        rows: Sequence[PodRow] = self._out_log.view(self._out, delta)
         if len(rows) != len(snap.pods):  # keys repeat (pods without uids): one row per pod, no reuse
             rows = tuple(CachedRow(p, snap.now, self._severity(diagnosis, p)).row for p in snap.pods)
             self._snap, changed = None, None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import Field
 from datetime import datetime
 from typing import Any, ClassVar
@@ -297,7 +297,7 @@ _memo: dict[str, CachedRow] = {}
 _memo_lock = threading.Lock()
 
 
-def pod_rows(pods: Iterable[r.Pod], now: datetime, verdicts: Mapping[str, str]) -> tuple[PodRow, ...]:
+def pod_rows(pods: Iterable[r.Pod], now: datetime, verdicts: Mapping[str, str]) -> Sequence[PodRow]:
     """Rows for every pod; ``verdicts`` maps uid -> severity ("info" when absent).
 
     Memoized on the records of the previous call (a feed calls this once per snapshot, and records
@@ -307,7 +307,7 @@ def pod_rows(pods: Iterable[r.Pod], now: datetime, verdicts: Mapping[str, str]) 
     """
     made = getattr(verdicts, "rows_for", None)
     if made is not None:
-        rows: tuple[PodRow, ...] | None = made(pods, now)
+        rows: Sequence[PodRow] | None = made(pods, now)
         if rows is not None:
             return rows
     with _memo_lock:

@@ -1,9 +1,9 @@
 """The owned cluster state: records by kind and uid, changed under a lock, read as frozen snapshots.
 
 Writers are the reflector threads (``apply`` a batch of watch events, ``replace`` after a list);
-the reader is the feed thread (``snapshot``). A snapshot is cheap because each kind's tuple is kept
-and rebuilt only when that kind changed since the previous snapshot (10k unchanged pods cost
-nothing; one changed pod costs one ``tuple(dict.values())``, ~50 us at 10k).
+the reader is the feed thread (``snapshot``). A snapshot is cheap because each kind's records are
+handed out as ``Records`` (``ktui.resources.records``): a shared base plus the change sets since, so
+a snapshot costs what changed, not a copy of 20k references (an unchanged kind reuses its Records).
 
 Each snapshot also carries what changed since the previous one (``changes``: kind -> key -> the
 record now, or None when deleted; a kind maps to None after a relist), so consumers such as the
@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ktui import resources as r
+from ktui.resources.records import EMPTY, RecordLog, Records
 
 _FIELDS = r.SNAPSHOT_FIELD_BY_KIND
 _STORES = itertools.count(1)
@@ -38,7 +39,9 @@ class ClusterStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._objects: dict[str, dict[str, Any]] = {kind: {} for kind in _FIELDS}
-        self._tuples: dict[str, tuple[Any, ...]] = {kind: () for kind in _FIELDS}
+        # each kind's Records as last handed out, and what makes the next one from the changes
+        self._views: dict[str, Records[Any]] = dict.fromkeys(_FIELDS, EMPTY)
+        self._logs: dict[str, RecordLog] = {kind: RecordLog() for kind in _FIELDS}
         self._dirty: set[str] = set()
         # kind -> keys changed since the last snapshot, in first-change order; None: the whole kind
         self._changed: dict[str, dict[str, None] | None] = {}
@@ -145,15 +148,16 @@ class ClusterStore:
         with self._lock:
             if self._snap is not None and self._snap_version == self._version and now is None:
                 return self._snap
-            for kind in self._dirty:
-                self._tuples[kind] = tuple(self._objects[kind].values())
-            self._dirty.clear()
             changes: dict[str, dict[str, Any] | None] = {}
             for kind, keys in self._changed.items():
                 objs = self._objects[kind]
                 changes[kind] = None if keys is None else {key: objs.get(key) for key in keys}
             self._changed = {}
-            fields: dict[str, Any] = {_FIELDS[kind]: items for kind, items in self._tuples.items()}
+            for kind in self._dirty:
+                # the change set is the new Records' delta too: consumers only read it
+                self._views[kind] = self._logs[kind].view(self._objects[kind], changes.get(kind))
+            self._dirty.clear()
+            fields: dict[str, Any] = {_FIELDS[kind]: items for kind, items in self._views.items()}
             snap = r.ClusterSnapshot(
                 now=now or datetime.now(UTC), forbidden=dict(self._forbidden),
                 synced=frozenset(self._synced), version=self._version, **fields,

@@ -46,8 +46,8 @@ def with_controller(conn: Connection, snapshot: r.ClusterSnapshot, controller: s
     known = {p.metadata.uid for p in snapshot.pods}
     known_d = {d.metadata.uid for d in snapshot.deployments}
     return msgspec.structs.replace(
-        snapshot, pods=snapshot.pods + tuple(p for p in extra.pods if p.metadata.uid not in known),
-        deployments=snapshot.deployments + tuple(d for d in deploys if d.metadata.uid not in known_d))
+        snapshot, pods=(*snapshot.pods, *(p for p in extra.pods if p.metadata.uid not in known)),
+        deployments=(*snapshot.deployments, *(d for d in deploys if d.metadata.uid not in known_d)))
 
 
 def choose_route(ing: r.Ingress, host: str | None, path: str | None

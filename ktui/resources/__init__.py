@@ -10,6 +10,7 @@ or rich here: the diagnosis engine and the model layer stand on this module alon
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -88,30 +89,33 @@ class ClusterSnapshot(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     message, so rules can say "cannot verify" instead of "missing". ``synced`` lists the resources
     that have been listed at least once; a rule must not conclude "missing" about a resource that
     is neither synced nor in a dump.
+
+    Each kind is a tuple, or (from a live store) a ``records.Records``: the same sequence, handed out
+    without copying, that also reads one record by key (``get``).
     """
 
     now: datetime
-    pods: tuple[Pod, ...] = ()
-    services: tuple[Service, ...] = ()
-    endpoint_slices: tuple[EndpointSlice, ...] = ()
-    endpoints: tuple[Endpoints, ...] = ()
-    ingresses: tuple[Ingress, ...] = ()
-    ingress_classes: tuple[IngressClass, ...] = ()
-    events: tuple[Event, ...] = ()
-    nodes: tuple[Node, ...] = ()
-    namespaces: tuple[Namespace, ...] = ()
-    persistent_volume_claims: tuple[PersistentVolumeClaim, ...] = ()
-    persistent_volumes: tuple[PersistentVolume, ...] = ()
-    storage_classes: tuple[StorageClass, ...] = ()
-    resource_quotas: tuple[ResourceQuota, ...] = ()
-    config_maps: tuple[ConfigMap, ...] = ()
-    secrets: tuple[Secret, ...] = ()
-    service_accounts: tuple[ServiceAccount, ...] = ()
-    deployments: tuple[Deployment, ...] = ()
-    replica_sets: tuple[ReplicaSet, ...] = ()
-    stateful_sets: tuple[StatefulSet, ...] = ()
-    daemon_sets: tuple[DaemonSet, ...] = ()
-    jobs: tuple[Job, ...] = ()
+    pods: Sequence[Pod] = ()
+    services: Sequence[Service] = ()
+    endpoint_slices: Sequence[EndpointSlice] = ()
+    endpoints: Sequence[Endpoints] = ()
+    ingresses: Sequence[Ingress] = ()
+    ingress_classes: Sequence[IngressClass] = ()
+    events: Sequence[Event] = ()
+    nodes: Sequence[Node] = ()
+    namespaces: Sequence[Namespace] = ()
+    persistent_volume_claims: Sequence[PersistentVolumeClaim] = ()
+    persistent_volumes: Sequence[PersistentVolume] = ()
+    storage_classes: Sequence[StorageClass] = ()
+    resource_quotas: Sequence[ResourceQuota] = ()
+    config_maps: Sequence[ConfigMap] = ()
+    secrets: Sequence[Secret] = ()
+    service_accounts: Sequence[ServiceAccount] = ()
+    deployments: Sequence[Deployment] = ()
+    replica_sets: Sequence[ReplicaSet] = ()
+    stateful_sets: Sequence[StatefulSet] = ()
+    daemon_sets: Sequence[DaemonSet] = ()
+    jobs: Sequence[Job] = ()
     probes: tuple[ProbeResult, ...] = ()
     forbidden: dict[str, str] = {}
     synced: frozenset[str] = frozenset()

@@ -56,10 +56,10 @@ YOUNG_THRESHOLD = 5_000
 def raise_young_threshold(threshold: int = YOUNG_THRESHOLD) -> None:
     """Let at least ``threshold`` allocations pass between young collections (never lowers it).
 
-    A live feed makes whole-cluster tuples per snapshot (the store's pods, the pipeline's rows): a
-    young collection walks each one still alive, a cache miss per pod (~1-5 ms at 20k pods). At the
-    default threshold that is every ~350 watch events, ~3 us of CPU per event at 20k pods; at 5,000,
-    ~0.6 us (measured in-process, 5,000 ev/s). A young collection stays short: most of what a feed
+    A live feed makes a whole-cluster dict now and then (each ``records.RecordLog`` fold, for the
+    store's pods and the pipeline's rows): a young collection walks each one still alive, a cache miss
+    per pod (~1-5 ms at 20k pods). At the default threshold young collections come every ~350 watch
+    events; at 5,000, about fourteen times fewer. A young collection stays short: most of what a feed
     allocates dies by reference counting, and records and rows are untracked (``gc=False``).
     """
     young, middle, old = gc.get_threshold()

@@ -6,7 +6,7 @@ Small dataclasses in one module (toolong's messages.py). High-rate ones coalesce
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ class SnapshotUpdated(Message):
 
     snapshot: ClusterSnapshot
     diagnosis: Any
-    rows: tuple[PodRow, ...]
+    rows: Sequence[PodRow]
     seq: int = 0
     """Merge order (``ProbeBook.merge``): a lower one is older and is never applied after a higher one."""
     objects: Mapping[str, tuple[ObjectRow, ...]] = field(default_factory=dict)

@@ -24,6 +24,7 @@ from ktui.diagnosis.incremental import DiagnosisEngine
 from ktui.model.pipeline import PipelineResult, SnapshotPipeline
 from ktui.model.pod_rows import pod_row
 from ktui.model.store import ClusterStore
+from ktui.resources.records import Records
 from ktui.sandbox.generate import generate
 from ktui.sandbox.store import Store
 
@@ -160,3 +161,22 @@ def test_restart_storm_keeps_findings_in_place_and_counts() -> None:
         assert result.diagnosis.counts() == diagnose(result.snapshot).counts()
     texts = {f.summary for f in result.diagnosis.findings if f.category == "healthy"}
     assert any("3 restarts" in t for t in texts)  # the new text is what the diagnosis holds
+
+
+def test_a_storm_step_reads_only_the_changed_pods_and_rows() -> None:
+    """The store hands its pods over, and the pipeline its rows, without copying the whole cluster."""
+    feed = _Feed(240)
+    pipeline = SnapshotPipeline(DiagnosisEngine)
+    first = pipeline.update(feed.store.snapshot())
+    before = tuple(first.snapshot.pods)
+    feed.change([(*key, _restart) for key in feed.keys[:5]])
+    result = pipeline.update(feed.store.snapshot())
+    assert result.changed is not None and len(result.changed) == 5
+    pods, rows = result.snapshot.pods, result.rows
+    assert isinstance(pods, Records) and isinstance(rows, Records)
+    changed_rows = {uid: rows.get(uid) for uid in result.changed}
+    assert not pods.built and not rows.built  # nothing read either whole
+    assert all(row is not None and row.uid == uid for uid, row in changed_rows.items())
+    assert tuple(first.snapshot.pods) == before  # the older snapshot did not move
+    assert [p.metadata.uid for p in pods] == [p.metadata.uid for p in before]
+    assert {p.metadata.resource_version for p in pods} != {p.metadata.resource_version for p in before}

@@ -98,7 +98,10 @@ def test_concurrent_writers_lose_nothing() -> None:
     for th in threads:
         th.join(10)
     assert len(store.snapshot().pods) == 4 * 250
-    assert all(isinstance(s.pods, tuple) for s in snaps)
+    for s in snaps:  # each snapshot reads back whole and consistent, however the writers moved on
+        uids = [p.metadata.uid for p in s.pods]
+        assert len(uids) == len(s.pods) == len(set(uids))
+        assert all(s.pods.get(uid) is p for uid, p in zip(uids, s.pods, strict=True))
 
 
 def test_records_without_uid_are_keyed_by_namespace_and_name() -> None:

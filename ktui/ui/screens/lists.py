@@ -6,6 +6,7 @@ status line in step with the view.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from textual.widgets import Input, TabbedContent
@@ -25,7 +26,7 @@ def resource_of(view: View) -> str:
     return {"Ingress": "ingresses"}.get(view.kind, view.kind.lower() + "s")
 
 
-def apply_pods(screen: MainScreen, snapshot: ClusterSnapshot, rows: tuple[PodRow, ...]) -> None:
+def apply_pods(screen: MainScreen, snapshot: ClusterSnapshot, rows: Sequence[PodRow]) -> None:
     """Give the pod list its rows, and the words it shows when none are left."""
     table = screen.table
     namespace = screen.status.namespace

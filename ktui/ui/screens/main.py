@@ -7,6 +7,7 @@ shown one at a time, so each keeps its cursor, filter and problems-only toggle w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -158,7 +159,7 @@ class MainScreen(StartupSteps, probe_control.ProbeKeys, pane_control.PaneKeys, S
         self,
         snapshot: ClusterSnapshot,
         diagnosis: Any,
-        rows: tuple[PodRow, ...],
+        rows: Sequence[PodRow],
         changed: frozenset[str] | None = None,
     ) -> None:
         """Take a new snapshot: move only the changed rows (``changed`` uids, None: diff), refresh panes."""

@@ -17,6 +17,7 @@ Pure: no Textual.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -37,11 +38,15 @@ class PodLookup:
     """How far from its last slot a pod is looked for before every pod is mapped again."""
 
     def __init__(self) -> None:
-        self._mapped: tuple[r.Pod, ...] | None = None  # the tuple ``_slot`` maps completely, if current
+        self._mapped: Sequence[r.Pod] | None = None  # the pods ``_slot`` maps completely, if current
         self._slot: dict[str, int] = {}
 
-    def get(self, pods: tuple[r.Pod, ...], uid: str) -> r.Pod | None:
+    def get(self, pods: Sequence[r.Pod], uid: str) -> r.Pod | None:
         """The pod with this uid in ``pods``, or None."""
+        by_key = getattr(pods, "get", None)
+        if by_key is not None:  # a live store's Records: keyed by uid, read without building the tuple
+            pod: r.Pod | None = by_key(uid)
+            return pod if pod is not None and pod.metadata.uid == uid else None
         i = self._slot.get(uid)
         if i is not None and i < len(pods) and pods[i].metadata.uid == uid:
             self._forget_old(pods)
@@ -61,7 +66,7 @@ class PodLookup:
         i = self._slot.get(uid)
         return pods[i] if i is not None else None
 
-    def _forget_old(self, pods: tuple[r.Pod, ...]) -> None:
+    def _forget_old(self, pods: Sequence[r.Pod]) -> None:
         # Never hold an older pods tuple: after a relist it would keep every replaced record alive.
         if self._mapped is not pods:
             self._mapped = None
@@ -71,7 +76,7 @@ class EventIndex:
     """Events by involved-object uid, rebuilt only when the snapshot's events tuple is another one."""
 
     def __init__(self) -> None:
-        self._events: tuple[r.Event, ...] | None = None
+        self._events: Sequence[r.Event] | None = None
         self._by_uid: dict[str | None, list[int]] = {}
         self._chain_key: tuple[Any, ...] = ()
         self._chain: list[Any] = []
@@ -85,7 +90,7 @@ class EventIndex:
             self._chain_key, self._chain = key, owner_chain(snapshot, obj)
         return self._chain
 
-    def _index(self, events: tuple[r.Event, ...]) -> dict[str | None, list[int]]:
+    def _index(self, events: Sequence[r.Event]) -> dict[str | None, list[int]]:
         if events is not self._events:
             by_uid: dict[str | None, list[int]] = {}
             for n, event in enumerate(events):

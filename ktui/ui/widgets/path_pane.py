@@ -153,9 +153,10 @@ class PathPane(VerticalScroll, can_focus=True):
         duids = {d.metadata.uid for d in snapshot.deployments}
         return msgspec.structs.replace(
             snapshot,
-            pods=snapshot.pods + tuple(p for p in extra.pods if p.metadata.uid not in uids),
-            deployments=snapshot.deployments
-            + tuple(d for d in extra.deployments if d.metadata.uid not in duids),
+            pods=(*snapshot.pods, *(p for p in extra.pods if p.metadata.uid not in uids)),
+            deployments=(
+                *snapshot.deployments, *(d for d in extra.deployments if d.metadata.uid not in duids)
+            ),
         )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="path-controller")

@@ -247,6 +247,9 @@ class PodOrder:
 
     def _find(self, rows: Sequence[PodRow], changed: frozenset[str]) -> dict[str, PodRow]:
         """The rows of the changed uids: where they were last time, else one scan (a pod came or went)."""
+        get = getattr(rows, "get", None)
+        if get is not None:  # Records: each row by uid, without building the whole sequence
+            return {uid: row for uid in changed if (row := get(uid)) is not None}
         slot, found = self._slot, {}
         for uid in changed:
             i = slot.get(uid)
