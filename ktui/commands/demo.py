@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             # The same app `ktui` builds (namespace, -l, --readonly), pointed at the sandbox.
             args.kubeconfig, args.context = str(kubeconfig), None
-            build_app(args).run()
+            app = build_app(args)
+            app.run()
         finally:
             stop_sandbox(child)
-    return 0
+    return app.return_code or 0

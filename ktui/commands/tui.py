@@ -53,6 +53,7 @@ def build_app(args: argparse.Namespace) -> KtuiApp:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Connect and run the app."""
-    build_app(args).run()
-    return 0
+    """Connect and run the app; its exit status (129 when the terminal went away)."""
+    app = build_app(args)
+    app.run()
+    return app.return_code or 0

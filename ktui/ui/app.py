@@ -36,6 +36,7 @@ from ktui.ui.screens.lists import clear_lists
 from ktui.ui.screens.main import MainScreen
 from ktui.ui.screens.pickers import ALL_NAMESPACES
 from ktui.ui.source import Source
+from ktui.ui.terminal_watch import watch_terminal
 from ktui.ui.widgets.pod_table import PodTable
 
 FIRST_PAINT_WAIT = 0.25
@@ -119,6 +120,7 @@ class KtuiApp(App[None]):
         self.main_screen.preset_breakpoints(self.size.width)
         self.push_screen(self.main_screen)
         self._start_source()
+        watch_terminal(self)
 
     def connection(self) -> Connection | None:
         """The live cluster connection probes and forwards use (None for a static source)."""
