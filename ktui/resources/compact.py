@@ -104,6 +104,10 @@ class PodCompactor:
         old = prev.metadata
         meta = replace(
             meta,
+            # the held uid object, not an equal copy: every table keyed by uid (store, rows, findings,
+            # index) then finds it by identity, without reading the held key's characters again
+            uid=old.uid if meta.uid == old.uid else meta.uid,
+            name=old.name if meta.name == old.name else meta.name,
             namespace=old.namespace if meta.namespace == old.namespace else _intern(meta.namespace),
             labels=old.labels if meta.labels == old.labels else share.strings(meta.labels),
             # changed annotations are kept as sent: they are often per-version stamps, not worth hashing

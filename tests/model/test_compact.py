@@ -95,6 +95,9 @@ def test_a_watched_version_shares_what_did_not_change_with_the_last_one() -> Non
     assert now.status.conditions is prev.status.conditions
     assert now.status.container_statuses[0].state is prev.status.container_statuses[0].state
     assert now == compact(changed)  # the same value as without a last version
+    # each decode makes its own uid string: the held one is kept, so uid-keyed tables match by identity
+    assert changed.metadata.uid == prev.metadata.uid and changed.metadata.uid is not prev.metadata.uid
+    assert now.metadata.uid is prev.metadata.uid and now.metadata.name is prev.metadata.name
 
 
 def test_share_cache_is_bounded() -> None:
