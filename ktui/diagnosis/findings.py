@@ -128,7 +128,6 @@ class Diagnosis:
     _sorted: tuple[Finding, ...] | None = field(default=None, repr=False)
     _by_subject: Mapping[str, tuple[Finding, ...]] = field(default_factory=dict, repr=False)
     _counts: dict[Severity, int] | None = field(default=None, repr=False)
-    _problem_count: int | None = field(default=None, repr=False)
     _problems: tuple[Finding, ...] | None = field(default=None, repr=False)
 
     @property
@@ -177,8 +176,6 @@ class Diagnosis:
         """The error, warning and unknown findings, in display order."""
         if self._problems is not None:
             return self._problems
-        if self._problem_count is not None:
-            return self.findings[: self._problem_count]  # problems sort first: a prefix
         return tuple(f for f in self.findings if f.severity in PROBLEM_SEVERITIES)
 
     def counts(self) -> dict[Severity, int]:

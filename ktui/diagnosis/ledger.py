@@ -48,7 +48,6 @@ class Ledger:
         self._keys: list[str] = []
         self._flat: list[Finding] = []
         self._counts: dict[Severity, int] = dict.fromkeys(Severity, 0)
-        self._problems = 0
         self._heap: list[tuple[datetime, int, str, str]] = []
         self._tick = 0
         self._slow_by_ns: dict[str, set[str]] = defaultdict(set)
@@ -175,7 +174,6 @@ class Ledger:
 
     def _count(self, group: tuple[Finding, ...], step: int) -> None:
         self._counts[worst(group)] += step
-        self._problems += step * sum(1 for f in group if f.is_problem)
 
     def _lookup(self, skey: str) -> Any:
         found = self._overlay.get(skey)
@@ -210,7 +208,7 @@ class Ledger:
         # the whole sorted tuple is made from the subject map only if someone reads it
         return Diagnosis(
             _by_subject=Layered(self._base, dict(self._overlay), self._size),
-            _counts=dict(self._counts), _problem_count=self._problems, _problems=tuple(self._flat),
+            _counts=dict(self._counts), _problems=tuple(self._flat),
         )
 
 
