@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.harness import BenchError, KubectlWatch, Report, SandboxProc, fmt, ktui_child, percentile
+from bench.harness import BenchError, KubectlWatch, Report, SandboxProc, fmt, ktui_child, median, percentile
 
 
 def step(ctx: Any, c: Any, rate: float, seconds: float, sandbox: Any = None) -> dict[str, Any]:
@@ -106,23 +106,36 @@ def _cost_at(
         c.finish(30)
 
 
-def scale(ctx: Any, big: int, small: int = 1000, rate: float = 5000.0) -> Report:
-    """CPU per event with ``big`` pods cached (the grown sandbox) vs ``small`` (a fresh one), same rate."""
+def scale(ctx: Any, big: int, small: int = 1000, rate: float = 5000.0, runs: int | None = None) -> Report:
+    """CPU per event with ``big`` pods cached (the grown sandbox) vs ``small`` (a fresh one), same rate.
+
+    The two sizes alternate, ``runs`` pairs (3; 1 with --quick), and the ratio is the median of the
+    pairs' ratios: one pair's ratio moved by +-0.1 from run to run on this machine.
+    """
     rep = Report("B4-scale")
     seconds = 8.0
-    cold_big, at_big = _cost_at(ctx, ctx.sandbox, big, rate, seconds)
+    pairs = runs if runs is not None else (1 if ctx.quick else 3)
+    results: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any], dict[str, Any]]] = []
     with SandboxProc(workdir=ctx.workdir / "small") as sandbox:
         sandbox.request("generate", pods=small, namespaces=20, timeout=300)
-        cold_small, at_small = _cost_at(ctx, sandbox, small, rate, seconds)
-    ratio = at_big["us_per_event"] / at_small["us_per_event"]
-    cold_ratio = cold_big["us_per_event"] / cold_small["us_per_event"]
-    for pods, s, c in ((big, at_big, cold_big), (small, at_small, cold_small)):
-        rep.note(f"{pods} pods, {s['achieved']:.0f}/s for {seconds:.0f}s: "
-                 f"{fmt(s['us_per_event'], 'us')} CPU/event (first storm after the list: "
-                 f"{fmt(c['us_per_event'], 'us')}), p99 {fmt(s['p99'], 's')}, "
-                 f"consistent={'yes' if s['ok'] and c['ok'] else 'NO'}")
-    rep.note(f"CPU per event at {big} / at {small} pods: {ratio:.2f}; first storm after the list "
-             f"{cold_ratio:.2f} [target <= 1.2]")
-    rep.final(f"{fmt(at_big['us_per_event'], 'us')} at {big} pods / {fmt(at_small['us_per_event'], 'us')} at "
-              f"{small} = {ratio:.2f} (first storm {cold_ratio:.2f})")
+        for _ in range(pairs):
+            cold_big, at_big = _cost_at(ctx, ctx.sandbox, big, rate, seconds)
+            cold_small, at_small = _cost_at(ctx, sandbox, small, rate, seconds)
+            results.append((cold_big, at_big, cold_small, at_small))
+    for n, (cold_big, at_big, cold_small, at_small) in enumerate(results, 1):
+        for pods, s, c in ((big, at_big, cold_big), (small, at_small, cold_small)):
+            rep.note(f"pair {n}, {pods} pods, {s['achieved']:.0f}/s for {seconds:.0f}s: "
+                     f"{fmt(s['us_per_event'], 'us')} CPU/event (first storm after the list: "
+                     f"{fmt(c['us_per_event'], 'us')}), p99 {fmt(s['p99'], 's')}, "
+                     f"consistent={'yes' if s['ok'] and c['ok'] else 'NO'}")
+    ratios = [b["us_per_event"] / s["us_per_event"] for _, b, _, s in results]
+    cold_ratios = [b["us_per_event"] / s["us_per_event"] for b, _, s, _ in results]
+    ratio, cold_ratio = median(ratios), median(cold_ratios)
+    at_big = median(b["us_per_event"] for _, b, _, _ in results)
+    at_small = median(s["us_per_event"] for _, _, _, s in results)
+    rep.note(f"CPU per event at {big} / at {small} pods, per pair: "
+             f"{', '.join(f'{x:.2f}' for x in ratios)}; median {ratio:.2f}; first storm after the list "
+             f"{', '.join(f'{x:.2f}' for x in cold_ratios)}; median {cold_ratio:.2f} [target <= 1.2]")
+    rep.final(f"{fmt(at_big, 'us')} at {big} pods / {fmt(at_small, 'us')} at {small} = {ratio:.2f} "
+              f"(median of {pairs} pairs; first storm {cold_ratio:.2f})")
     return rep
