@@ -11,6 +11,7 @@ import msgspec
 
 from ktui.resources import Ref
 from ktui.resources.dataclass_compat import dataclass_compatible
+from ktui.resources.records import Records
 
 
 class Severity(StrEnum):
@@ -196,50 +197,33 @@ def _first(item: tuple[Any, Finding]) -> Any:
     return item[0]
 
 
-_GONE: Any = object()
-"""An overlay entry marking a subject removed since the base was made."""
-
-
 class Layered(Mapping[str, tuple[Finding, ...]]):
-    """A read-only map: a shared base dict under a small overlay of changes (``_GONE`` = deleted).
+    """Subject key -> findings, read-only, over ``Records``: a shared base under change sets.
 
-    Successive Diagnoses of a live cluster share the base, so publishing one costs a copy of the
-    changes since the base was made, not of 10k subjects.
+    Successive Diagnoses of a live cluster share the base and the earlier change sets, so publishing
+    one costs the changes since the last one, not a copy of 10k subjects.
     """
 
-    __slots__ = ("_base", "_overlay", "_size")
+    __slots__ = ("_records",)
 
-    def __init__(
-        self, base: dict[str, tuple[Finding, ...]], overlay: dict[str, tuple[Finding, ...]], size: int
-    ) -> None:
-        self._base, self._overlay, self._size = base, overlay, size
+    def __init__(self, records: Records[tuple[Finding, ...]]) -> None:
+        self._records = records
 
     def __getitem__(self, key: str) -> tuple[Finding, ...]:
-        found = self._overlay.get(key)
+        found: tuple[Finding, ...] | None = self._records.get(key)
         if found is None:
-            return self._base[key]
-        if found is _GONE:
             raise KeyError(key)
         return found
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value, or ``default``."""
-        found = self._overlay.get(key)
-        if found is None:
-            return self._base.get(key, default)
-        return default if found is _GONE else found
+        return self._records.get(key, default)
 
     def __contains__(self, key: object) -> bool:
-        return self.get(key, _GONE) is not _GONE  # type: ignore[arg-type]
+        return isinstance(key, str) and self._records.get(key) is not None
 
     def __iter__(self) -> Iterator[str]:
-        overlay = self._overlay
-        for key in self._base:
-            if key not in overlay:
-                yield key
-        for key, value in overlay.items():
-            if value is not _GONE:
-                yield key
+        return iter(self._records.merged())
 
     def __len__(self) -> int:
-        return self._size
+        return len(self._records)
