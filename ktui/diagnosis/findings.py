@@ -11,7 +11,6 @@ import msgspec
 
 from ktui.resources import Ref
 from ktui.resources.dataclass_compat import dataclass_compatible
-from ktui.resources.records import Records
 
 
 class Severity(StrEnum):
@@ -197,33 +196,50 @@ def _first(item: tuple[Any, Finding]) -> Any:
     return item[0]
 
 
-class Layered(Mapping[str, tuple[Finding, ...]]):
-    """Subject key -> findings, read-only, over ``Records``: a shared base under change sets.
+_GONE: Any = object()
+"""An overlay entry marking a subject removed since the base was made."""
 
-    Successive Diagnoses of a live cluster share the base and the earlier change sets, so publishing
-    one costs the changes since the last one, not a copy of 10k subjects.
+
+class Layered(Mapping[str, tuple[Finding, ...]]):
+    """A read-only map: a shared base dict under a small overlay of changes (``_GONE`` = deleted).
+
+    Successive Diagnoses of a live cluster share the base, so publishing one costs a copy of the
+    changes since the base was made, not of 10k subjects.
     """
 
-    __slots__ = ("_records",)
+    __slots__ = ("_base", "_overlay", "_size")
 
-    def __init__(self, records: Records[tuple[Finding, ...]]) -> None:
-        self._records = records
+    def __init__(
+        self, base: dict[str, tuple[Finding, ...]], overlay: dict[str, tuple[Finding, ...]], size: int
+    ) -> None:
+        self._base, self._overlay, self._size = base, overlay, size
 
     def __getitem__(self, key: str) -> tuple[Finding, ...]:
-        found: tuple[Finding, ...] | None = self._records.get(key)
+        found = self._overlay.get(key)
         if found is None:
+            return self._base[key]
+        if found is _GONE:
             raise KeyError(key)
         return found
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value, or ``default``."""
-        return self._records.get(key, default)
+        found = self._overlay.get(key)
+        if found is None:
+            return self._base.get(key, default)
+        return default if found is _GONE else found
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and self._records.get(key) is not None
+        return self.get(key, _GONE) is not _GONE  # type: ignore[arg-type]
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._records.merged())
+        overlay = self._overlay
+        for key in self._base:
+            if key not in overlay:
+                yield key
+        for key, value in overlay.items():
+            if value is not _GONE:
+                yield key
 
     def __len__(self) -> int:
-        return len(self._records)
+        return self._size

@@ -115,8 +115,7 @@ class DiagnosisEngine(Ledger):
         self._flat = [f for _, f in pairs]
         for entry in self._by_skey.values():
             self._count(entry.findings, +1)
-        self._published.view(self._overlay, None)  # the judged map becomes the base
-        self._overlay = {}
+        self._base, self._overlay = self._overlay, {}
         self.last_changed = None
         return self._publish()
 

@@ -1,11 +1,10 @@
 """The ledger behind DiagnosisEngine: every judged object filed by key, namespace, node and expiry.
 
-It keeps the problem findings sorted, the counts per severity and the subject-key map as a shared
-base under change sets (``records.RecordLog``, read through ``findings.Layered``), so each update
-costs what changed and ``_publish`` hands out a Diagnosis without copying 10k findings. Only the
-problems are kept sorted (they are what the views list; ~5% of a cluster): a healthy pod's new text
-moves nothing, and the whole sorted list is made from the subject map if someone asks for it. What
-to judge again is ``incremental``'s business.
+It keeps the findings sorted, the counts per severity and the subject-key map as a shared base
+plus an overlay (``findings.Layered``), so each update costs what changed and ``_publish`` hands
+out a Diagnosis without copying 10k findings. Only the problems are kept sorted (they are what the
+views list; ~5% of a cluster): a healthy pod's new text moves nothing, and the whole sorted list is
+made from the subject map if someone asks for it. What to judge again is ``incremental``'s business.
 """
 
 from __future__ import annotations
@@ -19,8 +18,7 @@ from typing import Any
 import msgspec
 
 from ktui.diagnosis.engine import FIELDS
-from ktui.diagnosis.findings import Diagnosis, Finding, Layered, Severity, sort_key, worst
-from ktui.resources.records import RecordLog
+from ktui.diagnosis.findings import _GONE, Diagnosis, Finding, Layered, Severity, sort_key, worst
 
 _CROSS_NAMESPACE = frozenset({"service_selector_mismatch"})
 
@@ -56,10 +54,9 @@ class Ledger:
         self._slow_by_node: dict[str, set[str]] = defaultdict(set)
         self._others_by_ns: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self._cross: set[str] = set()  # Services whose verdict reads other namespaces (see _cross)
-        # subject key -> findings: the published map (a shared base under change sets) and the changes
-        # since it was published (None: the subject is gone)
-        self._published = RecordLog()
-        self._overlay: dict[str, tuple[Finding, ...] | None] = {}
+        # subject key -> findings, as a shared base plus the changes since (see findings.Layered)
+        self._base: dict[str, tuple[Finding, ...]] = {}
+        self._overlay: dict[str, Any] = {}
         self._size = 0
 
     def _findings_of(self, skey: str) -> tuple[Finding, ...]:
@@ -179,9 +176,10 @@ class Ledger:
         self._counts[worst(group)] += step
 
     def _lookup(self, skey: str) -> Any:
-        if skey in self._overlay:
-            return self._overlay[skey]
-        return self._published.last.get(skey)
+        found = self._overlay.get(skey)
+        if found is None:
+            return self._base.get(skey)
+        return None if found is _GONE else found
 
     def _set(self, skey: str, findings: tuple[Finding, ...]) -> None:
         if self._lookup(skey) is None:
@@ -192,14 +190,24 @@ class Ledger:
         if self._lookup(skey) is None:
             return
         self._size -= 1
-        self._overlay[skey] = None
+        if skey in self._base:
+            self._overlay[skey] = _GONE
+        else:
+            del self._overlay[skey]
 
     def _publish(self) -> Diagnosis:
-        published = self._published.view(None, self._overlay, self._size)
-        self._overlay = {}
+        if len(self._overlay) > max(256, len(self._base) // 8):
+            # fold the changes into a new base (the old one stays with the Diagnoses that share it)
+            base = dict(self._base)
+            for skey, found in self._overlay.items():
+                if found is _GONE:
+                    del base[skey]
+                else:
+                    base[skey] = found
+            self._base, self._overlay = base, {}
         # the whole sorted tuple is made from the subject map only if someone reads it
         return Diagnosis(
-            _by_subject=Layered(published),
+            _by_subject=Layered(self._base, dict(self._overlay), self._size),
             _counts=dict(self._counts), _problems=tuple(self._flat),
         )
 

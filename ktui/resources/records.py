@@ -51,15 +51,21 @@ class Records(Sequence[T]):
         """Whether the whole tuple has been built (someone read the records whole)."""
         return self._items is not None
 
-    def merged(self) -> Mapping[str, T]:
-        """Key -> record, the change sets applied to the base (the base itself when there are none)."""
-        return _merge(self._base, self._deltas) if self._deltas else self._base
-
     def as_tuple(self) -> tuple[T, ...]:
         """Every record, in the order of the store (built on first use, then kept)."""
         items = self._items
         if items is None:
-            items = tuple(self.merged().values())
+            if not self._deltas:
+                items = tuple(self._base.values())
+            else:
+                merged = dict(self._base)
+                for delta in self._deltas:
+                    for key, value in delta.items():
+                        if value is None:
+                            merged.pop(key, None)
+                        else:
+                            merged[key] = value
+                items = tuple(merged.values())
             self._items = items  # two threads may both build it: equal tuples, either one stays
         return items
 
@@ -103,18 +109,6 @@ class Records(Sequence[T]):
         return f"Records({self.as_tuple()!r})"
 
 
-def _merge(base: Mapping[str, T], deltas: tuple[Mapping[str, T | None], ...]) -> dict[str, T]:
-    """A new dict: ``base`` with the change sets applied in order (None deletes)."""
-    merged = dict(base)
-    for delta in deltas:
-        for key, value in delta.items():
-            if value is None:
-                merged.pop(key, None)
-            else:
-                merged[key] = value
-    return merged
-
-
 EMPTY: Records[Any] = Records()
 
 
@@ -129,38 +123,21 @@ class RecordLog:
         self._pending = 0
         self._view: Records[Any] = EMPTY
 
-    @property
-    def last(self) -> Records[Any]:
-        """The Records handed out last."""
-        return self._view
-
-    def view(
-        self, current: Mapping[str, Any] | None, delta: Mapping[str, Any] | None, size: int | None = None
-    ) -> Records[Any]:
+    def view(self, current: dict[str, Any], delta: Mapping[str, Any] | None) -> Records[Any]:
         """The Records of ``current`` now, given ``delta``: each key changed since the last view with
         its value now (None: deleted), or None when anything may have changed (a relist).
 
-        ``current`` may be None for an owner that keeps no whole dict: the view then folds its own
-        change sets (``delta`` must not be None) and ``size`` says how many records there are.
         ``delta`` is kept as it is: the caller must not change it afterwards.
         """
         if delta is not None and not delta:
             return self._view
-        count = len(current) if current is not None else size
-        assert count is not None, "a view without the current dict needs its size"
-        deltas = self._deltas if delta is None else (*self._deltas, delta)
         if (
-            delta is None or self._pending + len(delta) > max(64, count // FOLD_FRACTION)
-            or len(deltas) > MAX_DELTAS
+            delta is None or self._pending + len(delta) > max(64, len(current) // FOLD_FRACTION)
+            or len(self._deltas) >= MAX_DELTAS
         ):
-            if current is not None:
-                self._base = dict(current)
-            else:  # fold the change sets themselves (``deltas`` holds ``delta``: merged() is a new dict)
-                assert delta is not None, "a relist needs the current dict"
-                self._base = _merge(self._base, deltas)
-            self._deltas, self._pending = (), 0
+            self._base, self._deltas, self._pending = dict(current), (), 0
         else:
-            self._deltas = deltas
+            self._deltas += (delta,)
             self._pending += len(delta)
-        self._view = Records(self._base, self._deltas, count)
+        self._view = Records(self._base, self._deltas, len(current))
         return self._view
