@@ -49,6 +49,8 @@ class PipelineResult:
     """A tuple, or ``Records`` (``rows.get(uid)`` reads one row without building the sequence)."""
     changed: frozenset[str] | None
     error: str = ""
+    judged: frozenset[str] | None = None
+    """Subject keys (uids) whose findings changed since the previous result (None: any may have)."""
 
 
 class _Verdicts(Mapping[str, str]):
@@ -168,7 +170,7 @@ class SnapshotPipeline:
         if len(rows) != len(snap.pods):  # keys repeat (pods without uids): one row per pod, no reuse
             rows = tuple(CachedRow(p, snap.now, self._severity(diagnosis, p)).row for p in snap.pods)
             self._snap, changed = None, None
-        return PipelineResult(snap, diagnosis, _Verdicts(snap, rows), rows, changed, error)
+        return PipelineResult(snap, diagnosis, _Verdicts(snap, rows), rows, changed, error, judged)
 
     def _pod_changes(self, snap: r.ClusterSnapshot) -> Mapping[str, r.Pod | None] | None:
         prev = self._snap

@@ -26,7 +26,7 @@ from textual.css.query import NoMatches
 
 from ktui.kube.client import Connection, KubeError
 from ktui.model.crash_logs import LOG_TAIL, LogRequest, log_lines
-from ktui.model.object_rows import ROW_BUILDERS, ObjectRow, object_rows, objects_of
+from ktui.model.object_rows_memo import ObjectRowsMemo
 from ktui.resources import ClusterSnapshot
 from ktui.ui.evidence import CrashLogFetched, EvidenceBook, with_log_notes
 from ktui.ui.messages import ConnectionChanged, SnapshotUpdated
@@ -60,22 +60,6 @@ def run_diagnosis(snapshot: ClusterSnapshot) -> tuple[Any, Mapping[str, str], st
     return result.diagnosis, result.verdicts, result.error
 
 
-def object_rows_of(snapshot: ClusterSnapshot, diagnosis: Any) -> dict[str, tuple[ObjectRow, ...]]:
-    """Rows of every object list, with each object's verdict and the first line of its diagnosis."""
-    verdicts: dict[str, str] = {}
-    summaries: dict[str, str] = {}
-    if diagnosis is not None:
-        for kind in ROW_BUILDERS:
-            for obj in objects_of(snapshot, kind):
-                meta = obj.metadata
-                uid = meta.uid or f"{kind}/{meta.namespace}/{meta.name}"
-                findings = diagnosis.for_uid(uid)
-                verdicts[uid] = str(diagnosis.verdict(uid))
-                if findings:
-                    summaries[uid] = findings[0].summary
-    return object_rows(snapshot, verdicts, summaries)
-
-
 class KtuiApp(App[None]):
     """Find out why a Kubernetes workload does not work."""
 
@@ -102,6 +86,7 @@ class KtuiApp(App[None]):
         """How the last copy reached the clipboard: "system" or "osc52"."""
         self.book = ProbeBook()
         """Probe results and crash logs, merged into every snapshot before diagnosis."""
+        self._object_rows = ObjectRowsMemo()  # the object lists' rows, made again only where they moved
         self.evidence = EvidenceBook()
         """Which crashed containers' logs to read, and what each read gave."""
         self._applied_seq = 0
@@ -142,7 +127,7 @@ class KtuiApp(App[None]):
             # Under the pipeline's lock, in emit order: number the posts so the loop can tell whether
             # `changed` (relative to the previous emit) starts at the rows it shows.
             self.diagnosis_error = result.error
-            objects = object_rows_of(snapshot, result.diagnosis)
+            objects = self._object_rows.rows(snapshot, result.diagnosis, result.judged)
             diagnosis = with_log_notes(result.diagnosis, self.evidence)
             self._posted += 1
             self.post_message(

@@ -1,0 +1,85 @@
+"""The object lists' rows per snapshot, made again per kind only when what they show can differ.
+
+A kind's rows read its records (and, for Services and Ingresses, slices, Services and classes),
+the RBAC refusals, each object's verdict and first finding, and the time (AGE). In a pod storm
+none of these move for most snapshots, while making the rows of 10k ReplicaSets costs ~50 ms: far
+more than a snapshot's whole diagnosis. So a kind's rows are made again only when one of those
+inputs is a new object, when the findings of one of its objects changed (the engine's
+``last_changed``), or once ``AGE_REFRESH`` has passed. Otherwise the same tuple is handed on (the
+lists then see the very rows they hold and redraw nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from ktui import resources as r
+from ktui.model.object_rows import ROW_BUILDERS, ObjectRow, objects_of
+
+AGE_REFRESH = timedelta(seconds=1)
+"""How old a kind's rows may get before they are made again for their AGE column alone."""
+
+INPUTS = ("services", "endpoint_slices", "endpoints", "ingresses", "ingress_classes", "deployments",
+          "replica_sets", "nodes")
+"""The snapshot's kinds that object rows read (pods are not among them)."""
+
+
+def rows_of_kind(snapshot: r.ClusterSnapshot, diagnosis: Any, kind: str) -> tuple[ObjectRow, ...]:
+    """One kind's rows, with each object's verdict and the first line of its diagnosis."""
+    verdicts: dict[str, str] = {}
+    summaries: dict[str, str] = {}
+    if diagnosis is not None:
+        for obj in objects_of(snapshot, kind):
+            meta = obj.metadata
+            uid = meta.uid or f"{kind}/{meta.namespace}/{meta.name}"
+            findings = diagnosis.for_uid(uid)
+            verdicts[uid] = str(diagnosis.verdict(uid))
+            if findings:
+                summaries[uid] = findings[0].summary
+    return ROW_BUILDERS[kind](snapshot, verdicts, summaries)
+
+
+class ObjectRowsMemo:
+    """``rows(snapshot, diagnosis, judged)``: every object list's rows, reused where nothing moved."""
+
+    def __init__(self, refresh: timedelta = AGE_REFRESH) -> None:
+        self._refresh = refresh
+        self._inputs: tuple[Sequence[Any], ...] = ()
+        self._refused: tuple[dict[str, str], frozenset[str]] | None = None
+        self._rows: dict[str, tuple[ObjectRow, ...]] = {}
+        self._uids: dict[str, frozenset[str]] = {}
+        self._made_at: dict[str, datetime] = {}
+        self.made = 0
+        """How many kinds' rows were made (tests check that a pod storm makes none)."""
+
+    def rows(
+        self, snapshot: r.ClusterSnapshot, diagnosis: Any, judged: frozenset[str] | None
+    ) -> dict[str, tuple[ObjectRow, ...]]:
+        """Kind -> rows for this snapshot; ``judged``: the subject keys whose findings changed since
+        the diagnosis handed over last (None: any may have)."""
+        inputs = tuple(getattr(snapshot, field) for field in INPUTS)
+        refused = (snapshot.forbidden, snapshot.synced)
+        same = (
+            diagnosis is not None and judged is not None and len(inputs) == len(self._inputs)
+            and all(a is b for a, b in zip(inputs, self._inputs, strict=True)) and refused == self._refused
+        )
+        self._inputs, self._refused = inputs, refused
+        out: dict[str, tuple[ObjectRow, ...]] = {}
+        for kind in ROW_BUILDERS:
+            rows = self._rows.get(kind)
+            made = self._made_at.get(kind)
+            if (
+                same and rows is not None and made is not None
+                and timedelta(0) <= snapshot.now - made < self._refresh
+                and (not judged or judged.isdisjoint(self._uids[kind]))
+            ):
+                out[kind] = rows
+                continue
+            rows = self._rows[kind] = rows_of_kind(snapshot, diagnosis, kind)
+            self._uids[kind] = frozenset(row.uid for row in rows)
+            self._made_at[kind] = snapshot.now
+            self.made += 1
+            out[kind] = rows
+        return out

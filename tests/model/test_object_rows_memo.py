@@ -1,0 +1,75 @@
+"""ObjectRowsMemo: the object lists' rows are made again only when what they show can differ."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import msgspec
+
+from ktui import resources as r
+from ktui.diagnosis.incremental import DiagnosisEngine
+from ktui.dumps import load_dumps
+from ktui.model.object_rows import ROW_BUILDERS
+from ktui.model.object_rows_memo import ObjectRowsMemo, rows_of_kind
+from ktui.model.pipeline import SnapshotPipeline
+from ktui.model.store import ClusterStore
+
+DUMPS = Path(__file__).resolve().parent.parent / "fixtures" / "dumps"
+FILES = [str(DUMPS / n) for n in ("seed-pods.json", "seed-events.yaml", "seed-network.yaml")]
+
+
+def _store() -> ClusterStore:
+    base = load_dumps(FILES)
+    store = ClusterStore()
+    for kind, field in r.SNAPSHOT_FIELD_BY_KIND.items():
+        store.replace(kind, list(getattr(base, field)))
+    return store
+
+
+def _fresh(snap: r.ClusterSnapshot, diagnosis: object) -> dict[str, tuple[object, ...]]:
+    return {kind: rows_of_kind(snap, diagnosis, kind) for kind in ROW_BUILDERS}
+
+
+def test_a_pod_change_reuses_every_object_list_and_a_service_change_remakes_only_services() -> None:
+    store = _store()
+    pipeline = SnapshotPipeline(DiagnosisEngine)
+    memo = ObjectRowsMemo()
+    first = pipeline.update(store.snapshot())
+    rows = memo.rows(first.snapshot, first.diagnosis, first.judged)
+    assert rows == _fresh(first.snapshot, first.diagnosis) and memo.made == len(ROW_BUILDERS)
+    assert rows["Service"]  # the seed has Services: the test reads something
+
+    pod = next(p for p in store.records("Pod") if p.metadata.name == "running")
+    meta = msgspec.structs.replace(pod.metadata, annotations={"touched": "1"}, resource_version="99")
+    store.apply("Pod", "MODIFIED", msgspec.structs.replace(pod, metadata=meta))
+    second = pipeline.update(store.snapshot(now=first.snapshot.now + timedelta(milliseconds=30)))
+    again = memo.rows(second.snapshot, second.diagnosis, second.judged)
+    assert memo.made == len(ROW_BUILDERS)  # nothing an object list shows moved
+    assert all(again[kind] is rows[kind] for kind in ROW_BUILDERS)
+    assert again == _fresh(second.snapshot, second.diagnosis)
+
+    svc = next(s for s in store.records("Service") if s.metadata.name == "nginx-typo")
+    spec = msgspec.structs.replace(svc.spec, selector={"app": "nginx"})
+    store.apply("Service", "MODIFIED", msgspec.structs.replace(svc, spec=spec))
+    third = pipeline.update(store.snapshot(now=second.snapshot.now + timedelta(milliseconds=30)))
+    moved = memo.rows(third.snapshot, third.diagnosis, third.judged)
+    assert moved == _fresh(third.snapshot, third.diagnosis)
+    assert moved["Service"] is not again["Service"]
+    assert {row.name: row.severity for row in moved["Service"]}["nginx-typo"] != "error"
+
+
+def test_rows_are_made_again_for_their_age_and_on_a_full_pass() -> None:
+    store = _store()
+    pipeline = SnapshotPipeline(DiagnosisEngine)
+    memo = ObjectRowsMemo()
+    first = pipeline.update(store.snapshot())
+    rows = memo.rows(first.snapshot, first.diagnosis, first.judged)
+    later = store.snapshot(now=first.snapshot.now + timedelta(seconds=90))
+    result = pipeline.update(later)
+    aged = memo.rows(result.snapshot, result.diagnosis, result.judged)
+    assert aged == _fresh(result.snapshot, result.diagnosis)
+    assert aged["Service"] is not rows["Service"] and aged["Service"] != rows["Service"]  # AGE moved
+    made = memo.made
+    memo.rows(result.snapshot, result.diagnosis, None)  # unknown what changed: everything again
+    assert memo.made == made + len(ROW_BUILDERS)
