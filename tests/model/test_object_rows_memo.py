@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -12,7 +13,7 @@ from ktui.diagnosis.incremental import DiagnosisEngine
 from ktui.dumps import load_dumps
 from ktui.model.object_rows import ROW_BUILDERS
 from ktui.model.object_rows_memo import ObjectRowsMemo, rows_of_kind
-from ktui.model.pipeline import SnapshotPipeline
+from ktui.model.pipeline import PipelineResult, SnapshotPipeline
 from ktui.model.store import ClusterStore
 
 DUMPS = Path(__file__).resolve().parent.parent / "fixtures" / "dumps"
@@ -31,12 +32,17 @@ def _fresh(snap: r.ClusterSnapshot, diagnosis: object) -> dict[str, tuple[object
     return {kind: rows_of_kind(snap, diagnosis, kind) for kind in ROW_BUILDERS}
 
 
-def test_a_pod_change_reuses_every_object_list_and_a_service_change_remakes_only_services() -> None:
+def _started() -> tuple[ClusterStore, SnapshotPipeline, ObjectRowsMemo, PipelineResult, dict[str, Any]]:
+    """The seed in a store, its first pipeline result, and the memo's rows for it."""
     store = _store()
     pipeline = SnapshotPipeline(DiagnosisEngine)
     memo = ObjectRowsMemo()
     first = pipeline.update(store.snapshot())
-    rows = memo.rows(first.snapshot, first.diagnosis, first.judged)
+    return store, pipeline, memo, first, memo.rows(first.snapshot, first.diagnosis, first.judged)
+
+
+def test_a_pod_change_reuses_every_object_list_and_a_service_change_remakes_only_services() -> None:
+    store, pipeline, memo, first, rows = _started()
     assert rows == _fresh(first.snapshot, first.diagnosis) and memo.made == len(ROW_BUILDERS)
     assert rows["Service"]  # the seed has Services: the test reads something
 
@@ -60,11 +66,7 @@ def test_a_pod_change_reuses_every_object_list_and_a_service_change_remakes_only
 
 
 def test_rows_are_made_again_for_their_age_and_on_a_full_pass() -> None:
-    store = _store()
-    pipeline = SnapshotPipeline(DiagnosisEngine)
-    memo = ObjectRowsMemo()
-    first = pipeline.update(store.snapshot())
-    rows = memo.rows(first.snapshot, first.diagnosis, first.judged)
+    store, pipeline, memo, first, rows = _started()
     later = store.snapshot(now=first.snapshot.now + timedelta(seconds=90))
     result = pipeline.update(later)
     aged = memo.rows(result.snapshot, result.diagnosis, result.judged)
