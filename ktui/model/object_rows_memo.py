@@ -5,25 +5,31 @@ the RBAC refusals, each object's verdict and first finding, and the time (AGE). 
 none of these move for most snapshots, while making the rows of 10k ReplicaSets costs ~50 ms: far
 more than a snapshot's whole diagnosis. So a kind's rows are made again only when one of those
 inputs is a new object, when the findings of one of its objects changed (the engine's
-``last_changed``), or once ``AGE_REFRESH`` has passed. Otherwise the same tuple is handed on (the
-lists then see the very rows they hold and redraw nothing).
+``last_changed``), or when one of its AGE texts would read differently (``since_changes``: each
+second for an object a minute old, each day for one a month old). Otherwise the same tuple is
+handed on (the lists then see the very rows they hold and redraw nothing).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ktui import resources as r
+from ktui.model.durations import since_changes
 from ktui.model.object_rows import ROW_BUILDERS, ObjectRow, objects_of
-
-AGE_REFRESH = timedelta(seconds=1)
-"""How old a kind's rows may get before they are made again for their AGE column alone."""
 
 INPUTS = ("services", "endpoint_slices", "endpoints", "ingresses", "ingress_classes", "deployments",
           "replica_sets", "nodes")
 """The snapshot's kinds that object rows read (pods are not among them)."""
+
+
+def next_age_change(snapshot: r.ClusterSnapshot, kind: str) -> datetime | None:
+    """When the first of a kind's AGE texts reads differently from now (None: never)."""
+    now = snapshot.now
+    times = (since_changes(obj.metadata.creation_timestamp, now) for obj in objects_of(snapshot, kind))
+    return min((t for t in times if t is not None), default=None)
 
 
 def rows_of_kind(snapshot: r.ClusterSnapshot, diagnosis: Any, kind: str) -> tuple[ObjectRow, ...]:
@@ -44,13 +50,13 @@ def rows_of_kind(snapshot: r.ClusterSnapshot, diagnosis: Any, kind: str) -> tupl
 class ObjectRowsMemo:
     """``rows(snapshot, diagnosis, judged)``: every object list's rows, reused where nothing moved."""
 
-    def __init__(self, refresh: timedelta = AGE_REFRESH) -> None:
-        self._refresh = refresh
+    def __init__(self) -> None:
         self._inputs: tuple[Sequence[Any], ...] = ()
         self._refused: tuple[dict[str, str], frozenset[str]] | None = None
         self._rows: dict[str, tuple[ObjectRow, ...]] = {}
         self._uids: dict[str, frozenset[str]] = {}
         self._made_at: dict[str, datetime] = {}
+        self._ages_change: dict[str, datetime | None] = {}
         self.made = 0
         """How many kinds' rows were made (tests check that a pod storm makes none)."""
 
@@ -70,9 +76,10 @@ class ObjectRowsMemo:
         for kind in ROW_BUILDERS:
             rows = self._rows.get(kind)
             made = self._made_at.get(kind)
+            ages_change = self._ages_change.get(kind)
             if (
-                same and rows is not None and made is not None
-                and timedelta(0) <= snapshot.now - made < self._refresh
+                same and rows is not None and made is not None and made <= snapshot.now
+                and (ages_change is None or snapshot.now < ages_change)
                 and (not judged or judged.isdisjoint(self._uids[kind]))
             ):
                 out[kind] = rows
@@ -80,6 +87,7 @@ class ObjectRowsMemo:
             rows = self._rows[kind] = rows_of_kind(snapshot, diagnosis, kind)
             self._uids[kind] = frozenset(row.uid for row in rows)
             self._made_at[kind] = snapshot.now
+            self._ages_change[kind] = next_age_change(snapshot, kind)
             self.made += 1
             out[kind] = rows
         return out

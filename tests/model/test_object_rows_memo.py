@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,8 @@ from ktui.model.object_rows_memo import ObjectRowsMemo, rows_of_kind
 from ktui.model.pipeline import PipelineResult, SnapshotPipeline
 from ktui.model.store import ClusterStore
 
+NOW = datetime(2026, 11, 27, 12, 0, 30, tzinfo=UTC)
+"""The seed's objects are then 2h0m30s old (created 10:00:00): their AGE reads "120m" until 12:01."""
 DUMPS = Path(__file__).resolve().parent.parent / "fixtures" / "dumps"
 FILES = [str(DUMPS / n) for n in ("seed-pods.json", "seed-events.yaml", "seed-network.yaml")]
 
@@ -37,7 +39,7 @@ def _started() -> tuple[ClusterStore, SnapshotPipeline, ObjectRowsMemo, Pipeline
     store = _store()
     pipeline = SnapshotPipeline(DiagnosisEngine)
     memo = ObjectRowsMemo()
-    first = pipeline.update(store.snapshot())
+    first = pipeline.update(store.snapshot(now=NOW))
     return store, pipeline, memo, first, memo.rows(first.snapshot, first.diagnosis, first.judged)
 
 
@@ -67,7 +69,7 @@ def test_a_pod_change_reuses_every_object_list_and_a_service_change_remakes_only
 
 def test_rows_are_made_again_for_their_age_and_on_a_full_pass() -> None:
     store, pipeline, memo, first, rows = _started()
-    later = store.snapshot(now=first.snapshot.now + timedelta(seconds=90))
+    later = store.snapshot(now=first.snapshot.now + timedelta(seconds=90))  # past 12:01: AGE moved
     result = pipeline.update(later)
     aged = memo.rows(result.snapshot, result.diagnosis, result.judged)
     assert aged == _fresh(result.snapshot, result.diagnosis)
