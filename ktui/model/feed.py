@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ktui import resources as r
@@ -40,6 +41,9 @@ LEAD_KIND = "Pod"
 """The kind listed first: the pod list is the first screen."""
 LEAD_DELAY = 0.5
 """Seconds after which the other kinds start even if no page of pods arrived (a slow server)."""
+CLOCK_TICK = 1.0
+"""Seconds after which a quiet feed hands over the same records at a new time: AGE columns and
+time-dependent findings ("Pending for 5m") move on although nothing in the cluster changed."""
 SYNC_INTERVAL = 0.1
 """While the first pod list streams in, a snapshot per ~2 pages rather than per page: each snapshot
 costs the app a pass and a repaint whatever its size, and none is the final screen."""
@@ -168,6 +172,7 @@ class ClusterFeed:
         max_hz: float = 30.0, label_selector: str | None = None,
         kinds: tuple[str, ...] = DEFAULT_KINDS, watch_timeout: int = 240, read_timeout: float = 75.0,
         lead_delay: float = LEAD_DELAY, sync_interval: float = SYNC_INTERVAL,
+        clock_tick: float = CLOCK_TICK,
     ) -> None:
         self.conn = conn
         self.namespace = namespace
@@ -181,6 +186,8 @@ class ClusterFeed:
         self.lead_delay = lead_delay
         """At most this long the other kinds wait for the first snapshot holding pods."""
         self.sync_interval = sync_interval
+        self.clock_tick = clock_tick
+        """Seconds of quiet after which the same records are handed over at a new time."""
         """Seconds between snapshots while the first list of pods streams in (after its first page)."""
         self._lead_synced = False
         self.store = ClusterStore()
@@ -287,9 +294,12 @@ class ClusterFeed:
         except Exception:
             log.exception("feed callback failed")
         while not self._stop.is_set():
-            self._wake.wait()
+            ticked = not self._wake.wait(self.clock_tick)
             if self._stop.is_set():
                 return
+            if ticked:
+                self._tick(last_version)
+                continue
             # Coalesce: changes arriving within one interval of the last snapshot ride along.
             remaining = last_emit + self._interval_now() - time.monotonic()
             if remaining > 0 and self._stop.wait(remaining):
@@ -313,6 +323,16 @@ class ClusterFeed:
                         self._lead_delivered(snap)
             except Exception:  # a failing callback must not end the feed
                 log.exception("feed callback failed")
+
+    def _tick(self, last_version: int) -> None:
+        """Nothing changed for a while: the same records at the time now (only once they were listed)."""
+        if last_version < 0 or self.store.version != last_version:
+            return  # nothing delivered yet, or a change is about to be (the wake is set)
+        try:
+            self.on_snapshot(self.store.snapshot(now=datetime.now(UTC)))
+            self.snapshots += 1
+        except Exception:  # a failing callback must not end the feed
+            log.exception("feed callback failed")
 
     def _interval_now(self) -> float:
         """The coalescing interval: longer while the first pod list streams in, after its first page."""

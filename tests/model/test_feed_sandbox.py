@@ -269,3 +269,20 @@ def test_a_watched_pod_shares_its_unchanged_parts_with_its_last_version(sb: Sand
         assert after.metadata.labels is before.metadata.labels
     finally:
         assert feed.stop(3)
+
+
+def test_a_quiet_feed_hands_over_the_same_records_at_a_new_time() -> None:
+    """AGE texts and time-dependent findings move on while nothing in the cluster changes."""
+    with Sandbox(scenario="empty") as quiet:
+        cap = Capture()
+        feed = _feed(quiet, cap, clock_tick=0.2)
+        try:
+            eventually(lambda: cap.snapshots and "Pod" in cap.last.synced and "Event" in cap.last.synced)
+            eventually(lambda: feed.store.version == cap.last.version)
+            synced = cap.last
+            later = eventually(lambda: next(
+                (s for s in cap.snapshots if s.version == synced.version and s.now > synced.now), None))
+            assert later.pods is synced.pods and later.events is synced.events  # the same records
+            assert later.changes == {} and later.changes_since == synced.version
+        finally:
+            feed.stop()
