@@ -186,9 +186,9 @@ class ClusterFeed:
         self.lead_delay = lead_delay
         """At most this long the other kinds wait for the first snapshot holding pods."""
         self.sync_interval = sync_interval
+        """Seconds between snapshots while the first list of pods streams in (after its first page)."""
         self.clock_tick = clock_tick
         """Seconds of quiet after which the same records are handed over at a new time."""
-        """Seconds between snapshots while the first list of pods streams in (after its first page)."""
         self._lead_synced = False
         self.store = ClusterStore()
         self.snapshots = 0
