@@ -57,7 +57,8 @@ class ObjectRow:
         return self.cells[COLUMNS[self.kind].index(column)]
 
 
-def _uid(obj: Any) -> str:
+def row_key(obj: Any) -> str:
+    """An object's row uid: its uid, or kind/namespace/name without one (the findings' subject key)."""
     meta = obj.metadata
     return meta.uid or f"{obj.kind}/{meta.namespace}/{meta.name}"
 
@@ -72,7 +73,7 @@ def _row(
 ) -> ObjectRow:
     """Assemble a row: NAME first, then the kind's cells, AGE and VERDICT as COLUMNS orders them."""
     meta = obj.metadata
-    uid = _uid(obj)
+    uid = row_key(obj)
     created = meta.creation_timestamp
     summary = summaries.get(uid, "")
     named = (meta.name, *cells, since(created, now), summary)

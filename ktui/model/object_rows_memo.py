@@ -18,7 +18,7 @@ from typing import Any
 
 from ktui import resources as r
 from ktui.model.durations import since_changes
-from ktui.model.object_rows import ROW_BUILDERS, ObjectRow, objects_of
+from ktui.model.object_rows import ROW_BUILDERS, ObjectRow, objects_of, row_key
 
 INPUTS = ("services", "endpoint_slices", "endpoints", "ingresses", "ingress_classes", "deployments",
           "replica_sets", "nodes")
@@ -38,8 +38,7 @@ def rows_of_kind(snapshot: r.ClusterSnapshot, diagnosis: Any, kind: str) -> tupl
     summaries: dict[str, str] = {}
     if diagnosis is not None:
         for obj in objects_of(snapshot, kind):
-            meta = obj.metadata
-            uid = meta.uid or f"{kind}/{meta.namespace}/{meta.name}"
+            uid = row_key(obj)
             findings = diagnosis.for_uid(uid)
             verdicts[uid] = str(diagnosis.verdict(uid))
             if findings:
