@@ -6,7 +6,8 @@ is judged incrementally: the index takes the changed records; what is judged aga
 - the changed objects, and objects whose probe results changed;
 - pods not judged from their record alone ("slow" pods: not Running-and-Ready) whose inputs
   changed: their events, their node, the ConfigMaps/Secrets/ServiceAccounts/claims of their
-  namespace, cluster-wide kinds, logs, synced/forbidden;
+  namespace, cluster-wide kinds, synced/forbidden;
+- pods whose crash-log lines changed (a read came back);
 - Services, Ingresses, workloads, Jobs and claims of every namespace where something changed
   (they roll up their pods), Ingresses and cross-namespace Services always when anything did;
 - anything whose time-dependent text or threshold expired (``Clock``).
@@ -157,8 +158,10 @@ class DiagnosisEngine(Ledger):
                     elif kind == "Node":
                         dirty["pods"].update(self._slow_by_node.get(rec.metadata.name, ()))
                 ix.refresh(snap, [field])
-        if snap.synced != prev.synced or snap.forbidden != prev.forbidden or snap.logs != prev.logs:
+        if snap.synced != prev.synced or snap.forbidden != prev.forbidden:
             everything = True
+        elif snap.logs is not prev.logs and snap.logs != prev.logs:
+            _log_changes(ix, snap.logs, prev.logs, dirty)
         ix.retarget(snap)
         self._snap = snap
         self._probe_changes(snap, dirty)
@@ -343,6 +346,19 @@ class DiagnosisEngine(Ledger):
         self._count(entry.findings, +1)
         changed.add(entry.skey)
         return str(obj.metadata.namespace)
+
+
+def _log_changes(
+    ix: Index, logs: Mapping[str, Any], old: Mapping[str, Any], dirty: dict[str, set[str]]
+) -> None:
+    """Mark the pods whose crash-log lines changed: only their own container findings quote them."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for key in logs.keys() | old.keys():  # "namespace/pod/container"
+        if logs.get(key) != old.get(key):
+            namespace, _, rest = key.partition("/")
+            names[namespace].add(rest.partition("/")[0])
+    for namespace, pods in names.items():
+        dirty["pods"].update(ix.pod_keys(namespace, pods))
 
 
 def same_verdict(old: Any, new: Any) -> bool:

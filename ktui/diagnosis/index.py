@@ -10,7 +10,7 @@ number), so an incrementally kept index answers in the same order as one built f
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -212,6 +212,11 @@ class Index:
     def pods_in(self, namespace: str) -> list[Pod]:
         """The pods of one namespace, in snapshot order."""
         return self._ordered(self._pods_by_ns.get(namespace))
+
+    def pod_keys(self, namespace: str, names: Collection[str]) -> list[str]:
+        """Store keys of the pods in ``namespace`` that have one of these names."""
+        pods = self.pods
+        return [key for key in self._pods_by_ns.get(namespace, ()) if pods[key].metadata.name in names]
 
     def pods_with(self, namespace: str, key: str, value: str) -> list[Pod]:
         """The pods of one namespace carrying label key=value, in snapshot order."""

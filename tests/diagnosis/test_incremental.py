@@ -133,6 +133,40 @@ def _mutate(rnd: random.Random, store: ClusterStore, now: Any) -> None:
         ))
 
 
+def _crash_log(
+    rnd: random.Random, snap: r.ClusterSnapshot, logs: dict[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """New crash-log lines for a container (crashing ones most often), or one read forgotten."""
+    if logs and rnd.random() < 0.2:
+        return {k: v for k, v in logs.items() if k != rnd.choice(sorted(logs))}
+    crashing = [p for p in snap.pods if any(cs.restart_count for cs in p.status.container_statuses)]
+    pod = rnd.choice(crashing if crashing and rnd.random() < 0.8 else list(snap.pods))
+    names = [c.name for c in pod.spec.containers] or ["app"]
+    key = f"{pod.metadata.namespace}/{pod.metadata.name}/{rnd.choice(names)}"
+    return {**logs, key: (f"panic: run {rnd.randint(0, 3)}", "exit status 2")}
+
+
+def test_crash_log_lines_rejudge_only_their_pod() -> None:
+    rnd = random.Random(7)
+    store, base = _store(rnd)
+    engine = DiagnosisEngine()
+    snap = store.snapshot(now=base.now)
+    engine.update(snap)
+    full = engine.judged
+    pod = next(p for p in snap.pods if any(cs.restart_count for cs in p.status.container_statuses))
+    key = f"{pod.metadata.namespace}/{pod.metadata.name}/{pod.spec.containers[0].name}"
+    logged = msgspec.structs.replace(snap, logs={key: ("panic: boom",)})
+    before = engine.judged
+    got = engine.update(logged)
+    assert_same(got, diagnose(logged))
+    assert any("panic: boom" in line for f in got.for_uid(pod.metadata.uid) for line in f.evidence)
+    assert engine.full_passes == 1
+    # the pod, and what rolls it up in its namespace (12 of 89 here), not every slow pod and object
+    # of the cluster (80 before, each time a crash-log read came back)
+    assert pod.metadata.uid in (engine.last_changed or ())
+    assert engine.judged - before < full // 4
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_incremental_matches_full_pass(seed: int) -> None:
     rnd = random.Random(seed)
@@ -140,6 +174,7 @@ def test_incremental_matches_full_pass(seed: int) -> None:
     engine = DiagnosisEngine()
     now = base.now
     probes: list[r.ProbeResult] = []
+    logs: dict[str, tuple[str, ...]] = {}
     for _ in range(120):
         for _ in range(rnd.randint(0, 4)):
             _mutate(rnd, store, now)
@@ -151,6 +186,9 @@ def test_incremental_matches_full_pass(seed: int) -> None:
             snap = msgspec.structs.replace(snap, probes=tuple(probes))
         elif probes:
             snap = msgspec.structs.replace(snap, probes=tuple(probes))
+        if rnd.random() < 0.2 and snap.pods:  # a crash log read came back (or changed, or went)
+            logs = _crash_log(rnd, snap, logs)
+        snap = msgspec.structs.replace(snap, logs=logs)
         got = engine.update(snap)
         assert_same(got, diagnose(snap))
     # the point of it: most updates were incremental
