@@ -8,9 +8,11 @@ same on a live feed without a request storm. ``EvidenceBook`` keeps, under one l
 - which reads are in flight, and which namespaces refused ``pods/log`` (403: nothing more is asked
   there until the context changes).
 ``claim`` hands out the reads due now: the selected pod's at once, and at most ``MAX_TRACKED``
-other containers, one read at a time in the background. The lines go into the snapshot's ``logs``
-(through ``ProbeBook``), and a read that failed becomes an evidence line of the pod's finding
-(``with_log_notes``), so the Diagnosis pane says why the crash has no log quoted.
+other containers, one read at a time in the background (the app holds these until the pod list is
+synced: each one's re-diagnosis and repaint would compete with the first list for the CPU). The
+lines go into the snapshot's ``logs`` (through ``ProbeBook``), and a read that failed becomes an
+evidence line of the pod's finding (``with_log_notes``), so the Diagnosis pane says why the crash
+has no log quoted.
 """
 
 from __future__ import annotations
@@ -101,13 +103,13 @@ class EvidenceBook:
 
     # ------------------------------------------------------------------ what to read
 
-    def claim(self, selected: str | None, now: float) -> list[LogRequest]:
-        """The reads to start now (marked in flight): the selected pod's, then background ones."""
+    def claim(self, selected: str | None, now: float, *, background: bool = True) -> list[LogRequest]:
+        """The reads to start now (marked in flight): the selected pod's, then (``background``) others."""
         with self._lock:
             out = [rq for rq in self._index.of(selected) if self._due(rq, now)] if selected else []
             for rq in out:
                 self._in_flight[rq.cache_key] = False
-            slots = BACKGROUND_IN_FLIGHT - sum(self._in_flight.values())
+            slots = BACKGROUND_IN_FLIGHT - sum(self._in_flight.values()) if background else 0
             if slots > 0:
                 for rq in self._background():
                     if slots <= 0:

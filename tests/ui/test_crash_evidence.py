@@ -242,6 +242,18 @@ def test_book_reads_each_run_once_selected_first_background_one_at_a_time() -> N
     assert book.logs()["default/a/web"] == ("a died differently",)
 
 
+def test_book_holds_background_reads_when_asked() -> None:
+    from ktui.ui.evidence import EvidenceBook
+
+    book = EvidenceBook()
+    book.observe(snapshot_of(crashing("a"), crashing("b"), crashing("c")))
+    # While the first list streams in, the app asks for the selected pod's reads only.
+    assert [q.pod for q in book.claim("uid-default-c", 0.0, background=False)] == ["c"]
+    assert book.claim(None, 0.0, background=False) == []
+    # Synced: the background reads start, one at a time.
+    assert [q.pod for q in book.claim(None, 0.0)] == ["a"]
+
+
 def test_book_tracks_a_bounded_number_of_containers() -> None:
     from ktui.ui.evidence import EvidenceBook
 
