@@ -44,9 +44,10 @@ LEAD_DELAY = 0.5
 CLOCK_TICK = 1.0
 """Seconds after which a quiet feed hands over the same records at a new time: AGE columns and
 time-dependent findings ("Pending for 5m") move on although nothing in the cluster changed."""
-SYNC_INTERVAL = 0.1
-"""While the first pod list streams in, a snapshot per ~2 pages rather than per page: each snapshot
-costs the app a pass and a repaint whatever its size, and none is the final screen."""
+SYNC_INTERVAL = 0.25
+"""While the first pod list streams in (after its first page), at most four snapshots a second: each
+costs the app a pass and a repaint whatever its size, and none is the final screen. At 10k pods, 0.25
+rather than 0.1 took B1's full sync from 1.33 s to 1.28 s; the count still moves 4 times a second."""
 
 
 class _Gate:
