@@ -1,6 +1,6 @@
 """Where ktui's time goes: one ktui child under py-spy, on a generated sandbox, optionally in a storm.
 
-``python -m bench.profile [--pods 10000] [--storm 1000] [--seconds 15] [--mode app|feed] [--top 40]``
+``python -m bench.profile [--pods 10000] [--storm 1000] [--seconds 15] [--mode app|feed] [--top 40] [--gil]``
 records every thread's stacks with py-spy (``pip install py-spy``; not a ktui dependency) from the
 child's start to its quit, and prints the hottest functions by own and cumulative samples per
 thread, so a figure in ``python -m bench`` can be traced to the code that bounds it. The collapsed
@@ -55,6 +55,8 @@ def main() -> int:
     parser.add_argument("--mode", choices=("app", "feed"), default="app")
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--gil", action="store_true",
+                        help="sample only the thread holding the GIL: where CPU goes, not where threads wait")
     args = parser.parse_args()
     spy = shutil.which("py-spy") or str(Path(PYTHON).with_name("py-spy"))
     if not Path(spy).exists():
@@ -64,7 +66,8 @@ def main() -> int:
         sandbox.request("generate", pods=args.pods, namespaces=args.namespaces, timeout=900)
         out = sandbox.dir / "profile.txt"
         cmd = [spy, "record", "--threads", "--format", "raw", "--rate", str(args.rate),
-               "--output", str(out), "--", PYTHON, "-m", "bench.ktui_child", args.mode,
+               "--output", str(out), *(["--gil"] if args.gil else []),
+               "--", PYTHON, "-m", "bench.ktui_child", args.mode,
                "--kubeconfig", str(sandbox.kubeconfig), "--expect", str(args.pods)]
         child = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                                  bufsize=1)
