@@ -7,6 +7,9 @@ sidecar on one pod in three; a projected service-account volume; tolerations; 5 
 containerStatuses. About 5% are unhealthy the way real pods are: CrashLoopBackOff with a terminated
 ``lastState`` (Error or OOMKilled), ImagePullBackOff on a missing tag, Pending as unschedulable
 (asks for a GPU no node has), each with the events the kubelet or scheduler would have written.
+Around the pods, each app of each namespace gets what a cluster keeps for a workload
+(``genworkloads``): a Deployment, three ReplicaSets (two of them old, at 0), a Service, its
+EndpointSlices and a ServiceAccount.
 
 Output is deterministic for a store, a seed and the sequence of calls; names never clash across
 calls (each call on a store continues the previous one's index). Scheduled pods are bound to
@@ -24,12 +27,13 @@ import weakref
 from datetime import timedelta
 from typing import Any
 
+from ktui.sandbox import genworkloads as gw
+from ktui.sandbox.controllers.objects import GENERATED
 from ktui.sandbox.creation import ALNUM
 from ktui.sandbox.genevents import unhealthy_events
 from ktui.sandbox.genparts import ISTIO_STATUS, conditions, main_container, managed_fields, sidecar, volumes
 from ktui.sandbox.store import Store
 
-GENERATED = "ktui.sandbox/generated"
 # fmt: off
 _APPS = (
     "web", "api", "worker", "cache", "gateway", "billing", "search", "auth", "checkout", "catalog",
@@ -38,6 +42,9 @@ _APPS = (
 # fmt: on
 _TEAMS = ("storefront", "platform", "data", "identity")
 _NODES = 50
+_SHARDS = 12
+"""Workloads per app and namespace: real clusters run many small Deployments (at 10k pods in 20
+namespaces, 960 of ~10 pods), not a few big ones."""
 _next_index: weakref.WeakKeyDictionary[Store, int] = weakref.WeakKeyDictionary()
 
 
@@ -71,12 +78,19 @@ def _rs_uid(ns: str, rs_name: str) -> str:
     return _uid(f"rs/{ns}/{rs_name}")
 
 
+def _workload(i: int) -> str:
+    """The Deployment of pod ``i``: its app, and one of ``_SHARDS`` in turn (pod i's app and namespace
+    repeat every 80 indexes, so those pods go round the shards)."""
+    return f"{_APPS[i % len(_APPS)]}-{(i // 80) % _SHARDS}"
+
+
 def _pod(i: int, ns: str, rnd: random.Random, stamp: str, started: str) -> tuple[dict[str, Any], str]:
     """Pod number ``i`` in ``ns`` and its health (``ok``, ``crash``, ``oom``, ``pull``, ``unschedulable``)."""
     app = _APPS[i % len(_APPS)]
     team = _TEAMS[i % len(_TEAMS)]
-    rs_hash = _template_hash(ns, app)
-    rs_name = f"{app}-{rs_hash}"
+    workload = _workload(i)
+    rs_hash = _template_hash(ns, workload)
+    rs_name = f"{workload}-{rs_hash}"
     name = f"{rs_name}-{_suffix(i)}"
     version = f"1.{i % 7}.{i % 3}"
     roll = rnd.random()
@@ -93,7 +107,7 @@ def _pod(i: int, ns: str, rnd: random.Random, stamp: str, started: str) -> tuple
     rs_uid = _rs_uid(ns, rs_name)
     labels = {
         "app.kubernetes.io/name": app,
-        "app.kubernetes.io/instance": f"{app}-{ns}",
+        "app.kubernetes.io/instance": f"{workload}-{ns}",
         "app.kubernetes.io/version": version,
         "app.kubernetes.io/part-of": team,
         "app.kubernetes.io/component": "backend" if i % 4 else "frontend",
@@ -240,12 +254,33 @@ def _status(
     }
 
 
-def generate(store: Store, pods: int, namespaces: int, *, seed: int = 0, prefix: str = "bench") -> int:
+def _create_workloads(store: Store, workloads: list[gw.Workload], stamp: str) -> None:
+    """The Deployments, ReplicaSets, Services, EndpointSlices and ServiceAccounts of new workloads."""
+    keep = ("creationTimestamp", "uid")
+    deploys = [gw.deployment(w, stamp) for w in workloads]
+    store.bulk_create("deployments.apps", deploys, notify=False, keep=keep)
+    store.bulk_create("replicasets.apps", (rs for w, d in zip(workloads, deploys, strict=True)
+                                           for rs in gw.replicasets(w, stamp, d)), notify=False, keep=keep)
+    taken = len(store.list("services")[0])
+    store.bulk_create("services", (gw.service(w, stamp, f"10.96.{(taken + k) // 250}.{(taken + k) % 250 + 2}")
+                                   for k, w in enumerate(workloads)), notify=False, keep=keep)
+    store.bulk_create("endpointslices.discovery.k8s.io",
+                      (s for w in workloads for s in gw.endpoint_slices(w, stamp)), notify=False, keep=keep)
+    accounts = {(w.namespace, w.app): w for w in workloads}  # one per app: its shards share it
+    store.bulk_create("serviceaccounts", (gw.service_account(w, stamp) for (ns, app), w in accounts.items()
+                                          if store.get("serviceaccounts", ns, app) is None),
+                      notify=False, keep=keep)
+
+
+def generate(
+    store: Store, pods: int, namespaces: int, *, seed: int = 0, prefix: str = "bench", workloads: bool = True
+) -> int:
     """Create ``pods`` pods spread over ``namespaces`` namespaces (``bench-0``...); returns the pod count.
 
     Runs on the loop thread. Uses the store's bulk path without watch notifications: the objects look
-    as if they existed before any watch started. The events of unhealthy pods are created with them.
-    Calling again adds more pods under new names (same prefix: same namespaces).
+    as if they existed before any watch started. The events of unhealthy pods are created with them,
+    and (``workloads``) the objects of each new app of a namespace. Calling again adds more pods under
+    new names (same prefix: same namespaces; the apps there keep the objects made the first time).
     """
     start = _next_index.get(store, 0)
     _next_index[store] = start + pods
@@ -263,18 +298,30 @@ def generate(store: Store, pods: int, namespaces: int, *, seed: int = 0, prefix:
             notify=False,
         )
         unhealthy: list[tuple[dict[str, Any], str]] = []
+        apps: dict[tuple[str, str], gw.Workload] = {}
 
         def docs() -> Any:
             for i in range(start, start + pods):
-                pod, health = _pod(i, names[i % len(names)], rnd, stamp, started)
+                ns = names[i % len(names)]
+                pod, health = _pod(i, ns, rnd, stamp, started)
                 if health != "ok":
                     unhealthy.append((pod, health))
+                if workloads:
+                    name = _workload(i)
+                    w = apps.get((ns, name))
+                    if w is None:
+                        rs_hash = _template_hash(ns, name)
+                        rs_uid = _rs_uid(ns, f"{name}-{rs_hash}")
+                        w = apps[ns, name] = gw.workload_of(pod, name, rs_hash, rs_uid, _APPS[i % len(_APPS)])
+                    w.members.append(gw.member_of(pod))
                 yield pod
 
         keep = ("creationTimestamp", "uid", "managedFields")
         count = store.bulk_create("pods", docs(), notify=False, keep=keep)
         events = (ev for pod, health in unhealthy for ev in unhealthy_events(pod, health, now))
         store.bulk_create("events", events, notify=False, keep=("creationTimestamp",))
+        _create_workloads(store, [w for w in apps.values()
+                                  if store.get("deployments.apps", w.namespace, w.name) is None], stamp)
     finally:
         if enabled:
             gc.enable()

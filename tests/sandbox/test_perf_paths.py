@@ -326,3 +326,44 @@ def test_generated_pods_are_realistic_and_unhealthy_ones_have_events(sandbox_fac
         kinds[kind] += 1
     assert set(kinds) == {"ok", "CrashLoopBackOff", "ImagePullBackOff", "unschedulable"}
     assert 0.03 <= 1 - kinds["ok"] / len(pods) <= 0.08  # about 5% unhealthy
+
+
+def test_generated_workloads_own_the_pods_and_the_controllers_leave_them_alone(sandbox_factory: Any) -> None:
+    sb = sandbox_factory("empty", simulate=True)  # controllers and kubelets running
+    assert sb.call(generate, sb.store, 960, 4) == 960
+    api = config.new_client_from_config(config_file=str(sb.kubeconfig))
+    apps, core = client.AppsV1Api(api), client.CoreV1Api(api)
+    discovery = client.DiscoveryV1Api(api)
+    pods: list[Any] = core.list_pod_for_all_namespaces().items
+    deployments: list[Any] = apps.list_deployment_for_all_namespaces().items
+    sets: list[Any] = apps.list_replica_set_for_all_namespaces().items
+    services: list[Any] = core.list_service_for_all_namespaces().items
+    slices: list[Any] = discovery.list_endpoint_slice_for_all_namespaces().items
+    # 4 namespaces x 4 apps x 12 shards, ~20 pods each; every Deployment keeps two old ReplicaSets
+    assert len(deployments) == len(services) == 192 and len(sets) == 3 * 192
+    rs_by_uid = {rs.metadata.uid: rs for rs in sets}
+    deploy_by_uid = {d.metadata.uid: d for d in deployments}
+    for pod in pods:
+        rs = rs_by_uid[pod.metadata.owner_references[0].uid]  # the pod's owner exists, by uid
+        assert rs.spec.replicas > 0 and rs.metadata.labels["pod-template-hash"] in pod.metadata.name
+        deploy = deploy_by_uid[rs.metadata.owner_references[0].uid]
+        assert all(pod.metadata.labels[k] == v for k, v in deploy.spec.selector.match_labels.items())
+    ready = {p.metadata.uid for p in pods if any(c.type == "Ready" and c.status == "True"
+                                                  for c in p.status.conditions or ())}
+    in_slices = {e.target_ref.uid: e.conditions.ready for s in slices for e in s.endpoints}
+    assert {uid for uid, ok in in_slices.items() if ok} == ready  # the slices name the ready pods
+    assert sum(d.status.ready_replicas or 0 for d in deployments) == len(ready)
+
+    def bump(pod: dict[str, Any]) -> dict[str, Any]:
+        return {"metadata": {"annotations": {"n": "1"}}}
+
+    names = [(p.metadata.namespace, p.metadata.name) for p in pods[:200]]
+
+    def change() -> tuple[int, list[str]]:
+        # on the loop, as a watch storm does: the controllers hear each change as it is committed
+        before = sb.store.resource_version
+        sb.store.mutate_many("pods", [(ns, n, bump) for ns, n in names])
+        queued = [c.name for c in sb.simulation.controllers if c._queue]
+        return sb.store.resource_version - before, queued
+
+    assert sb.call(change) == (200, [])  # the 200 changes; no controller queued work for any

@@ -14,7 +14,7 @@ from typing import Any
 from ktui.sandbox.codec import copy
 from ktui.sandbox.controllers.base import Controller, Key, key_of
 from ktui.sandbox.controllers.deployment_status import condition, deployment_status, set_condition
-from ktui.sandbox.controllers.objects import controller_uid, owner_ref
+from ktui.sandbox.controllers.objects import controller_uid, generated, owner_ref
 from ktui.sandbox.controllers.rollout import (
     HASH_LABEL,
     REVISION,
@@ -45,7 +45,9 @@ class DeploymentController(Controller):
     def keys_for(
         self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
     ) -> list[Key]:
-        """ReplicaSets map to their Deployment; pods through their ReplicaSet."""
+        """ReplicaSets map to their Deployment; pods through their ReplicaSet (the generator's: none)."""
+        if generated(obj):
+            return []
         if resource == "deployments.apps":
             return [key_of(obj)]
         ns = obj["metadata"].get("namespace") or ""
@@ -67,7 +69,7 @@ class DeploymentController(Controller):
     def reconcile(self, key: Key) -> None:
         """Sync one Deployment: new ReplicaSet, scaling per strategy, status."""
         d = self.store.get("deployments.apps", key[0], key[1])
-        if d is None or d["metadata"].get("deletionTimestamp"):
+        if d is None or d["metadata"].get("deletionTimestamp") or generated(d):
             return
         uid = d["metadata"]["uid"]
         all_rs = [rs for rs in self.store.list("replicasets.apps", key[0])[0] if controller_uid(rs) == uid]

@@ -13,7 +13,14 @@ import contextlib
 from typing import Any
 
 from ktui.sandbox.controllers.base import Controller, Key, key_of
-from ktui.sandbox.controllers.objects import is_ready, is_terminal, map_matches, owner_ref, random_suffix
+from ktui.sandbox.controllers.objects import (
+    generated,
+    is_ready,
+    is_terminal,
+    map_matches,
+    owner_ref,
+    random_suffix,
+)
 from ktui.sandbox.errors import ApiError
 
 SERVICE_NAME = "kubernetes.io/service-name"
@@ -63,7 +70,12 @@ class EndpointsController(Controller):
     def keys_for(
         self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
     ) -> list[Key]:
-        """A pod change touches every Service in its namespace whose selector matched before or now."""
+        """A pod change touches every Service in its namespace whose selector matched before or now.
+
+        The generator's pods and Services touch none: their slices stay as generated.
+        """
+        if generated(obj):
+            return []
         if resource == "services":
             return [key_of(obj)]
         ns = obj["metadata"].get("namespace") or ""
@@ -79,6 +91,8 @@ class EndpointsController(Controller):
         """Recompute one Service's Endpoints and slices."""
         ns, name = key
         svc = self.store.get("services", ns, name)
+        if svc is not None and generated(svc):
+            return
         selector = (svc.get("spec") or {}).get("selector") if svc else None
         if svc is None or not selector or svc["spec"].get("type") == "ExternalName":
             if svc is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ktui.sandbox.controllers.base import Controller, Key
 from ktui.sandbox.controllers.nodes import kubelet_stopped
-from ktui.sandbox.controllers.objects import condition, is_terminal
+from ktui.sandbox.controllers.objects import condition, generated, is_terminal
 
 INTERVAL = 10.0  # housekeeping interval of the eviction manager
 THRESHOLD = "100Mi"  # default evictionHard memory.available
@@ -32,7 +32,9 @@ class EvictionManager(Controller):
     def keys_for(
         self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
     ) -> list[Key]:
-        """Node changes, and pods starting on a node."""
+        """Node changes, and pods starting on a node (not the generator's: no kubelet runs them)."""
+        if generated(obj):
+            return []
         if resource == "nodes":
             return [] if type_ == "DELETED" else [("", obj["metadata"]["name"])]
         node = (obj.get("spec") or {}).get("nodeName")

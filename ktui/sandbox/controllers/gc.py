@@ -12,6 +12,7 @@ from typing import Any
 
 from ktui.sandbox import registry
 from ktui.sandbox.controllers.base import Controller, Key
+from ktui.sandbox.controllers.objects import generated
 from ktui.sandbox.errors import ApiError
 
 FOREGROUND = "foregroundDeletion"
@@ -47,7 +48,13 @@ class GarbageCollector(Controller):
     def keys_for(
         self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
     ) -> list[Key]:
-        """Track ownership; a deletion or a deletion with finalizers queues work."""
+        """Track ownership; a deletion or a deletion with finalizers queues work.
+
+        The generator's objects are left out: loaded without events, their owners were never seen
+        here, and a change to one of them would otherwise collect it as an orphan.
+        """
+        if generated(obj):
+            return []
         uid = obj["metadata"]["uid"]
         if type_ == "DELETED":
             self._unindex(uid)

@@ -16,7 +16,7 @@ from typing import Any
 
 from ktui.sandbox.controllers.base import Controller, Key
 from ktui.sandbox.controllers.filters import tolerates
-from ktui.sandbox.controllers.objects import condition, is_terminal
+from ktui.sandbox.controllers.objects import condition, generated, is_terminal
 from ktui.sandbox.controllers.replicaset import parse_time
 from ktui.sandbox.errors import ApiError
 
@@ -51,7 +51,12 @@ class NodeLifecycleController(Controller):
     def keys_for(
         self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
     ) -> list[Key]:
-        """Nodes are their own key; a pod bound to a node queues that node (taint eviction)."""
+        """Nodes are their own key; a pod bound to a node queues that node (taint eviction).
+
+        The generator's pods queue nothing: their nodes do not exist, and their status stays as made.
+        """
+        if generated(obj):
+            return []
         if resource == "nodes":
             return [] if type_ == "DELETED" else [("", obj["metadata"]["name"])]
         node = (obj.get("spec") or {}).get("nodeName")

@@ -193,3 +193,12 @@ def map_matches(selector: dict[str, str] | None, labels: dict[str, str] | None) 
 def random_suffix(n: int = 5) -> str:
     """``x2k9p``: the apiserver's generateName suffix alphabet."""
     return "".join(secrets.choice(ALNUM) for _ in range(n))
+
+
+GENERATED = "ktui.sandbox/generated"
+"""Annotation of the benchmark generator's objects: no kubelet or controller of the sandbox acts on them."""
+
+
+def generated(obj: dict[str, Any]) -> bool:
+    """Whether ``obj`` was made by the benchmark generator (its status stays as generated)."""
+    return (obj["metadata"].get("annotations") or {}).get(GENERATED) == "true"

@@ -17,6 +17,7 @@ from ktui.sandbox.controllers.base import Controller, Key, key_of
 from ktui.sandbox.controllers.objects import (
     condition,
     controller_uid,
+    generated,
     is_ready,
     is_terminal,
     owner_ref,
@@ -63,7 +64,9 @@ class ReplicaSetController(Controller):
     def keys_for(
         self, type_: str, resource: str, obj: dict[str, Any], old: dict[str, Any] | None
     ) -> list[Key]:
-        """Pods map to their owning ReplicaSet."""
+        """Pods map to their owning ReplicaSet (the generator's objects to none)."""
+        if generated(obj):
+            return []
         if resource == "replicasets.apps":
             return [key_of(obj)]
         for ref in obj["metadata"].get("ownerReferences") or []:
@@ -74,7 +77,7 @@ class ReplicaSetController(Controller):
     def reconcile(self, key: Key) -> None:
         """Scale the pods of one ReplicaSet and write its status."""
         rs = self.store.get("replicasets.apps", key[0], key[1])
-        if rs is None or rs["metadata"].get("deletionTimestamp"):
+        if rs is None or rs["metadata"].get("deletionTimestamp") or generated(rs):
             self._failures.pop(key, None)
             return
         uid = rs["metadata"]["uid"]

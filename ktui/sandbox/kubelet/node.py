@@ -16,13 +16,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from ktui.sandbox.clock import SimClock
+from ktui.sandbox.controllers.objects import generated
 from ktui.sandbox.errors import ApiError
 from ktui.sandbox.kubelet.images import Catalog, Image
 from ktui.sandbox.kubelet.pod_worker import PodWorker
 from ktui.sandbox.recorder import EventRecorder
 
 STOPPED_ANNOTATION = "sandbox.ktui.dev/kubelet"
-GENERATED_ANNOTATION = "ktui.sandbox/generated"
 HEARTBEAT = 10.0  # nodeStatusUpdateFrequency
 
 
@@ -240,7 +240,7 @@ class KubeletFleet:
 
     def _pod(self, pod: dict[str, Any]) -> None:
         node = (pod.get("spec") or {}).get("nodeName")
-        if not node or (pod["metadata"].get("annotations") or {}).get(GENERATED_ANNOTATION) == "true":
+        if not node or generated(pod):
             return
         kubelet = self.nodes.get(node)
         if kubelet is not None:
