@@ -102,7 +102,12 @@ class Judge:
         return found
 
     def consumers(self, pvc: PersistentVolumeClaim) -> list[Pod]:
-        """The pods that mount a claim, in snapshot order (one scan per namespace per pass)."""
+        """The pods that mount a claim, in snapshot order (one scan per namespace per pass).
+
+        None before the whole pod list is read (``Index.known``): no rule reads a partial one.
+        """
+        if not self.ix.known("Pod"):
+            return []
         ns = pvc.metadata.namespace
         by_claim = self._consumers.get(ns)
         if by_claim is None:

@@ -9,7 +9,8 @@ is judged incrementally: the index takes the changed records; what is judged aga
   namespace, cluster-wide kinds, synced/forbidden;
 - pods whose crash-log lines changed (a read came back);
 - Services, Ingresses, workloads, Jobs and claims of every namespace where something changed
-  (they roll up their pods), Ingresses and cross-namespace Services always when anything did;
+  (they roll up their pods, once the whole pod list is read), Ingresses and cross-namespace
+  Services always when anything did;
 - anything whose time-dependent text or threshold expired (``Clock``).
 The result is the same Diagnosis a full pass gives on that snapshot (tests compare them on random
 change sequences); the work is proportional to what changed.
@@ -242,6 +243,10 @@ class DiagnosisEngine(Ledger):
                 for rec in (old.obj if old else None, current):
                     if rec is not None:
                         touched[rec.metadata.namespace].append(rec)
+        if not ix.known("Pod"):
+            # Until the pod list is complete no other object's rules read pods (Index.known): the
+            # pages of a first list re-judge no workload or Service; the list's end does, once.
+            touched = {}
         for ns, changed_pods in touched.items():
             if ns in dirty_ns:
                 continue

@@ -188,12 +188,15 @@ class Index:
                 for owner in _owner_keys(obj):
                     self._other_children[owner].append(obj)
         if todo & {"deployments", "stateful_sets", "daemon_sets"}:
-            self._workloads: dict[str, list[Any]] = defaultdict(list)
-            self._all_workloads: list[Any] = []
+            # By each label of their pod template: a selector's candidates are the workloads carrying
+            # one of its labels, not every workload of the namespace (each Service asks).
+            self._workloads: dict[tuple[str, str, str], list[Any]] = defaultdict(list)
+            self._all_workloads: dict[tuple[str, str], list[Any]] = defaultdict(list)
             for kind in (snap.deployments, snap.stateful_sets, snap.daemon_sets):
                 for w in kind:
-                    self._workloads[w.metadata.namespace].append(w)
-                    self._all_workloads.append(w)
+                    for k, v in (w.spec.template.metadata.labels or {}).items():
+                        self._workloads[(w.metadata.namespace, k, v)].append(w)
+                        self._all_workloads[(k, v)].append(w)
         self._synced = snap.synced
 
     # ---- reads --------------------------------------------------------------------------------
@@ -290,7 +293,10 @@ class Index:
         """Deployments, StatefulSets and DaemonSets whose pod template carries every label of ``selector``."""
         if not selector:
             return []
-        candidates = self._all_workloads if namespace is None else self._workloads.get(namespace, ())
+        k, v = next(iter(selector.items()))
+        candidates = self._all_workloads.get((k, v), ()) if namespace is None else self._workloads.get(
+            (namespace, k, v), ()
+        )
         out = []
         for w in candidates:
             labels = w.spec.template.metadata.labels or {}

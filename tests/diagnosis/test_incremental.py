@@ -295,3 +295,37 @@ def test_a_pod_change_judges_only_its_owners_and_services(with_uids: bool) -> No
     # owner references carry no uid (a dump: ownership by name cannot be told apart)
     assert engine.judged - before == (4 if with_uids else 6)
     assert engine.full_passes == 1
+
+
+def _crashing(pod: Any) -> Any:
+    cs = msgspec.structs.replace(
+        pod.status.container_statuses[0], ready=False, restart_count=7,
+        state=r.ContainerState(waiting=r.ContainerStateWaiting(reason="CrashLoopBackOff")),
+    )
+    conds = (r.Condition(type="Ready", status="False"),)
+    status = msgspec.structs.replace(pod.status, container_statuses=(cs,), conditions=conds)
+    return msgspec.structs.replace(pod, status=status)
+
+
+def test_pods_listed_before_their_list_ends_roll_up_once_at_its_end() -> None:
+    store = ClusterStore()
+    for kind in r.SNAPSHOT_FIELD_BY_KIND:
+        if kind != "Pod":
+            store.mark_synced(kind)
+    a = _owned_app(store, "a", 3)  # the first page of pods: the list has not ended
+    engine = DiagnosisEngine()
+    snap = store.snapshot()
+    assert_same(engine.update(snap), diagnose(snap))
+    before = engine.judged
+    store.apply("Pod", "MODIFIED", _crashing(a[0]))  # the next page
+    snap = store.snapshot()
+    got = engine.update(snap)
+    assert_same(got, diagnose(snap))
+    assert engine.judged - before == 1  # the pod alone: no workload or Service reads a partial list
+    assert got.verdict("rs-a") == "info" and got.verdict("d-a") == "info"
+    store.mark_synced("Pod")  # the list ended: the workloads roll their pods up, once
+    snap = store.snapshot()
+    got = engine.update(snap)
+    assert_same(got, diagnose(snap))
+    assert got.verdict("rs-a") != "info" and got.verdict("d-a") != "info"
+    assert engine.full_passes == 1

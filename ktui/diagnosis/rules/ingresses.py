@@ -99,7 +99,8 @@ def controller_hits(ix: Index, cls: str, controller: str, pod_root: PodRoot) -> 
     if labels is None:
         return []
     selector = format_selector(labels)
-    pods = [p for ns in sorted(ix.pod_namespaces) for p in ix.selected_pods(ns, labels)]
+    known = ix.known("Pod")  # a partial pod list (still streaming in) tells nothing yet
+    pods = [p for ns in sorted(ix.pod_namespaces) for p in ix.selected_pods(ns, labels)] if known else []
     if any(is_ready(p) and p.metadata.deletion_timestamp is None for p in pods):
         return []
     cmds = [f"kubectl get pods -A -l {q(selector)}"]
@@ -116,7 +117,7 @@ def controller_hits(ix: Index, cls: str, controller: str, pod_root: PodRoot) -> 
                     [*cmds, f"kubectl get {w.kind.lower()} -n {q(w.metadata.namespace)}"],
                 )
             ]
-        if not ix.known("Pod") or not ix.multi_namespace_view():
+        if not known or not ix.multi_namespace_view():
             return []  # pods unread, or a one-namespace view that cannot see the controller's: no verdict
         return [
             Hit(

@@ -90,9 +90,11 @@ def controller_hits(ix: Index, obj: Any, pod_root: PodRoot) -> list[Hit]:
         cmds.append(f"kubectl rollout status deployment/{q(name)} -n {q(ns)}")
     children = ix.owned(obj)
     sets = [c for c in children if c.kind == "ReplicaSet"]
+    # Pods are rolled up only from the whole list: a partial one (still streaming in) would restate
+    # the first pages' failures as the workload's, and change its verdict with every page.
     pods = [c for c in children if c.kind == "Pod"] + [
         p for rs in sets for p in ix.owned(rs) if p.kind == "Pod"
-    ]
+    ] if ix.known("Pod") else []
     st = obj.status
     if kind == "DaemonSet":
         desired = st.desired_number_scheduled or 0
@@ -150,7 +152,7 @@ def job_hits(ix: Index, job: Any, pod_root: PodRoot) -> list[Hit]:
     """A Job: its failed pods' cause, then the Job's own failure (BackoffLimitExceeded, deadline)."""
     ns, name = job.metadata.namespace, job.metadata.name
     cmds = [describe("job", ns, name), f"kubectl logs job/{q(name)} -n {q(ns)}"]
-    pods = [c for c in ix.owned(job) if c.kind == "Pod"]
+    pods = [c for c in ix.owned(job) if c.kind == "Pod"] if ix.known("Pod") else []
     hits: list[Hit] = []
     failed = next((c for c in job.status.conditions if c.type == "Failed" and c.status == "True"), None)
     done = any(c.type == "Complete" and c.status == "True" for c in job.status.conditions)
