@@ -250,3 +250,19 @@ def test_bad_label_selector_is_a_usage_error(seed: Sandbox) -> None:
     from ktui.cli import main
 
     assert main(["--kubeconfig", str(seed.kubeconfig), "-l", "a b=c"]) == 2
+
+
+async def test_a_hidden_list_takes_rows_and_sorts_them_when_shown(seed: Sandbox) -> None:
+    from ktui.ui.views import VIEWS
+
+    app = make_app(connect(str(seed.kubeconfig)), "default")
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = app.main_screen
+        await wait_for(pilot, lambda: screen._rest_mounted, timeout=20, what="the other lists")
+        services = screen.object_table(next(v for v in VIEWS if v.name == "services"))
+        await wait_for(pilot, lambda: services.total >= 3, timeout=20, what="the seed's Services taken")
+        # Hidden behind the pods: its rows are kept, not filtered, sorted and measured per snapshot.
+        assert not services.display and services._stale and services._view == []
+        await command(pilot, "svc")
+        assert services.display and not services._stale
+        assert {"nginx-service", "nginx-typo", "nginx-wrong-port"} <= {r.name for r in services._view}

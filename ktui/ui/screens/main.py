@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
+from textual.widgets import Input, Static, TabbedContent, TabPane
 
 from ktui.model.object_rows import ObjectRow, objects_of
 from ktui.model.tables import PodRow
@@ -31,6 +31,7 @@ from ktui.ui.views import VIEWS, View
 from ktui.ui.widgets.diagnosis_view import DiagnosisView
 from ktui.ui.widgets.events_view import EventsView
 from ktui.ui.widgets.fixed_input import FixedInput
+from ktui.ui.widgets.keys_footer import KeysFooter
 from ktui.ui.widgets.log_pane import LogPane
 from ktui.ui.widgets.object_table import ObjectTable
 from ktui.ui.widgets.path_pane import PathPane
@@ -97,7 +98,7 @@ class MainScreen(StartupSteps, probe_control.ProbeKeys, pane_control.PaneKeys, S
                     yield TabPane("Logs", id="tab-logs")
                     yield TabPane("Path", id="tab-path")
         yield Static(id="banner")
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeysFooter(compact=True, show_command_palette=False)
         yield ProbeRunner(self._connection, readonly=bool(getattr(self.app, "readonly", False)))
 
     def _connection(self) -> Any:

@@ -15,6 +15,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.cache import LRUCache
+from textual.dom import DOMNode
 from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
@@ -93,6 +94,7 @@ class ObjectTable(VirtualTable, can_focus=True):
         self._query = ""
         self._cols: list[tuple[str, int]] = []
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(512)
+        self._stale = False  # rows taken while hidden: the view is made when it is shown or read
         self.empty_message = "Loading…"
         """What the table says when it has no rows to show."""
         self.filter_error = ""
@@ -101,8 +103,24 @@ class ObjectTable(VirtualTable, can_focus=True):
     # ------------------------------------------------------------------ data
 
     @property
+    def display(self) -> bool:
+        """Whether the list is shown (set False while another view is)."""
+        return super().display
+
+    @display.setter
+    def display(self, show: bool | str) -> None:
+        DOMNode.display.fset(self, show)  # type: ignore[attr-defined]
+        if self.display:
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        if self._stale:
+            self._rebuild()
+
+    @property
     def rows(self) -> Sequence[ObjectRow]:
         """The rows shown, in display order."""
+        self._catch_up()
         return self._view
 
     @property
@@ -128,17 +146,23 @@ class ObjectTable(VirtualTable, can_focus=True):
     @property
     def cursor_row(self) -> ObjectRow | None:
         """The highlighted row."""
+        self._catch_up()
         return self._view[self._cursor] if self._view else None
 
     def set_rows(self, rows: tuple[ObjectRow, ...]) -> None:
-        """Replace the data; the cursor stays on the same uid."""
-        if rows == self._rows:
+        """Replace the data; the cursor stays on the same uid (a hidden list sorts them once shown)."""
+        if rows is self._rows or rows == self._rows:
             return  # a snapshot that changed only pods: nothing to redraw here
         self._rows = rows
         self._counts = {}
         for row in rows:
             self._counts[row.severity] = self._counts.get(row.severity, 0) + 1
-        self._rebuild()
+        if self.display:
+            self._rebuild()
+        else:
+            # Another view is shown: filtering, sorting and measuring thousands of rows on every
+            # snapshot would only slow the one the user looks at.
+            self._stale = True
 
     def set_query(self, query: str) -> None:
         """Filter by a filter-bar query (text, or a ``-l`` / ``k=v`` label selector on the objects)."""
@@ -158,6 +182,7 @@ class ObjectTable(VirtualTable, can_focus=True):
         self._rebuild()
 
     def _rebuild(self) -> None:
+        self._stale = False
         try:
             shown = filter_object_rows(self._rows, self._query, self.problems_only)
             self.filter_error = ""
