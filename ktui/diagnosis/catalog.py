@@ -26,6 +26,7 @@ class Entry(NamedTuple):
 
 CATALOG: dict[str, Entry] = {
     "healthy": Entry("OK-000", INFO, "{state}"),
+    "pods_loading": Entry("OK-001", INFO, "verdict once the pod list is read (it reads its pods)"),
     # ---------------------------------------------------------------- images
     "image_tag_not_found": Entry(
         "POD-IMG-001",

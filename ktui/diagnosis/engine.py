@@ -65,10 +65,14 @@ class Judge:
         self.fast = False
         """Whether the last pod judged was Running and Ready (judged from its record alone)."""
         self._consumers: dict[str, dict[str, list[Pod]]] = {}
+        # Every object but pods and nodes reads pods: while their list streams in, each is said to
+        # wait for it (a page re-judges none of them; the list's end judges them all, once).
+        self._pods_loading = ix.listing("Pod")
 
     def pod_root(self, pod: Pod) -> Finding | None:
         """The root-cause finding of a pod already judged."""
-        found = self.findings_of(subject_key(ref_of(pod)))
+        # its uid is its subject key (a workload asks for each of its pods: no Ref made per ask)
+        found = self.findings_of(pod.metadata.uid or subject_key(ref_of(pod)))
         return found[0] if found else None
 
     def service_root(self, svc: Service) -> tuple[Finding, ...]:
@@ -87,6 +91,9 @@ class Judge:
             hits = pod_hits(ix, obj, self.fast)
         elif field == "nodes":
             hits = node_hits(ix, obj)
+        elif self._pods_loading:
+            meta = obj.metadata
+            hits = [Hit("pods_loading", {}, [], [describe(obj.kind, meta.namespace or "", meta.name)])]
         elif field == "services":
             hits = service_hits(ix, obj, self.pod_root)
         elif field == "ingresses":

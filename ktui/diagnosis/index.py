@@ -253,6 +253,14 @@ class Index:
                 return message or f"{verb} {resource} forbidden"
         return None
 
+    def listing(self, kind: str) -> bool:
+        """Whether ``kind`` is still being listed: a live store's snapshot (it carries a change set;
+        a dump does not) saying what is synced, ``kind`` not among it, and not refused."""
+        return (
+            self.snap.changes is not None and bool(self._synced) and not self.known(kind)
+            and self.forbidden(kind) is None
+        )
+
     def known(self, kind: str) -> bool:
         """Whether the snapshot holds the full list of ``kind`` (synced, and not forbidden).
 

@@ -322,7 +322,8 @@ def test_pods_listed_before_their_list_ends_roll_up_once_at_its_end() -> None:
     got = engine.update(snap)
     assert_same(got, diagnose(snap))
     assert engine.judged - before == 1  # the pod alone: no workload or Service reads a partial list
-    assert got.verdict("rs-a") == "info" and got.verdict("d-a") == "info"
+    for uid in ("rs-a", "d-a", "svc-a"):  # each says it waits for the list
+        assert [f.category for f in got.for_uid(uid)] == ["pods_loading"]
     store.mark_synced("Pod")  # the list ended: the workloads roll their pods up, once
     snap = store.snapshot()
     got = engine.update(snap)
