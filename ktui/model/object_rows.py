@@ -229,32 +229,35 @@ def deployment_rows(
     snapshot: r.ClusterSnapshot, verdicts: Mapping[str, str], summaries: Mapping[str, str] | None = None
 ) -> tuple[ObjectRow, ...]:
     """Rows of every Deployment: READY ready/desired, UP-TO-DATE, AVAILABLE as kubectl prints them."""
-    rows = []
-    for dep in snapshot.deployments:
-        st = dep.status
-        desired = dep.spec.replicas if dep.spec.replicas is not None else 1
-        cells = (
-            f"{st.ready_replicas or 0}/{desired}",
-            str(st.updated_replicas or 0),
-            str(st.available_replicas or 0),
-        )
-        rows.append(
-            _row(dep, snapshot.now, verdicts, summaries or {}, cells, pods_query=_workload_query(dep))
-        )
-    return tuple(rows)
+    return tuple(deployment_row(dep, snapshot.now, verdicts, summaries or {}) for dep in snapshot.deployments)
+
+
+def deployment_row(
+    dep: r.Deployment, now: Any, verdicts: Mapping[str, str], summaries: Mapping[str, str]
+) -> ObjectRow:
+    """One Deployment's row (it reads nothing but the Deployment)."""
+    st = dep.status
+    desired = dep.spec.replicas if dep.spec.replicas is not None else 1
+    ready = f"{st.ready_replicas or 0}/{desired}"
+    cells = (ready, str(st.updated_replicas or 0), str(st.available_replicas or 0))
+    return _row(dep, now, verdicts, summaries, cells, pods_query=_workload_query(dep))
 
 
 def replica_set_rows(
     snapshot: r.ClusterSnapshot, verdicts: Mapping[str, str], summaries: Mapping[str, str] | None = None
 ) -> tuple[ObjectRow, ...]:
     """Rows of every ReplicaSet: DESIRED, CURRENT, READY."""
-    rows = []
-    for rs in snapshot.replica_sets:
-        st = rs.status
-        desired = rs.spec.replicas if rs.spec.replicas is not None else 1
-        cells = (str(desired), str(st.replicas or 0), str(st.ready_replicas or 0))
-        rows.append(_row(rs, snapshot.now, verdicts, summaries or {}, cells, pods_query=_workload_query(rs)))
-    return tuple(rows)
+    return tuple(replica_set_row(rs, snapshot.now, verdicts, summaries or {}) for rs in snapshot.replica_sets)
+
+
+def replica_set_row(
+    rs: r.ReplicaSet, now: Any, verdicts: Mapping[str, str], summaries: Mapping[str, str]
+) -> ObjectRow:
+    """One ReplicaSet's row (it reads nothing but the ReplicaSet)."""
+    st = rs.status
+    desired = rs.spec.replicas if rs.spec.replicas is not None else 1
+    cells = (str(desired), str(st.replicas or 0), str(st.ready_replicas or 0))
+    return _row(rs, now, verdicts, summaries, cells, pods_query=_workload_query(rs))
 
 
 # --------------------------------------------------------------------------- nodes
@@ -300,6 +303,9 @@ ROW_BUILDERS: dict[str, Callable[..., tuple[ObjectRow, ...]]] = {
     "Node": node_rows,
 }
 """Kind -> its row builder."""
+
+OWN_ROW: dict[str, Callable[..., ObjectRow]] = {"Deployment": deployment_row, "ReplicaSet": replica_set_row}
+"""Kinds whose row reads only the object itself (and its verdict and age): kind -> one object's row."""
 
 
 def objects_of(snapshot: r.ClusterSnapshot, kind: str) -> tuple[Any, ...]:

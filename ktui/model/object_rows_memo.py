@@ -7,7 +7,9 @@ more than a snapshot's whole diagnosis. So a kind's rows are made again only whe
 inputs is a new object, when the findings of one of its objects changed (the engine's
 ``last_changed``), or when one of its AGE texts would read differently (``since_changes``: each
 second for an object a minute old, each day for one a month old). Otherwise the same tuple is
-handed on (the lists then see the very rows they hold and redraw nothing).
+handed on (the lists then see the very rows they hold and redraw nothing). Deployments and
+ReplicaSets, whose rows read only their own object, are then made again row by row: a row whose
+record, verdict, summary and AGE text did not change is reused.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from ktui import resources as r
-from ktui.model.durations import since_changes
-from ktui.model.object_rows import ROW_BUILDERS, ObjectRow, objects_of, row_key
+from ktui.model.durations import since, since_changes
+from ktui.model.object_rows import OWN_ROW, ROW_BUILDERS, ObjectRow, objects_of, row_key
 
 INPUTS = ("services", "endpoint_slices", "endpoints", "ingresses", "ingress_classes", "deployments",
           "replica_sets", "nodes")
@@ -30,6 +32,37 @@ def next_age_change(snapshot: r.ClusterSnapshot, kind: str) -> datetime | None:
     now = snapshot.now
     times = (since_changes(obj.metadata.creation_timestamp, now) for obj in objects_of(snapshot, kind))
     return min((t for t in times if t is not None), default=None)
+
+
+Made = dict[str, tuple[Any, str, str, str, ObjectRow]]
+"""Row uid -> (the record, verdict, summary and AGE text it was made from, the row)."""
+
+
+def own_rows(snapshot: r.ClusterSnapshot, diagnosis: Any, kind: str, made: Made) -> tuple[ObjectRow, ...]:
+    """The rows of a kind whose row reads only its object (``OWN_ROW``): a row whose record,
+    verdict, summary and AGE text are the ones it was made from is reused; ``made`` is updated."""
+    build = OWN_ROW[kind]
+    now = snapshot.now
+    rows = []
+    seen: Made = {}
+    for obj in objects_of(snapshot, kind):
+        uid = row_key(obj)
+        verdict, summary = "info", ""
+        if diagnosis is not None:
+            findings = diagnosis.for_uid(uid)
+            verdict = str(diagnosis.verdict(uid))
+            summary = findings[0].summary if findings else ""
+        age = since(obj.metadata.creation_timestamp, now)
+        old = made.get(uid)
+        if old is not None and old[0] is obj and old[1] == verdict and old[2] == summary and old[3] == age:
+            row = old[4]
+        else:
+            row = build(obj, now, {uid: verdict}, {uid: summary} if summary else {})
+        seen[uid] = (obj, verdict, summary, age, row)
+        rows.append(row)
+    made.clear()
+    made.update(seen)  # rows of objects gone are forgotten
+    return tuple(rows)
 
 
 def rows_of_kind(snapshot: r.ClusterSnapshot, diagnosis: Any, kind: str) -> tuple[ObjectRow, ...]:
@@ -56,6 +89,7 @@ class ObjectRowsMemo:
         self._uids: dict[str, frozenset[str]] = {}
         self._made_at: dict[str, datetime] = {}
         self._ages_change: dict[str, datetime | None] = {}
+        self._own: dict[str, Made] = {kind: {} for kind in OWN_ROW}
         self.made = 0
         """How many kinds' rows were made (tests check that a pod storm makes none)."""
 
@@ -83,7 +117,10 @@ class ObjectRowsMemo:
             ):
                 out[kind] = rows
                 continue
-            rows = self._rows[kind] = rows_of_kind(snapshot, diagnosis, kind)
+            if kind in OWN_ROW:  # made again row by row: most rows of the kind are the same
+                rows = self._rows[kind] = own_rows(snapshot, diagnosis, kind, self._own[kind])
+            else:
+                rows = self._rows[kind] = rows_of_kind(snapshot, diagnosis, kind)
             self._uids[kind] = frozenset(row.uid for row in rows)
             self._made_at[kind] = snapshot.now
             self._ages_change[kind] = next_age_change(snapshot, kind)

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from ktui import resources as r
+from ktui.decode import decode_object
 from ktui.diagnosis.incremental import DiagnosisEngine
 from ktui.dumps import load_dumps
 from ktui.model.object_rows import ROW_BUILDERS
@@ -77,3 +78,30 @@ def test_rows_are_made_again_for_their_age_and_on_a_full_pass() -> None:
     made = memo.made
     memo.rows(result.snapshot, result.diagnosis, None)  # unknown what changed: everything again
     assert memo.made == made + len(ROW_BUILDERS)
+
+
+def _replica_set(i: int) -> Any:
+    return decode_object({
+        "kind": "ReplicaSet",
+        "metadata": {"name": f"web-{i}", "namespace": "default", "uid": f"rs-{i}",
+                     "creationTimestamp": "2026-11-27T10:00:00Z"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": f"web-{i}"}}},
+        "status": {"replicas": 2, "readyReplicas": 2, "availableReplicas": 2},
+    })
+
+
+def test_a_replica_set_change_remakes_its_row_and_reuses_the_others() -> None:
+    store = _store()
+    store.replace("ReplicaSet", [_replica_set(i) for i in range(3)])
+    pipeline, memo = SnapshotPipeline(DiagnosisEngine), ObjectRowsMemo()
+    first = pipeline.update(store.snapshot(now=NOW))
+    rows = memo.rows(first.snapshot, first.diagnosis, first.judged)
+    changed = store.records("ReplicaSet")[1]
+    status = msgspec.structs.replace(changed.status, ready_replicas=(changed.status.ready_replicas or 0) + 7)
+    store.apply("ReplicaSet", "MODIFIED", msgspec.structs.replace(changed, status=status))
+    second = pipeline.update(store.snapshot(now=first.snapshot.now + timedelta(milliseconds=30)))
+    again = memo.rows(second.snapshot, second.diagnosis, second.judged)
+    assert again == _fresh(second.snapshot, second.diagnosis)  # what a fresh build makes
+    before = {row.uid: row for row in rows["ReplicaSet"]}
+    remade = [row.uid for row in again["ReplicaSet"] if row is not before[row.uid]]
+    assert remade == [changed.metadata.uid]  # the others are the very rows made before
