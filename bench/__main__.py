@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="alternating runs per tool (default 5; 3 quick)")
     parser.add_argument("--scale", type=int, default=None,
                         help="second size for B1 scaling and B8 (default 2x pods; off with --quick)")
+    parser.add_argument("--pods-only", action="store_true",
+                        help="generate pods and their events only, without the Deployments, ReplicaSets, "
+                             "Services and EndpointSlices a cluster keeps for them")
     args = parser.parse_args(argv)
     only = [b.strip().upper() for b in args.only.split(",") if b.strip()] or list(ALL)
     unknown = [b for b in only if b not in ALL]
@@ -88,9 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if any(b in only for b in ("B1", "B2", "B3", "B4", "B5", "B8")):
             ctx.sandbox = SandboxProc(workdir=workdir / "cluster")
-            made = ctx.sandbox.request("generate", pods=pods, namespaces=args.namespaces, timeout=900)
+            workloads = not args.pods_only
+            made = ctx.sandbox.request("generate", pods=pods, namespaces=args.namespaces, timeout=900,
+                                       workloads=workloads)
+            around = ", ".join(f"{n} {kind}" for kind, n in made.get("objects", {}).items())
             print(f"sandbox {ctx.sandbox.url}: {made['count']} pods in {args.namespaces} namespaces "
-                  f"({made['seconds']:.1f}s)")
+                  f"({made['seconds']:.1f}s); around them: {around or 'nothing (--pods-only)'}")
             for problem in preflight(ctx.sandbox):
                 print(f"PREFLIGHT: {problem}")
             ctx.kenv = fresh_kubectl_cache(ctx.sandbox.kubeconfig, workdir)
@@ -103,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             if scale > pods and any(b in only for b in ("B1", "B4", "B5", "B8")):
                 # another prefix: new namespaces, so the generator's names cannot collide
                 more = ctx.sandbox.request("generate", pods=scale - pods, namespaces=args.namespaces,
-                                           prefix="bench-more", seed=1, timeout=900)
+                                           prefix="bench-more", seed=1, timeout=900, workloads=workloads)
                 big = pods + more["count"]
                 print(f"\nsandbox grown to {big} pods")
                 if "B1" in only:

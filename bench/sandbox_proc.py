@@ -176,14 +176,17 @@ class Driver:
 
             t0 = time.monotonic()
             n = sb.call(lambda: generate(sb.store, int(req["pods"]), int(req.get("namespaces", 10)),
-                                         seed=int(req.get("seed", 0)), prefix=req.get("prefix", "bench")),
+                                         seed=int(req.get("seed", 0)), prefix=req.get("prefix", "bench"),
+                                         workloads=bool(req.get("workloads", True))),
                         timeout=900)
             took = time.monotonic() - t0
             # The loaded pods live as long as the process: keep the collector from walking them on
             # every full collection (a load generator's GC pause would show up as watch lag)
             gc.collect()
             gc.freeze()
-            return {"count": n, "seconds": took}
+            kinds = ("deployments.apps", "replicasets.apps", "services", "endpointslices.discovery.k8s.io")
+            objects = sb.call(lambda: {k.split(".")[0]: len(sb.store.list(k)[0]) for k in kinds})
+            return {"count": n, "seconds": took, "objects": objects}
         if op == "storm":
             loop = sb._loop
 

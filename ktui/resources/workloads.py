@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from ktui.resources.meta import Condition, K8s, LabelSelector, ObjectMeta
-from ktui.resources.pods import PodSpec
 
 # ---- workloads
 
 
-class PodTemplateSpec(K8s, frozen=True):
-    """A workload's pod template."""
+class TemplateMeta(K8s, frozen=True):
+    """The labels of a workload's pod template (what a Service's selector is matched against)."""
 
-    metadata: ObjectMeta = ObjectMeta()
-    spec: PodSpec = PodSpec()
+    labels: dict[str, str] | None = None
+
+
+class PodTemplateSpec(K8s, frozen=True):
+    """A workload's pod template, as far as a rule reads it: its labels.
+
+    Its pod spec (containers, env, probes, volumes: ~10 KB decoded) is left out: the pods themselves
+    say what runs, and a cluster keeps ten old ReplicaSets per Deployment, each with its template.
+    """
+
+    metadata: TemplateMeta = TemplateMeta()
 
 
 class WorkloadSpec(K8s, frozen=True):
