@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from ktui import resources as r
-from ktui.resources.compact import PodCompactor
+from ktui.resources.compact import ObjectCompactor, PodCompactor
 
 
 class DecodeError(ValueError):
@@ -173,14 +173,20 @@ def decode_list(kind: str, raw: bytes) -> tuple[list[r.AnyObject], str, str | No
         decoded = msgspec.json.decode(raw, type=_list_type(kind), strict=False)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise DecodeError(f"{kind}List: {exc}") from None
-    records: list[Any] = list(decoded.items) if kind != "Pod" else [compact_pod(p) for p in decoded.items]
+    if kind == "Pod":
+        records: list[Any] = [compact_pod(p) for p in decoded.items]
+    else:
+        records = [compact_object(kind, o) for o in decoded.items]
     return records, decoded.metadata.resource_version, decoded.metadata.continue_ or None
 
 
 compact_pod = PodCompactor()
 """Pods of a live cluster share their repeated parts (``resources.compact``): ~2 KB a pod, not ~8."""
+compact_object = ObjectCompactor(compact_pod)
+"""Workloads, Services and EndpointSlices too (through the pods' tables: a selector and the labels it
+selects can be one object)."""
 
 
 def compact(kind: str, record: Any) -> Any:
-    """A live record made to share what repeats with the records decoded before (Pods; others as is)."""
-    return compact_pod(record) if kind == "Pod" else record
+    """A live record made to share what repeats with the records decoded before."""
+    return compact_pod(record) if kind == "Pod" else compact_object(kind, record)

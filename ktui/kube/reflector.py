@@ -364,6 +364,8 @@ class Reflector:
                                 obj = self._pod(pods, etype, obj, line, current)
                                 if obj is None:
                                     continue
+                            elif etype != "DELETED":
+                                obj = decode.compact_object(kind, obj)
                             batch.append((etype, obj))
                 finally:
                     if batch:

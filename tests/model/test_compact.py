@@ -157,3 +157,40 @@ def test_young_threshold_is_raised_never_lowered() -> None:
     finally:
         gc.set_threshold(*saved)
 
+
+
+def _slice(i: int, ready: bool) -> dict[str, Any]:
+    return {
+        "kind": "EndpointSlice", "apiVersion": "discovery.k8s.io/v1",
+        "metadata": {"name": f"web-{i}", "namespace": "shop", "uid": f"s{i}",
+                     "labels": {"kubernetes.io/service-name": "web"}},
+        "addressType": "IPv4",
+        "endpoints": [{
+            "addresses": [f"10.0.0.{i}"], "conditions": {"ready": ready, "serving": ready},
+            "nodeName": "node-1", "targetRef": {"kind": "Pod", "namespace": "shop", "name": f"p{i}"},
+        }],
+        "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+    }
+
+
+def test_listed_slices_and_workloads_keep_their_values_and_share_repeated_parts() -> None:
+    raw = [_slice(1, True), _slice(2, True), _slice(3, False)]
+    records, _, _ = decode.decode_list("EndpointSlice", _list(*raw))
+    a, b, c = cast(list[r.EndpointSlice], records)
+    for got, obj in zip((a, b, c), raw, strict=True):
+        assert got == decode.decode_object(obj)  # the same values
+    assert a.metadata.labels is b.metadata.labels and a.ports is b.ports
+    assert a.endpoints[0].conditions is b.endpoints[0].conditions
+    assert a.endpoints[0].conditions is not c.endpoints[0].conditions  # ready and not ready: apart
+    assert a.endpoints[0].node_name is b.endpoints[0].node_name
+    rs = [{"kind": "ReplicaSet", "metadata": {"name": f"web-{i}", "namespace": "shop", "uid": f"rs{i}",
+                                              "labels": {"app": "web"}},
+           "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"metadata": {"labels": {"app": "web"}},
+                                 "spec": {"containers": [{"name": "web", "image": "web:1"}]}}}}
+          for i in (1, 2)]
+    sets, _, _ = decode.decode_list("ReplicaSet", _list(*rs))
+    x, y = cast(list[r.ReplicaSet], sets)
+    assert x.metadata.labels == {"app": "web"} and x.spec.template.metadata.labels == {"app": "web"}
+    assert x.metadata.labels is y.metadata.labels and x.spec.selector is y.spec.selector
+    assert x.spec.template is y.spec.template
