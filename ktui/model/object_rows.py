@@ -11,7 +11,7 @@ shows the pods behind the object (Enter in the TUI jumps there).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ktui import resources as r
@@ -61,6 +61,15 @@ def row_key(obj: Any) -> str:
     """An object's row uid: its uid, or kind/namespace/name without one (the findings' subject key)."""
     meta = obj.metadata
     return meta.uid or f"{obj.kind}/{meta.namespace}/{meta.name}"
+
+
+def with_verdict(row: ObjectRow, severity: str, summary: str) -> ObjectRow:
+    """The row with another verdict and first finding (what a re-diagnosis moves): as ``_row`` makes it."""
+    cells = row.cells
+    if severity == row.severity and summary == cells[-1]:
+        return row
+    search_text = f"{row.namespace}/{row.name} {' '.join(cells[1:-2])} {summary}".lower()
+    return replace(row, severity=severity, cells=(*cells[:-1], summary), search_text=search_text)
 
 
 def _row(

@@ -20,7 +20,7 @@ from typing import Any
 
 from ktui import resources as r
 from ktui.model.durations import since, since_changes
-from ktui.model.object_rows import OWN_ROW, ROW_BUILDERS, ObjectRow, objects_of, row_key
+from ktui.model.object_rows import OWN_ROW, ROW_BUILDERS, ObjectRow, objects_of, row_key, with_verdict
 
 INPUTS = ("services", "endpoint_slices", "endpoints", "ingresses", "ingress_classes", "deployments",
           "replica_sets", "nodes")
@@ -86,12 +86,14 @@ class ObjectRowsMemo:
         self._inputs: tuple[Sequence[Any], ...] = ()
         self._refused: tuple[dict[str, str], frozenset[str]] | None = None
         self._rows: dict[str, tuple[ObjectRow, ...]] = {}
-        self._uids: dict[str, frozenset[str]] = {}
+        self._index: dict[str, dict[str, int]] = {}  # kind -> row uid -> its position
         self._made_at: dict[str, datetime] = {}
         self._ages_change: dict[str, datetime | None] = {}
         self._own: dict[str, Made] = {kind: {} for kind in OWN_ROW}
         self.made = 0
         """How many kinds' rows were made (tests check that a pod storm makes none)."""
+        self.patched = 0
+        """How many kinds' rows took new verdicts in place (the rows of the others reused)."""
 
     def rows(
         self, snapshot: r.ClusterSnapshot, diagnosis: Any, judged: frozenset[str] | None
@@ -113,17 +115,38 @@ class ObjectRowsMemo:
             if (
                 same and rows is not None and made is not None and made <= snapshot.now
                 and (ages_change is None or snapshot.now < ages_change)
-                and (not judged or judged.isdisjoint(self._uids[kind]))
             ):
+                # Only verdicts can have moved: those of the judged objects of this kind, in place.
+                index = self._index[kind]
+                moved = [uid for uid in judged or () if uid in index]
+                if moved:
+                    rows = self._rows[kind] = self._with_verdicts(kind, rows, index, moved, diagnosis)
+                    self.patched += 1
                 out[kind] = rows
                 continue
             if kind in OWN_ROW:  # made again row by row: most rows of the kind are the same
                 rows = self._rows[kind] = own_rows(snapshot, diagnosis, kind, self._own[kind])
             else:
                 rows = self._rows[kind] = rows_of_kind(snapshot, diagnosis, kind)
-            self._uids[kind] = frozenset(row.uid for row in rows)
+            self._index[kind] = {row.uid: i for i, row in enumerate(rows)}
             self._made_at[kind] = snapshot.now
             self._ages_change[kind] = next_age_change(snapshot, kind)
             self.made += 1
             out[kind] = rows
         return out
+
+    def _with_verdicts(
+        self, kind: str, rows: tuple[ObjectRow, ...], index: dict[str, int], moved: list[str], diagnosis: Any
+    ) -> tuple[ObjectRow, ...]:
+        """``rows`` with the verdict and first finding of the ``moved`` objects as the diagnosis says now."""
+        new = list(rows)
+        own = self._own.get(kind)
+        for uid in moved:
+            findings = diagnosis.for_uid(uid)
+            verdict, summary = str(diagnosis.verdict(uid)), findings[0].summary if findings else ""
+            i = index[uid]
+            new[i] = with_verdict(rows[i], verdict, summary)
+            made = own.get(uid) if own is not None else None
+            if own is not None and made is not None:  # what the row now shows, for row-by-row reuse
+                own[uid] = (made[0], verdict, summary, made[3], new[i])
+        return tuple(new)

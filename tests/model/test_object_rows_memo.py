@@ -105,3 +105,38 @@ def test_a_replica_set_change_remakes_its_row_and_reuses_the_others() -> None:
     before = {row.uid: row for row in rows["ReplicaSet"]}
     remade = [row.uid for row in again["ReplicaSet"] if row is not before[row.uid]]
     assert remade == [changed.metadata.uid]  # the others are the very rows made before
+
+
+def _owned_pod(i: int, waiting: str | None = None) -> Any:
+    state = {"waiting": {"reason": waiting}} if waiting else {"running": {}}
+    return decode_object({
+        "kind": "Pod",
+        "metadata": {"name": f"web-{i}-abc", "namespace": "default", "uid": f"pod-{i}",
+                     "creationTimestamp": "2026-11-27T10:00:00Z",
+                     "ownerReferences": [{"kind": "ReplicaSet", "name": f"web-{i}", "uid": f"rs-{i}",
+                                          "controller": True}]},
+        "spec": {"nodeName": "n1", "containers": [{"name": "web", "image": "web:1"}]},
+        "status": {"phase": "Running",
+                   "conditions": [{"type": "Ready", "status": "False" if waiting else "True"}],
+                   "containerStatuses": [{"name": "web", "ready": not waiting,
+                                          "restartCount": 4 if waiting else 0, "state": state}]},
+    })
+
+
+def test_a_pod_change_moves_its_replica_sets_verdict_in_place() -> None:
+    store = _store()
+    store.replace("ReplicaSet", [_replica_set(i) for i in range(3)])
+    for i in range(3):
+        store.apply("Pod", "ADDED", _owned_pod(i))
+    pipeline, memo = SnapshotPipeline(DiagnosisEngine), ObjectRowsMemo()
+    first = pipeline.update(store.snapshot(now=NOW))
+    rows = memo.rows(first.snapshot, first.diagnosis, first.judged)
+    made = memo.made
+    store.apply("Pod", "MODIFIED", _owned_pod(1, waiting="CrashLoopBackOff"))  # only a pod changed
+    second = pipeline.update(store.snapshot(now=first.snapshot.now + timedelta(milliseconds=30)))
+    again = memo.rows(second.snapshot, second.diagnosis, second.judged)
+    assert again == _fresh(second.snapshot, second.diagnosis)  # what a fresh build makes
+    assert memo.made == made and memo.patched == 1  # nothing made again: one kind's verdicts moved
+    before = {row.uid: row for row in rows["ReplicaSet"]}
+    moved = [row for row in again["ReplicaSet"] if row is not before[row.uid]]
+    assert [row.uid for row in moved] == ["rs-1"] and moved[0].severity != before["rs-1"].severity
