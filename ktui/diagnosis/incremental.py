@@ -31,6 +31,7 @@ from ktui.diagnosis.ledger import _CROSS_NAMESPACE as _CROSS_NAMESPACE  # re-exp
 from ktui.diagnosis.ledger import Ledger, _Entry
 from ktui.diagnosis.ledger import _cross as _cross
 from ktui.diagnosis.ledger import _discard as _discard
+from ktui.diagnosis.rules.pods import is_ready
 from ktui.resources import SNAPSHOT_FIELD_BY_KIND, ClusterSnapshot, ref_of
 
 _READ_BY_SLOW_PODS = frozenset({"ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim"})
@@ -128,6 +129,7 @@ class DiagnosisEngine(Ledger):
         assert ix is not None and prev is not None
         dirty: dict[str, set[str]] = defaultdict(set)  # field -> store keys to judge again
         records: set[str] = set()  # pods whose record changed (judged again only if it matters)
+        quiet: set[str] = set()  # ...of which nothing but their own findings can reach another object
         dirty_ns: set[str] = set()
         everything = False
         slow_ns: set[str] = set()
@@ -138,9 +140,13 @@ class DiagnosisEngine(Ledger):
                 continue
             if kind == "Pod":
                 for key, pod in changed.items():
-                    for rec in (ix.pods.get(key), pod):
-                        if rec is not None:
-                            touched[rec.metadata.namespace].append(rec)
+                    old = ix.pods.get(key)
+                    if old is not None and pod is not None and _quiet(old, pod):
+                        quiet.add(key)  # rolled up only if its findings move in or out of problems
+                    else:
+                        for rec in (old, pod):
+                            if rec is not None:
+                                touched[rec.metadata.namespace].append(rec)
                     records.add(key)
                 ix.apply_pods(changed)
             elif kind == "Event":
@@ -172,7 +178,7 @@ class DiagnosisEngine(Ledger):
             dirty_ns.update(self._others_by_ns)
         for ns in slow_ns:
             dirty["pods"].update(self._slow_by_ns.get(ns, ()))
-        return self._rejudge(snap, ix, dirty, dirty_ns, records, touched)
+        return self._rejudge(snap, ix, dirty, dirty_ns, records, touched, quiet)
 
     def _event_changes(
         self, ix: Index, changed: Mapping[str, Any], dirty: dict[str, set[str]],
@@ -224,7 +230,7 @@ class DiagnosisEngine(Ledger):
 
     def _rejudge(
         self, snap: ClusterSnapshot, ix: Index, dirty: dict[str, set[str]], dirty_ns: set[str],
-        records: set[str], touched: dict[str, list[Any]],
+        records: set[str], touched: dict[str, list[Any]], quiet: frozenset[str] | set[str] = frozenset(),
     ) -> Diagnosis:
         judge = Judge(ix, self._probes, self._findings_of)
         changed: set[str] = set()
@@ -238,9 +244,13 @@ class DiagnosisEngine(Ledger):
                 # stand; it stays filed under the same keys, namespace and node
                 old.obj = current
                 continue
+            before = old.findings if old is not None else None
+            was = old.obj if old is not None else None
             ns = self._replace("pods", key, current, judge, changed)
-            if ns is not None:  # its Services and workloads roll its findings up
-                for rec in (old.obj if old else None, current):
+            if ns is not None and (key not in quiet or _problems_moved(before, pods.get(key))):
+                # its Services and workloads roll its findings up (only its problems: a healthy
+                # pod's new restart count or condition time reaches none of them)
+                for rec in (was, current):
                     if rec is not None:
                         touched[rec.metadata.namespace].append(rec)
         if not ix.known("Pod"):
@@ -364,6 +374,36 @@ def _log_changes(
             names[namespace].add(rest.partition("/")[0])
     for namespace, pods in names.items():
         dirty["pods"].update(ix.pod_keys(namespace, pods))
+
+
+def _quiet(old: Any, new: Any) -> bool:
+    """Whether what other objects read of a pod is the same in both versions, its findings aside.
+
+    Workloads, Services, Ingresses, Jobs and claims read a pod's labels, owners, spec (ports,
+    volumes), phase, readiness (its own and its containers'), deletion and name, and its root finding
+    only when it is a problem (``_problems_moved``). A healthy pod's restart or condition timestamp
+    changes none of these.
+    """
+    a, b = old.metadata, new.metadata
+    return (
+        a.labels == b.labels and a.owner_references == b.owner_references
+        and a.deletion_timestamp == b.deletion_timestamp and a.name == b.name
+        and (old.spec is new.spec or old.spec == new.spec)
+        and old.status.phase == new.status.phase and is_ready(old) == is_ready(new)
+        and _containers_ready(old) == _containers_ready(new)
+    )
+
+
+def _containers_ready(pod: Any) -> list[bool | None]:
+    return [s.ready for s in pod.status.container_statuses]
+
+
+def _problems_moved(before: tuple[Finding, ...] | None, entry: _Entry | None) -> bool:
+    """Whether a quiet pod's change can reach the objects rolling it up: a problem came, went or moved."""
+    after = entry.findings if entry is not None else None
+    if before is None or after is None:
+        return True
+    return before != after and (any(f.is_problem for f in before) or any(f.is_problem for f in after))
 
 
 def same_verdict(old: Any, new: Any) -> bool:

@@ -288,13 +288,33 @@ def test_a_pod_change_judges_only_its_owners_and_services(with_uids: bool) -> No
     engine = DiagnosisEngine()
     engine.update(store.snapshot())
     before = engine.judged
-    store.apply("Pod", "MODIFIED", _restarted(a[0]))
+    store.apply("Pod", "MODIFIED", _crashing(a[0]))
     snap = store.snapshot()
     assert_same(engine.update(snap), diagnose(snap))
     # the pod, its ReplicaSet, its Deployment and its Service; b's are judged too only when the
     # owner references carry no uid (a dump: ownership by name cannot be told apart)
     assert engine.judged - before == (4 if with_uids else 6)
     assert engine.full_passes == 1
+
+
+def test_a_healthy_pods_restart_reaches_no_other_object() -> None:
+    store = ClusterStore()
+    for kind in r.SNAPSHOT_FIELD_BY_KIND:
+        store.mark_synced(kind)
+    a = _owned_app(store, "a", 3)
+    engine = DiagnosisEngine()
+    engine.update(store.snapshot())
+    before = engine.judged
+    store.apply("Pod", "MODIFIED", _restarted(a[0]))  # still Running and Ready: "..., 5 restarts"
+    snap = store.snapshot()
+    got = engine.update(snap)
+    assert_same(got, diagnose(snap))
+    assert "5 restarts" in got.for_uid(a[0].metadata.uid)[0].summary  # its own finding moved
+    assert engine.judged - before == 1  # but no workload or Service rolls a healthy pod's text up
+    store.apply("Pod", "MODIFIED", _crashing(_restarted(a[0])))  # a problem now: they are judged
+    snap = store.snapshot()
+    assert_same(engine.update(snap), diagnose(snap))
+    assert engine.judged - before == 5
 
 
 def _crashing(pod: Any) -> Any:

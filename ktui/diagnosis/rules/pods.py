@@ -37,7 +37,8 @@ def fast_healthy(pod: Pod) -> bool:
     return all(s.ready and s.restart_count < 2 for s in st.container_statuses)
 
 
-def _ready_text(pod: Pod) -> str:
+def ready_text(pod: Pod) -> str:
+    """Ready containers of all, as kubectl's READY column: ``1/2``."""
     total = len(pod.spec.containers) or len(pod.status.container_statuses)
     ready = sum(1 for s in pod.status.container_statuses if s.ready)
     return f"{ready}/{total}"
@@ -48,7 +49,7 @@ def pod_hits(ix: Index, pod: Pod, fast: bool | None = None) -> list[Hit]:
     meta = pod.metadata
     cmds = [describe("pod", meta.namespace, meta.name)]
     if fast_healthy(pod) if fast is None else fast:
-        return [Hit("healthy", {"state": f"Running, {_ready_text(pod)} ready"}, [], cmds)]
+        return [Hit("healthy", {"state": f"Running, {ready_text(pod)} ready"}, [], cmds)]
     events = ix.events_of(pod)
     hits = _problems(ix, pod, events)
     for h in hits:
@@ -129,7 +130,7 @@ def _problems(ix: Index, pod: Pod, events: list[Event]) -> list[Hit]:
             )
         ]
     restarts = max((s.restart_count for s in st.container_statuses), default=0)
-    state = f"Running, {_ready_text(pod)} ready" + (f", {restarts} restarts" if restarts else "")
+    state = f"Running, {ready_text(pod)} ready" + (f", {restarts} restarts" if restarts else "")
     return [Hit("healthy", {"state": state})]
 
 

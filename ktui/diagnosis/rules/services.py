@@ -12,7 +12,7 @@ from ktui.diagnosis.findings import Finding
 from ktui.diagnosis.index import Index
 from ktui.diagnosis.labels import format_selector
 from ktui.diagnosis.rules.base import Hit, describe, plural, q
-from ktui.diagnosis.rules.pods import is_ready
+from ktui.diagnosis.rules.pods import is_ready, ready_text
 from ktui.resources import Pod, Service, ServicePort
 
 PodRoot = Callable[[Pod], Finding | None]
@@ -187,13 +187,16 @@ def service_hits(ix: Index, svc: Service, pod_root: PodRoot) -> list[Hit]:
         h.commands = cmds
     ready, source = _ready_endpoints(ix, svc, pods)
     if ready == 0:
+        # A problem's finding is quoted; without one, the first pod's phase and ready containers, read
+        # from its record: never a healthy finding's text, which moves with each restart (a Service's
+        # verdict then changes only when one of its pods' problems, or readiness, does).
         causes = [(p, f) for p in pods if (f := pod_root(p)) is not None and f.is_problem]
-        first = causes[0] if causes else (pods[0], pod_root(pods[0]))
-        cause_text = (
-            render(SERVICE_CAUSE, {"pod": first[0].metadata.name, "summary": first[1].summary})
-            if first[1] is not None
-            else "the pods are not ready yet"
-        )
+        first = pods[0]
+        cause_text = render(SERVICE_CAUSE, (
+            {"pod": causes[0][0].metadata.name, "summary": causes[0][1].summary} if causes
+            else {"pod": first.metadata.name, "summary": f"{first.status.phase or 'Pending'}, "
+                                                         f"{ready_text(first)} ready"}
+        ))
         why = f"0 of {plural(len(pods), 'selected pod')} ready; {cause_text}"
         hit = Hit(
             "service_no_ready_endpoints",
