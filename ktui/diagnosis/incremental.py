@@ -56,6 +56,8 @@ class DiagnosisEngine(Ledger):
         self._ix: Index | None = None
         self._probes: dict[str, tuple[Any, ...]] = {}
         self._by_key: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        self._service_index: tuple[Any, dict[tuple[str, str, str], list[str]], dict[str, list[str]]] | None
+        self._service_index = None
         self.last_changed: frozenset[str] | None = None
         """Subject keys whose findings changed in the last update (None: a full pass)."""
 
@@ -267,9 +269,10 @@ class DiagnosisEngine(Ledger):
             if not others:
                 continue
             owners = self._owners(changed_pods) if any(f in _OWNERS for f, _ in others) else None
+            selecting = self._services_selecting(snap, ns, changed_pods)
             for field, key in others:
                 if field == "services":
-                    if _selects(self._entries[field][key].obj, changed_pods):
+                    if key in selecting:
                         dirty[field].add(key)
                 elif owners is None or field not in _OWNERS or key in owners:
                     dirty[field].add(key)
@@ -299,6 +302,33 @@ class DiagnosisEngine(Ledger):
                 self._replace(field, key, by_key.get(key), judge, changed)
         self.last_changed = frozenset(changed)
         return self._publish()
+
+    def _services_selecting(self, snap: ClusterSnapshot, ns: str, pods: list[Any]) -> set[str]:
+        """Keys of the judged Services of ``ns`` whose selector matches one of these pods (or that have
+        none: ``_selects``), found through the pods' labels rather than by asking every Service."""
+        records = snap.services
+        cached = self._service_index
+        if cached is None or cached[0] is not records:
+            by_label: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+            bare: dict[str, list[str]] = defaultdict(list)
+            for svc in records:
+                selector = svc.spec.selector
+                if selector:  # filed under one of its pairs: a pod matching it carries that label
+                    k, v = min(selector.items())
+                    by_label[(svc.metadata.namespace, k, v)].append(store_key(svc))
+                else:
+                    bare[svc.metadata.namespace].append(store_key(svc))
+            cached = self._service_index = (records, by_label, bare)
+        _, by_label, bare = cached
+        services = self._entries["services"]
+        found = {key for key in bare.get(ns, ()) if key in services}
+        for pod in pods:
+            for k, v in (pod.metadata.labels or {}).items():
+                for key in by_label.get((ns, k, v), ()):
+                    entry = services.get(key)
+                    if key not in found and entry is not None and _selects(entry.obj, [pod]):
+                        found.add(key)
+        return found
 
     def _owners(self, pods: list[Any]) -> set[str] | None:
         """Keys of the judged workloads that own these pods, up the owner chain (None: cannot tell).
