@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ktui.sandbox.controllers.objects import GENERATED
+from ktui.sandbox.creation import ALNUM
 
 REVISIONS = 3
 """ReplicaSets per Deployment: the current one and two old ones scaled to 0 (revision history)."""
@@ -133,7 +134,8 @@ def replicasets(w: Workload, stamp: str, deploy: dict[str, Any]) -> list[dict[st
     out = []
     for revision in range(1, REVISIONS + 1):
         current = revision == REVISIONS
-        old_hash = hashlib.sha256(f"{w.rs_name}/{revision}".encode()).hexdigest()[:10]
+        digest = hashlib.sha256(f"{w.rs_name}/{revision}".encode()).digest()
+        old_hash = "".join(ALNUM[b % len(ALNUM)] for b in digest[:10])  # the controller's alphabet
         rs_hash = w.rs_hash if current else old_hash
         name = w.rs_name if current else f"{w.name}-{rs_hash}"
         labels = {**w.labels, "pod-template-hash": rs_hash}
