@@ -31,7 +31,7 @@ from ktui.diagnosis.ledger import _CROSS_NAMESPACE as _CROSS_NAMESPACE  # re-exp
 from ktui.diagnosis.ledger import Ledger, _Entry
 from ktui.diagnosis.ledger import _cross as _cross
 from ktui.diagnosis.ledger import _discard as _discard
-from ktui.diagnosis.rules.pods import is_ready
+from ktui.diagnosis.reach import SelectorIndex, log_changes, problems_moved, quiet, same_verdict, selects
 from ktui.resources import SNAPSHOT_FIELD_BY_KIND, ClusterSnapshot, ref_of
 
 _READ_BY_SLOW_PODS = frozenset({"ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim"})
@@ -56,8 +56,7 @@ class DiagnosisEngine(Ledger):
         self._ix: Index | None = None
         self._probes: dict[str, tuple[Any, ...]] = {}
         self._by_key: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}
-        self._service_index: tuple[Any, dict[tuple[str, str, str], list[str]], dict[str, list[str]]] | None
-        self._service_index = None
+        self._selectors = SelectorIndex()
         self.last_changed: frozenset[str] | None = None
         """Subject keys whose findings changed in the last update (None: a full pass)."""
 
@@ -131,7 +130,7 @@ class DiagnosisEngine(Ledger):
         assert ix is not None and prev is not None
         dirty: dict[str, set[str]] = defaultdict(set)  # field -> store keys to judge again
         records: set[str] = set()  # pods whose record changed (judged again only if it matters)
-        quiet: set[str] = set()  # ...of which nothing but their own findings can reach another object
+        quiet_keys: set[str] = set()  # ...of which nothing but their own findings can reach another object
         dirty_ns: set[str] = set()
         everything = False
         slow_ns: set[str] = set()
@@ -143,8 +142,8 @@ class DiagnosisEngine(Ledger):
             if kind == "Pod":
                 for key, pod in changed.items():
                     old = ix.pods.get(key)
-                    if old is not None and pod is not None and _quiet(old, pod):
-                        quiet.add(key)  # rolled up only if its findings move in or out of problems
+                    if old is not None and pod is not None and quiet(old, pod):
+                        quiet_keys.add(key)  # rolled up only if its findings move in or out of problems
                     else:
                         for rec in (old, pod):
                             if rec is not None:
@@ -170,7 +169,7 @@ class DiagnosisEngine(Ledger):
         if snap.synced != prev.synced or snap.forbidden != prev.forbidden:
             everything = True
         elif snap.logs is not prev.logs and snap.logs != prev.logs:
-            _log_changes(ix, snap.logs, prev.logs, dirty)
+            log_changes(ix, snap.logs, prev.logs, dirty)
         ix.retarget(snap)
         self._snap = snap
         self._probe_changes(snap, dirty)
@@ -180,7 +179,7 @@ class DiagnosisEngine(Ledger):
             dirty_ns.update(self._others_by_ns)
         for ns in slow_ns:
             dirty["pods"].update(self._slow_by_ns.get(ns, ()))
-        return self._rejudge(snap, ix, dirty, dirty_ns, records, touched, quiet)
+        return self._rejudge(snap, ix, dirty, dirty_ns, records, touched, quiet_keys)
 
     def _event_changes(
         self, ix: Index, changed: Mapping[str, Any], dirty: dict[str, set[str]],
@@ -232,7 +231,7 @@ class DiagnosisEngine(Ledger):
 
     def _rejudge(
         self, snap: ClusterSnapshot, ix: Index, dirty: dict[str, set[str]], dirty_ns: set[str],
-        records: set[str], touched: dict[str, list[Any]], quiet: frozenset[str] | set[str] = frozenset(),
+        records: set[str], touched: dict[str, list[Any]], quiet_keys: frozenset[str] | set[str] = frozenset(),
     ) -> Diagnosis:
         judge = Judge(ix, self._probes, self._findings_of)
         changed: set[str] = set()
@@ -249,7 +248,10 @@ class DiagnosisEngine(Ledger):
             before = old.findings if old is not None else None
             was = old.obj if old is not None else None
             ns = self._replace("pods", key, current, judge, changed)
-            if ns is not None and (key not in quiet or _problems_moved(before, pods.get(key))):
+            now = pods.get(key)
+            if ns is not None and (
+                key not in quiet_keys or problems_moved(before, now.findings if now is not None else None)
+            ):
                 # its Services and workloads roll its findings up (only its problems: a healthy
                 # pod's new restart count or condition time reaches none of them)
                 for rec in (was, current):
@@ -269,7 +271,7 @@ class DiagnosisEngine(Ledger):
             if not others:
                 continue
             owners = self._owners(changed_pods) if any(f in _OWNERS for f, _ in others) else None
-            selecting = self._services_selecting(snap, ns, changed_pods)
+            selecting = self._selectors.selecting(snap.services, self._entries["services"], ns, changed_pods)
             for field, key in others:
                 if field == "services":
                     if key in selecting:
@@ -290,7 +292,7 @@ class DiagnosisEngine(Ledger):
                 for key in self._cross:
                     svc = services[key].obj
                     if svc.metadata.namespace in touched or any(
-                        _selects(svc, changed_pods) for changed_pods in touched.values()
+                        selects(svc, changed_pods) for changed_pods in touched.values()
                     ):
                         dirty["services"].add(key)
         for field in FIELDS[1:]:
@@ -302,33 +304,6 @@ class DiagnosisEngine(Ledger):
                 self._replace(field, key, by_key.get(key), judge, changed)
         self.last_changed = frozenset(changed)
         return self._publish()
-
-    def _services_selecting(self, snap: ClusterSnapshot, ns: str, pods: list[Any]) -> set[str]:
-        """Keys of the judged Services of ``ns`` whose selector matches one of these pods (or that have
-        none: ``_selects``), found through the pods' labels rather than by asking every Service."""
-        records = snap.services
-        cached = self._service_index
-        if cached is None or cached[0] is not records:
-            by_label: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-            bare: dict[str, list[str]] = defaultdict(list)
-            for svc in records:
-                selector = svc.spec.selector
-                if selector:  # filed under one of its pairs: a pod matching it carries that label
-                    k, v = min(selector.items())
-                    by_label[(svc.metadata.namespace, k, v)].append(store_key(svc))
-                else:
-                    bare[svc.metadata.namespace].append(store_key(svc))
-            cached = self._service_index = (records, by_label, bare)
-        _, by_label, bare = cached
-        services = self._entries["services"]
-        found = {key for key in bare.get(ns, ()) if key in services}
-        for pod in pods:
-            for k, v in (pod.metadata.labels or {}).items():
-                for key in by_label.get((ns, k, v), ()):
-                    entry = services.get(key)
-                    if key not in found and entry is not None and _selects(entry.obj, [pod]):
-                        found.add(key)
-        return found
 
     def _owners(self, pods: list[Any]) -> set[str] | None:
         """Keys of the judged workloads that own these pods, up the owner chain (None: cannot tell).
@@ -393,77 +368,7 @@ class DiagnosisEngine(Ledger):
         return str(obj.metadata.namespace)
 
 
-def _log_changes(
-    ix: Index, logs: Mapping[str, Any], old: Mapping[str, Any], dirty: dict[str, set[str]]
-) -> None:
-    """Mark the pods whose crash-log lines changed: only their own container findings quote them."""
-    names: dict[str, set[str]] = defaultdict(set)
-    for key in logs.keys() | old.keys():  # "namespace/pod/container"
-        if logs.get(key) != old.get(key):
-            namespace, _, rest = key.partition("/")
-            names[namespace].add(rest.partition("/")[0])
-    for namespace, pods in names.items():
-        dirty["pods"].update(ix.pod_keys(namespace, pods))
-
-
-def _quiet(old: Any, new: Any) -> bool:
-    """Whether what other objects read of a pod is the same in both versions, its findings aside.
-
-    Workloads, Services, Ingresses, Jobs and claims read a pod's labels, owners, spec (ports,
-    volumes), phase, readiness (its own and its containers'), deletion and name, and its root finding
-    only when it is a problem (``_problems_moved``). A healthy pod's restart or condition timestamp
-    changes none of these.
-    """
-    a, b = old.metadata, new.metadata
-    return (
-        a.labels == b.labels and a.owner_references == b.owner_references
-        and a.deletion_timestamp == b.deletion_timestamp and a.name == b.name
-        and (old.spec is new.spec or old.spec == new.spec)
-        and old.status.phase == new.status.phase and is_ready(old) == is_ready(new)
-        and _containers_ready(old) == _containers_ready(new)
-    )
-
-
-def _containers_ready(pod: Any) -> list[bool | None]:
-    return [s.ready for s in pod.status.container_statuses]
-
-
-def _problems_moved(before: tuple[Finding, ...] | None, entry: _Entry | None) -> bool:
-    """Whether a quiet pod's change can reach the objects rolling it up: a problem came, went or moved."""
-    after = entry.findings if entry is not None else None
-    if before is None or after is None:
-        return True
-    return before != after and (any(f.is_problem for f in before) or any(f.is_problem for f in after))
-
-
-def same_verdict(old: Any, new: Any) -> bool:
-    """Whether a pod's own findings cannot differ between two versions of its record.
-
-    They read its spec, status, identity and deletion, never its annotations, labels or
-    resourceVersion (which Services and workloads read, and which are judged again anyway).
-    """
-    if old.status != new.status or old.spec != new.spec:  # status first: it is what usually moved
-        return False
-    a, b = old.metadata, new.metadata
-    return (
-        a.name == b.name and a.namespace == b.namespace and a.uid == b.uid
-        and a.deletion_timestamp == b.deletion_timestamp and a.creation_timestamp == b.creation_timestamp
-    )
-
-
 def _same_subject(old: Any, new: Any) -> bool:
     """Whether two records name the same subject (kind, namespace, name, uid): its key stays."""
     a, b = old.metadata, new.metadata
     return old.kind == new.kind and a.uid == b.uid and a.name == b.name and a.namespace == b.namespace
-
-
-def _selects(svc: Any, pods: list[Any]) -> bool:
-    """Whether a Service's selector matches any of these pods' labels (no selector: always)."""
-    selector = svc.spec.selector
-    if not selector:
-        return True
-    for pod in pods:
-        labels = pod.metadata.labels or {}
-        if all(labels.get(k) == v for k, v in selector.items()):
-            return True
-    return False
