@@ -7,9 +7,11 @@ more than a snapshot's whole diagnosis. So a kind's rows are made again only whe
 inputs is a new object, when the findings of one of its objects changed (the engine's
 ``last_changed``), or when one of its AGE texts would read differently (``since_changes``: each
 second for an object a minute old, each day for one a month old). Otherwise the same tuple is
-handed on (the lists then see the very rows they hold and redraw nothing). Deployments and
-ReplicaSets, whose rows read only their own object, are then made again row by row: a row whose
-record, verdict, summary and AGE text did not change is reused.
+handed on (the lists then see the very rows they hold and redraw nothing). When only findings
+moved (no input record changed, no AGE turned), the rows of the judged objects take their new
+verdict and first finding in place (``with_verdict``) and the others stay. Deployments and
+ReplicaSets, whose rows read only their own object, are otherwise made again row by row: a row
+whose record, verdict, summary and AGE text did not change is reused.
 """
 
 from __future__ import annotations
