@@ -54,10 +54,15 @@ def run(args: argparse.Namespace) -> int:
         # SIGTERM ends the serve loop like Ctrl-C does; the handler only sets a flag
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         if args.generate:
+            from ktui.sandbox.controllers.objects import generated
             from ktui.sandbox.generate import generate
 
             count = sandbox.call(generate, sandbox.store, args.generate, args.namespaces, timeout=600)
-            print(f"generated {count} pods in {args.namespaces} namespaces")
+            deployments = sandbox.call(
+                lambda: sum(map(generated, sandbox.store.list("deployments.apps")[0]))
+            )
+            print(f"generated {count} pods in {args.namespaces} namespaces, and their {deployments} "
+                  "Deployments with ReplicaSets, Services and EndpointSlices")
         path = shlex.quote(str(sandbox.kubeconfig.resolve()))
         print(f"ktui sandbox: scenario {args.scenario!r} serving on {sandbox.url}")
         print(f"export KUBECONFIG={path}")
