@@ -36,6 +36,12 @@ def next_age_change(snapshot: r.ClusterSnapshot, kind: str) -> datetime | None:
     return min((t for t in times if t is not None), default=None)
 
 
+def verdict_of(diagnosis: Any, uid: str) -> tuple[str, str]:
+    """An object's verdict and the first line of its diagnosis ("" when it has no finding)."""
+    findings = diagnosis.for_uid(uid)
+    return str(diagnosis.verdict(uid)), findings[0].summary if findings else ""
+
+
 Made = dict[str, tuple[Any, str, str, str, ObjectRow]]
 """Row uid -> (the record, verdict, summary and AGE text it was made from, the row)."""
 
@@ -49,11 +55,7 @@ def own_rows(snapshot: r.ClusterSnapshot, diagnosis: Any, kind: str, made: Made)
     seen: Made = {}
     for obj in objects_of(snapshot, kind):
         uid = row_key(obj)
-        verdict, summary = "info", ""
-        if diagnosis is not None:
-            findings = diagnosis.for_uid(uid)
-            verdict = str(diagnosis.verdict(uid))
-            summary = findings[0].summary if findings else ""
+        verdict, summary = verdict_of(diagnosis, uid) if diagnosis is not None else ("info", "")
         age = since(obj.metadata.creation_timestamp, now)
         old = made.get(uid)
         if old is not None and old[0] is obj and old[1] == verdict and old[2] == summary and old[3] == age:
@@ -74,10 +76,9 @@ def rows_of_kind(snapshot: r.ClusterSnapshot, diagnosis: Any, kind: str) -> tupl
     if diagnosis is not None:
         for obj in objects_of(snapshot, kind):
             uid = row_key(obj)
-            findings = diagnosis.for_uid(uid)
-            verdicts[uid] = str(diagnosis.verdict(uid))
-            if findings:
-                summaries[uid] = findings[0].summary
+            verdicts[uid], summary = verdict_of(diagnosis, uid)
+            if summary:
+                summaries[uid] = summary
     return ROW_BUILDERS[kind](snapshot, verdicts, summaries)
 
 
@@ -144,8 +145,7 @@ class ObjectRowsMemo:
         new = list(rows)
         own = self._own.get(kind)
         for uid in moved:
-            findings = diagnosis.for_uid(uid)
-            verdict, summary = str(diagnosis.verdict(uid)), findings[0].summary if findings else ""
+            verdict, summary = verdict_of(diagnosis, uid)
             i = index[uid]
             new[i] = with_verdict(rows[i], verdict, summary)
             made = own.get(uid) if own is not None else None
