@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 from msgspec.structs import replace
 
+from ktui.resources.meta import ObjectMeta
 from ktui.resources.pods import ContainerStatus, Pod, PodSpec, PodStatus, Volume
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -94,11 +95,7 @@ class PodCompactor:
         share = self.share
         meta, spec, status = pod.metadata, pod.spec, pod.status
         if prev is None:
-            meta = replace(
-                meta, namespace=_intern(meta.namespace), labels=share.strings(meta.labels),
-                annotations=share.strings(meta.annotations), owner_references=share(meta.owner_references),
-                creation_timestamp=self.time(meta.creation_timestamp),
-            )
+            meta = self.meta(meta)
             spec, status = self._spec(spec), self._status(status)
             return Pod(metadata=meta, spec=spec, status=status, kind=_intern(pod.kind))
         old = prev.metadata
@@ -128,6 +125,16 @@ class PodCompactor:
         status = prev.status if status == prev.status else self._status(status, prev.status)
         kind = prev.kind if pod.kind == prev.kind else pod.kind
         return Pod(metadata=meta, spec=spec, status=status, kind=kind)
+
+    def meta(self, meta: ObjectMeta) -> ObjectMeta:
+        """Metadata sharing its namespace, labels, annotations, owners and creation time with earlier
+        records (any kind's: a pod's first version, a workload, a Service)."""
+        share = self.share
+        return replace(
+            meta, namespace=_intern(meta.namespace), labels=share.strings(meta.labels),
+            annotations=share.strings(meta.annotations), owner_references=share(meta.owner_references),
+            creation_timestamp=self.time(meta.creation_timestamp),
+        )
 
     def _spec(self, spec: PodSpec) -> PodSpec:
         if not (spec.containers or spec.volumes):
@@ -196,7 +203,7 @@ class ObjectCompactor:
 
     def __init__(self, pods: PodCompactor) -> None:
         self.share = pods.share
-        self.time = pods.time
+        self._meta = pods.meta
         self._conditions: dict[Any, Any] = {}
 
     def __call__(self, kind: str, record: Any) -> Any:
@@ -217,14 +224,6 @@ class ObjectCompactor:
             spec = replace(spec, selector=self.share.strings(spec.selector), ports=self.share(spec.ports))
             return replace(record, metadata=self._meta(record.metadata), spec=spec)
         return record
-
-    def _meta(self, meta: Any) -> Any:
-        share = self.share
-        return replace(
-            meta, namespace=_intern(meta.namespace), labels=share.strings(meta.labels),
-            annotations=share.strings(meta.annotations), owner_references=share(meta.owner_references),
-            creation_timestamp=self.time(meta.creation_timestamp),
-        )
 
     def _endpoint(self, endpoint: Any) -> Any:
         # An endpoint's conditions take a few values in all: one object each, found without hashing.
