@@ -31,7 +31,15 @@ from ktui.sandbox import genworkloads as gw
 from ktui.sandbox.controllers.objects import GENERATED
 from ktui.sandbox.creation import ALNUM
 from ktui.sandbox.genevents import unhealthy_events
-from ktui.sandbox.genparts import ISTIO_STATUS, conditions, main_container, managed_fields, sidecar, volumes
+from ktui.sandbox.genparts import (
+    ISTIO_STATUS,
+    conditions,
+    main_container,
+    managed_fields,
+    sidecar,
+    uid_of,
+    volumes,
+)
 from ktui.sandbox.store import Store
 
 # fmt: off
@@ -52,12 +60,6 @@ def _hex(seed: str, n: int) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:n]
 
 
-def _uid(seed: str) -> str:
-    """A version-4-shaped UUID derived from ``seed`` (reproducible, unlike the apiserver's random ones)."""
-    h = hashlib.sha256(seed.encode()).hexdigest()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
-
-
 def _suffix(i: int, n: int = 5) -> str:
     """Characters from the apiserver's generateName alphabet, unique per index (no collisions)."""
     out = []
@@ -75,7 +77,7 @@ def _template_hash(ns: str, app: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _rs_uid(ns: str, rs_name: str) -> str:
-    return _uid(f"rs/{ns}/{rs_name}")
+    return uid_of(f"rs/{ns}/{rs_name}")
 
 
 def _workload(i: int) -> str:
@@ -151,7 +153,7 @@ def _pod(i: int, ns: str, rnd: random.Random, stamp: str, started: str) -> tuple
             "name": name,
             "generateName": f"{rs_name}-",
             "namespace": ns,
-            "uid": _uid(f"pod/{ns}/{name}"),
+            "uid": uid_of(f"pod/{ns}/{name}"),
             "creationTimestamp": stamp,
             "labels": labels,
             "annotations": annotations,

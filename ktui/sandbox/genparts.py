@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 ISTIO_IMAGE = "docker.io/istio/proxyv2:1.22.3"
@@ -10,6 +11,12 @@ ISTIO_STATUS = (
     '"imagePullSecrets":null,"revision":"default"}'
 )
 SA_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def uid_of(seed: str) -> str:
+    """A version-4-shaped UUID derived from ``seed`` (reproducible, unlike the apiserver's random ones)."""
+    h = hashlib.sha256(seed.encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
 
 
 def _field_ref(name: str, path: str) -> dict[str, Any]:

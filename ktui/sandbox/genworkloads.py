@@ -17,6 +17,7 @@ from typing import Any
 
 from ktui.sandbox.controllers.objects import GENERATED
 from ktui.sandbox.creation import ALNUM
+from ktui.sandbox.genparts import uid_of
 
 REVISIONS = 3
 """ReplicaSets per Deployment: the current one and two old ones scaled to 0 (revision history)."""
@@ -51,11 +52,6 @@ class Workload:
     members: list[Member] = field(default_factory=list)
 
 
-def _uid(seed: str) -> str:
-    h = hashlib.sha256(seed.encode()).hexdigest()
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
-
-
 def workload_of(pod: dict[str, Any], name: str, rs_hash: str, rs_uid: str, app: str) -> Workload:
     """A new Workload whose template is this pod's (labels without the per-pod version)."""
     meta = pod["metadata"]
@@ -78,7 +74,7 @@ def member_of(pod: dict[str, Any]) -> Member:
 
 def _meta(w: Workload, name: str, kind: str, stamp: str, **extra: Any) -> dict[str, Any]:
     meta: dict[str, Any] = {
-        "name": name, "namespace": w.namespace, "uid": _uid(f"{kind}/{w.namespace}/{name}"),
+        "name": name, "namespace": w.namespace, "uid": uid_of(f"{kind}/{w.namespace}/{name}"),
         "creationTimestamp": stamp, "annotations": {GENERATED: "true"},
     }
     meta.update(extra)
@@ -193,8 +189,8 @@ def endpoint_slices(w: Workload, stamp: str) -> list[dict[str, Any]]:
             "kubernetes.io/service-name": w.name,
             "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
         }, generateName=f"{w.name}-", ownerReferences=[{
-            "apiVersion": "v1", "kind": "Service", "name": w.name, "uid": _uid(f"svc/{w.namespace}/{w.name}"),
-            "controller": True, "blockOwnerDeletion": True,
+            "apiVersion": "v1", "kind": "Service", "name": w.name,
+            "uid": uid_of(f"svc/{w.namespace}/{w.name}"), "controller": True, "blockOwnerDeletion": True,
         }])
         out.append({
             "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": meta,
