@@ -128,6 +128,7 @@ class DiagnosisEngine(Ledger):
     def _incremental(self, snap: ClusterSnapshot, changes: Mapping[str, Any]) -> Diagnosis:
         ix, prev = self._ix, self._snap
         assert ix is not None and prev is not None
+        was_listing = ix.listing("Pod")  # (the index still reads the previous snapshot)
         dirty: dict[str, set[str]] = defaultdict(set)  # field -> store keys to judge again
         records: set[str] = set()  # pods whose record changed (judged again only if it matters)
         quiet_keys: set[str] = set()  # ...of which nothing but their own findings can reach another object
@@ -166,11 +167,18 @@ class DiagnosisEngine(Ledger):
                     elif kind == "Node":
                         dirty["pods"].update(self._slow_by_node.get(rec.metadata.name, ()))
                 ix.refresh(snap, [field])
-        if snap.synced != prev.synced or snap.forbidden != prev.forbidden:
-            everything = True
-        elif snap.logs is not prev.logs and snap.logs != prev.logs:
-            log_changes(ix, snap.logs, prev.logs, dirty)
         ix.retarget(snap)
+        if snap.forbidden != prev.forbidden:
+            everything = True
+        elif snap.synced != prev.synced and was_listing and ix.listing("Pod"):
+            # Another kind's list ended while pods still list: every object but pods and nodes says it
+            # waits for them whatever else is known; only the slow pods read the other kinds.
+            slow_ns.update(self._slow_by_ns)
+            dirty["nodes"].update(self._entries["nodes"])
+        elif snap.synced != prev.synced:
+            everything = True
+        if snap.logs is not prev.logs and snap.logs != prev.logs and not everything:
+            log_changes(ix, snap.logs, prev.logs, dirty)
         self._snap = snap
         self._probe_changes(snap, dirty)
         self._expired(snap.now, dirty)

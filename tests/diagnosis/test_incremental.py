@@ -317,6 +317,40 @@ def test_a_healthy_pods_restart_reaches_no_other_object() -> None:
     assert engine.judged - before == 5
 
 
+
+def test_another_list_ending_while_pods_list_rejudges_only_the_pods_that_read_it() -> None:
+    store = ClusterStore()
+    for kind in r.SNAPSHOT_FIELD_BY_KIND:
+        if kind not in ("Pod", "Secret"):
+            store.mark_synced(kind)
+    _owned_app(store, "a", 3)
+    waiting = {"waiting": {"reason": "CreateContainerConfigError", "message": 'secret "creds" not found'}}
+    env = [{"name": "PW", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "pw"}}}]
+    store.apply("Pod", "ADDED", decode_object({
+        "kind": "Pod",
+        "metadata": {"name": "reader", "namespace": "shop", "uid": "p-reader",
+                     "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "spec": {"containers": [{"name": "c", "image": "app:1", "env": env}], "nodeName": "n1"},
+        "status": {"phase": "Pending",
+                   "containerStatuses": [{"name": "c", "ready": False, "state": waiting}]},
+    }))
+    engine = DiagnosisEngine()
+    snap = store.snapshot()
+    assert_same(engine.update(snap), diagnose(snap))
+    before = engine.judged
+    store.mark_synced("Secret")  # the Secret list ends (none): pods are still listing
+    snap = store.snapshot()
+    got = engine.update(snap)
+    assert_same(got, diagnose(snap))
+    assert engine.judged - before == 1  # the pod that reads Secrets; the rest wait for the pod list
+    for uid in ("rs-a", "d-a", "svc-a"):
+        assert [f.category for f in got.for_uid(uid)] == ["pods_loading"]
+    store.mark_synced("Pod")
+    snap = store.snapshot()
+    got = engine.update(snap)
+    assert_same(got, diagnose(snap))
+    assert got.for_uid("svc-a")[0].category != "pods_loading"
+
 def _crashing(pod: Any) -> Any:
     cs = msgspec.structs.replace(
         pod.status.container_statuses[0], ready=False, restart_count=7,
