@@ -11,12 +11,15 @@ handed on (the lists then see the very rows they hold and redraw nothing). When 
 moved (no input record changed, no AGE turned), the rows of the judged objects take their new
 verdict and first finding in place (``with_verdict``) and the others stay. Deployments and
 ReplicaSets, whose rows read only their own object, are otherwise made again row by row: a row
-whose record, verdict, summary and AGE text did not change is reused.
+whose record, verdict, summary and AGE text did not change is reused. Only the kinds asked for
+are made (``kinds``: the list on screen; the others' rows are made when shown): at 10k pods the
+rows of 960 Deployments, 2,880 ReplicaSets and 960 Services cost ~80 ms after the first sync and
+~6 MB, for lists most sessions never open.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -99,10 +102,11 @@ class ObjectRowsMemo:
         """How many kinds' rows took new verdicts in place (the rows of the others reused)."""
 
     def rows(
-        self, snapshot: r.ClusterSnapshot, diagnosis: Any, judged: frozenset[str] | None
+        self, snapshot: r.ClusterSnapshot, diagnosis: Any, judged: frozenset[str] | None,
+        kinds: Collection[str] | None = None,
     ) -> dict[str, tuple[ObjectRow, ...]]:
-        """Kind -> rows for this snapshot; ``judged``: the subject keys whose findings changed since
-        the diagnosis handed over last (None: any may have)."""
+        """Kind -> rows for this snapshot, of ``kinds`` only (None: every kind); ``judged``: the
+        subject keys whose findings changed since the diagnosis handed over last (None: any may have)."""
         inputs = tuple(getattr(snapshot, field) for field in INPUTS)
         refused = (snapshot.forbidden, snapshot.synced)
         same = (
@@ -112,6 +116,9 @@ class ObjectRowsMemo:
         self._inputs, self._refused = inputs, refused
         out: dict[str, tuple[ObjectRow, ...]] = {}
         for kind in ROW_BUILDERS:
+            if kinds is not None and kind not in kinds:
+                self._forget(kind)  # judged sets pass it by from now on: made whole when asked again
+                continue
             rows = self._rows.get(kind)
             made = self._made_at.get(kind)
             ages_change = self._ages_change.get(kind)
@@ -137,6 +144,13 @@ class ObjectRowsMemo:
             self.made += 1
             out[kind] = rows
         return out
+
+    def _forget(self, kind: str) -> None:
+        """Drop a kind's rows (and what reusing them needs)."""
+        for table in (self._rows, self._index, self._made_at, self._ages_change):
+            table.pop(kind, None)
+        if self._own.get(kind):
+            self._own[kind] = {}
 
     def _with_verdicts(
         self, kind: str, rows: tuple[ObjectRow, ...], index: dict[str, int], moved: list[str], diagnosis: Any

@@ -127,7 +127,8 @@ class KtuiApp(App[None]):
             # Under the pipeline's lock, in emit order: number the posts so the loop can tell whether
             # `changed` (relative to the previous emit) starts at the rows it shows.
             self.diagnosis_error = result.error
-            objects = self._object_rows.rows(snapshot, result.diagnosis, result.judged)
+            kinds = self.main_screen.object_kinds  # the list shown: the others' rows wait until shown
+            objects = self._object_rows.rows(snapshot, result.diagnosis, result.judged, kinds)
             diagnosis = with_log_notes(result.diagnosis, self.evidence)
             self._posted += 1
             self.post_message(

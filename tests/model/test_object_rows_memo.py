@@ -80,6 +80,22 @@ def test_rows_are_made_again_for_their_age_and_on_a_full_pass() -> None:
     assert memo.made == made + len(ROW_BUILDERS)
 
 
+
+def test_only_the_kinds_asked_for_are_made_and_one_asked_for_again_is_made_whole() -> None:
+    store, pipeline, memo, first, _ = _started()
+    made = memo.made
+    only = memo.rows(first.snapshot, first.diagnosis, frozenset(), {"Service"})
+    assert set(only) == {"Service"} and memo.made == made  # the Service rows made before are reused
+    before = {row.name: row.severity for row in only["Service"]}
+    for pod in store.records("Pod"):  # the Services' records stay; their verdicts move
+        store.apply("Pod", "DELETED", pod)
+    second = pipeline.update(store.snapshot(now=NOW + timedelta(milliseconds=30)))
+    assert second.judged and set(memo.rows(second.snapshot, second.diagnosis, second.judged, ())) == set()
+    # Asked again after a snapshot that passed it by (its judged set unseen): made again, not reused.
+    again = memo.rows(second.snapshot, second.diagnosis, frozenset(), {"Service"})
+    assert again == {"Service": _fresh(second.snapshot, second.diagnosis)["Service"]}
+    assert {row.name: row.severity for row in again["Service"]} != before
+
 def _replica_set(i: int) -> Any:
     return decode_object({
         "kind": "ReplicaSet",

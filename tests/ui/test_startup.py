@@ -54,7 +54,15 @@ def held_app() -> tuple[FrameApp, HeldSource]:
 
 
 def object_rows(app: KtuiApp) -> dict[str, tuple[Any, ...]]:
-    return {view.name: tuple(app.main_screen.object_table(view).all_rows) for view in VIEWS[1:]}
+    """Each object list's rows, as it shows them when switched to (a hidden list holds none)."""
+    screen = app.main_screen
+    assert not any(screen.object_table(view).all_rows for view in VIEWS[1:])
+    out = {}
+    for view in VIEWS[1:]:
+        screen.switch_view(view)
+        out[view.name] = tuple(screen.object_table(view).all_rows)
+    screen.switch_view(VIEWS[0])
+    return out
 
 
 async def test_first_frame_mounts_only_what_it_shows_and_the_rest_gets_the_data() -> None:

@@ -252,17 +252,29 @@ def test_bad_label_selector_is_a_usage_error(seed: Sandbox) -> None:
     assert main(["--kubeconfig", str(seed.kubeconfig), "-l", "a b=c"]) == 2
 
 
-async def test_a_hidden_list_takes_rows_and_sorts_them_when_shown(seed: Sandbox) -> None:
+async def test_only_the_list_shown_holds_rows_made_at_once_when_it_is_shown(seed: Sandbox) -> None:
     from ktui.ui.views import VIEWS
 
     app = make_app(connect(str(seed.kubeconfig)), "default")
     async with app.run_test(size=(160, 45)) as pilot:
         screen = app.main_screen
-        await wait_for(pilot, lambda: screen._rest_mounted, timeout=20, what="the other lists")
+
+        def services_read() -> bool:
+            snap = screen.snapshot
+            return screen._rest_mounted and snap is not None and {"Pod", "Service"} <= snap.synced
+
+        await wait_for(pilot, services_read, timeout=20, what="the seed's Services read")
         services = screen.object_table(next(v for v in VIEWS if v.name == "services"))
-        await wait_for(pilot, lambda: services.total >= 3, timeout=20, what="the seed's Services taken")
-        # Hidden behind the pods: its rows are kept, not filtered, sorted and measured per snapshot.
-        assert not services.display and services._stale and services._view == []
+        # Behind the pods no object list's rows are made, per snapshot or at all.
+        assert services.total == 0 and app._object_rows.made == 0
         await command(pilot, "svc")
-        assert services.display and not services._stale
-        assert {"nginx-service", "nginx-typo", "nginx-wrong-port"} <= {r.name for r in services._view}
+        # Made from the screen's snapshot when shown, not at the feed's next snapshot.
+        assert services.display and {"nginx-service", "nginx-typo", "nginx-wrong-port"} <= {
+            r.name for r in services.rows
+        }
+        await select(pilot, services, "nginx-typo")
+        await command(pilot, "po")
+        assert services.total == 0  # hidden again: its rows go
+        await command(pilot, "svc")
+        row = services.cursor_row
+        assert row is not None and row.name == "nginx-typo"  # the cursor found its object again

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from textual.widgets import Input, TabbedContent
 
 from ktui.model.object_rows import ObjectRow
+from ktui.model.object_rows_memo import rows_of_kind
 from ktui.model.tables import PodRow
 from ktui.resources import ClusterSnapshot
 from ktui.ui.views import VIEWS, View
@@ -53,12 +54,17 @@ def apply_pods(screen: MainScreen, snapshot: ClusterSnapshot, rows: Sequence[Pod
 def apply_objects(
     screen: MainScreen, snapshot: ClusterSnapshot, objects: dict[str, tuple[ObjectRow, ...]]
 ) -> None:
-    """Give every object list its rows, and the words it shows when it has none to show."""
+    """Give the object lists shown their rows, and the words each shows when it has none to show.
+
+    A list not in ``objects`` (its rows were not made), or no longer shown, keeps what it has.
+    """
     namespace = screen.status.namespace
     for view in VIEWS[1:]:
+        rows = objects.get(view.kind)
+        if rows is None or view.kind not in screen.object_kinds:
+            continue  # (made before the view switched): the list was emptied when hidden
         table = screen.object_table(view)
         table.show_namespace = namespace is None and view.kind != "Node"
-        rows = objects.get(view.kind, ())
         table.set_rows(rows)
         forbidden = snapshot.forbidden.get(f"list {resource_of(view)}", "")
         if forbidden:
@@ -76,6 +82,24 @@ def apply_objects(
         if message != table.empty_message:
             table.empty_message = message
             table.refresh()
+
+
+def want_rows(screen: MainScreen, kinds: frozenset[str]) -> None:
+    """Make the rows of the object lists in ``kinds`` now, and only theirs from the next snapshot on.
+
+    A list leaving ``kinds`` lets its rows go (they are made again when it is shown); one entering
+    it gets rows made here from the screen's snapshot, without waiting for the feed's next one.
+    """
+    old, screen.object_kinds = screen.object_kinds, kinds
+    for view in VIEWS[1:]:
+        if view.kind in old - kinds:
+            screen.object_table(view).drop_rows()  # (about to be hidden: no frame shows it empty)
+            screen._objects.pop(view.kind, None)
+    snapshot = screen.snapshot
+    if snapshot is not None and kinds - old:
+        made = {kind: rows_of_kind(snapshot, screen.diagnosis, kind) for kind in kinds - old}
+        screen._objects = {**screen._objects, **made}
+        apply_objects(screen, snapshot, made)
 
 
 def clear_lists(screen: MainScreen) -> None:

@@ -72,6 +72,9 @@ class MainScreen(StartupSteps, probe_control.ProbeKeys, pane_control.PaneKeys, S
         self._rest_scheduled = False
         self._rest_mounting: list[Any] = []  # the panes' mounts in flight (awaitable)
         self._objects: dict[str, tuple[ObjectRow, ...]] = {}  # the object lists' rows, kept until mounted
+        self.object_kinds: frozenset[str] = frozenset()
+        """The object lists whose rows each snapshot brings: the one shown (the others' are made when
+        shown). Read by the feed thread: replaced whole, never changed in place."""
         self._forwards_seen: set[int] = set()
         self._resumed = False  # the first ScreenResume seen (StartupSteps)
 
@@ -224,6 +227,7 @@ class MainScreen(StartupSteps, probe_control.ProbeKeys, pane_control.PaneKeys, S
     def switch_view(self, view: View, *, query: str | None = None) -> None:
         """Show another resource list (its cursor, filter and toggles as they were left)."""
         self.mount_rest()
+        lists.want_rows(self, frozenset() if view.kind == "Pod" else frozenset({view.kind}))
         lists.switch_view(self, view, query)
         self._update_side()
         self._show_status()

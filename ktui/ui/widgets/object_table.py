@@ -164,6 +164,12 @@ class ObjectTable(VirtualTable, can_focus=True):
             # snapshot would only slow the one the user looks at.
             self._stale = True
 
+    def drop_rows(self) -> None:
+        """Let every row go, as the list is hidden (its rows are made again when shown); the cursor
+        keeps its object, found again by uid then."""
+        self._rows, self._view, self._index, self._counts = (), [], {}, {}
+        self._stale = True
+
     def set_query(self, query: str) -> None:
         """Filter by a filter-bar query (text, or a ``-l`` / ``k=v`` label selector on the objects)."""
         self._query = query
