@@ -251,3 +251,21 @@ def test_a_reflector_held_before_its_list_lists_once_let_through(sb: Sandbox) ->
     finally:
         refl.stop()
         assert refl.join(3)
+
+
+def test_the_end_of_the_first_pod_list_is_handed_over_without_waiting_for_the_sync_interval() -> None:
+    from ktui.sandbox.generate import generate
+
+    with Sandbox(scenario="empty", simulate=False) as big:
+        big.call(generate, big.store, 2000, 2)  # a first page of 100 pods, then 4 of 500
+        cap = Capture()
+        feed = ClusterFeed(connect(str(big.kubeconfig)), None, on_snapshot=cap.snap, on_status=cap.status,
+                           sync_interval=5.0)
+        feed.start()
+        try:
+            eventually(lambda: any("Pod" in s.synced for s in cap.snapshots), timeout=4.0)
+            whole = next(s for s in cap.snapshots if "Pod" in s.synced)
+            first = next(s for s in cap.snapshots if s.pods)
+            assert len(first.pods) < 2000 and len(whole.pods) == 2000  # the list took more than one snapshot
+        finally:
+            assert feed.stop()
