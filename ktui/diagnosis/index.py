@@ -276,14 +276,18 @@ class Index:
         """Pods in ``namespace`` whose labels contain every pair of ``selector``, in snapshot order."""
         if not selector:
             return []
-        groups = [self._pods_by_label.get((namespace, k, v)) for k, v in selector.items()]
-        if not all(groups):
-            return []
-        groups.sort(key=lambda g: len(g or ()))
-        first = self._ordered(groups[0])
-        if len(groups) == 1:
-            return first
-        return [p for p in first if all((p.metadata.labels or {}).get(k) == v for k, v in selector.items())]
+        groups: list[Group] = []
+        for pair in selector.items():
+            group = self._pods_by_label.get((namespace, *pair))
+            if not group:
+                return []
+            groups.append(group)
+        groups.sort(key=len)
+        first, rest = groups[0], groups[1:]
+        if not rest:
+            return self._ordered(first)
+        # a pod is in a pair's group exactly when it carries that label: intersect the groups
+        return self._ordered({key: pos for key, pos in first.items() if all(key in g for g in rest)})
 
     def multi_namespace_view(self) -> bool:
         """Whether objects of several namespaces are visible (a cluster-wide snapshot, not one namespace)."""

@@ -13,7 +13,7 @@ from ktui.diagnosis.index import Index
 from ktui.diagnosis.labels import format_selector
 from ktui.diagnosis.rules.base import Hit, describe, plural, q
 from ktui.diagnosis.rules.pods import is_ready, ready_text
-from ktui.resources import Pod, Service, ServicePort
+from ktui.resources import Container, Pod, Service, ServicePort
 
 PodRoot = Callable[[Pod], Finding | None]
 
@@ -71,8 +71,8 @@ def selector_hint(ix: Index, ns: str, selector: dict[str, str]) -> str:
     return "; " + "; ".join(parts)
 
 
-def _port_of(pod: Pod, target: int | str, protocol: str) -> bool:
-    for c in pod.spec.containers:
+def _port_of(containers: tuple[Container, ...], target: int | str, protocol: str) -> bool:
+    for c in containers:
         for p in c.ports:
             if (p.protocol or "TCP") != (protocol or "TCP"):
                 continue
@@ -96,14 +96,16 @@ def port_hits(svc: Service, pods: list[Pod]) -> list[Hit]:
     """A Service port whose targetPort no selected pod offers (named: must exist; number: if declared)."""
     hits: list[Hit] = []
     live = [p for p in pods if p.status.phase not in ("Succeeded", "Failed")]
+    # The pods of one ReplicaSet share their decoded containers (resources.compact): ask each once.
+    containers = {id(p.spec.containers): p.spec.containers for p in live}
+    declares = {key: any(c.ports for c in cs) for key, cs in containers.items()}
     for sp in svc.spec.ports:
         target: int | str = sp.target_port if sp.target_port not in (None, "", 0) else sp.port  # type: ignore[assignment]
         if isinstance(target, str) and target.isdigit():
             target = int(target)
-        judged = (
-            live if isinstance(target, str) else [p for p in live if any(c.ports for c in p.spec.containers)]
-        )
-        wrong = [p for p in judged if not _port_of(p, target, sp.protocol)]
+        offers = {key: _port_of(cs, target, sp.protocol) for key, cs in containers.items()}
+        judged = live if isinstance(target, str) else [p for p in live if declares[id(p.spec.containers)]]
+        wrong = [p for p in judged if not offers[id(p.spec.containers)]]
         if not judged or not wrong:
             continue
         kind = "named port" if isinstance(target, str) else "port"
@@ -155,9 +157,9 @@ def service_hits(ix: Index, svc: Service, pod_root: PodRoot) -> list[Hit]:
         return _selectorless(ix, svc, cmds)
     selector = format_selector(spec.selector)
     cmds.append(f"kubectl get pods -n {q(ns)} -l {q(selector)} --show-labels")
-    idle = [w for w in ix.workloads_matching(ns, spec.selector) if available(w) == 0]
     pods = ix.selected_pods(ns, spec.selector) if ix.known("Pod") else []
-    if idle and not pods:  # the selector is right: the workload behind it runs no pods
+    idle = [w for w in ix.workloads_matching(ns, spec.selector) if available(w) == 0] if not pods else []
+    if idle:  # the selector is right: the workload behind it runs no pods
         w = idle[0]
         return [
             Hit(
