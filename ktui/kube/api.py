@@ -255,8 +255,9 @@ def list_pages(
     conn: Connection, resource: Resource, namespace: str | None = None, *,
     label_selector: str | None = None, limit: int = PAGE_SIZE, ctl: Abortable | None = None,
     before_decode: Callable[[int], None] | None = None, first_limit: int | None = None,
-) -> Generator[tuple[list[Any], str], None, None]:
-    """Paged LIST (limit + continue): yields (records, resourceVersion) per page, decoded slim.
+) -> Generator[tuple[list[Any], str, bool], None, None]:
+    """Paged LIST (limit + continue): yields (records, resourceVersion, more pages follow) per page,
+    decoded slim.
 
     Page n+1 is requested and read in a thread while page n is decoded (``pages.Prefetcher``).
     ``before_decode(n)`` is called with the number of pages already yielded, once the next page's
@@ -305,7 +306,7 @@ def list_pages(
             except decode.DecodeError:
                 records, rv, token = decode_list_lenient(resource, raw)
             done += 1
-            yield records, rv
+            yield records, rv, bool(token)
             if not token:
                 return
             if fetcher is None or fetcher.token != token:
@@ -332,7 +333,7 @@ def list_all(
         items: list[Any] = []
         rv = ""
         try:
-            for records, page_rv in list_pages(conn, resource, namespace,
+            for records, page_rv, _more in list_pages(conn, resource, namespace,
                                                label_selector=label_selector, limit=limit, ctl=ctl):
                 items.extend(records)
                 rv = page_rv

@@ -276,15 +276,17 @@ class Reflector:
             if after is not None and page == self._after_pages:
                 after.wait(self._after_timeout)
 
-        for records, page_rv in api.list_pages(
+        for records, page_rv, more in api.list_pages(
             self.conn, self.resource, self.namespace, label_selector=self.label_selector,
             limit=self.page_size, ctl=self.ctl, before_decode=pace if after is not None else None,
             first_limit=self.first_page if first else None,
         ):
             items.extend(records)
             rv = page_rv
-            if first and records:
-                # First sync: show each page at once (a screenful before the whole list arrives).
+            if first and records and more:
+                # First sync: show each page at once (a screenful before the whole list arrives);
+                # the last one comes with the list's end (``replace``), so no snapshot holds every
+                # record yet says the kind is still listing (a whole pass and paint for nothing).
                 self.sink.apply(self.kind, [("ADDED", rec) for rec in records])
         if self.stopped:
             return

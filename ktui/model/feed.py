@@ -67,14 +67,18 @@ class _Gate:
         self.event.set()
 
 
-def _holds(store: ClusterStore, kind: str, records: list[Any]) -> bool:
-    """Whether the store holds exactly these records of ``kind``, the same objects in the same order.
+def _held(store: ClusterStore, kind: str, records: list[Any]) -> int | None:
+    """How many of these records of ``kind`` the store holds, if it holds a first part of them (the
+    same objects in the same order) and nothing else; None otherwise.
 
-    True after a first sync, whose pages were applied as they came: its closing ``replace`` would
-    then only mark the whole kind changed and cost a full diagnosis pass over what is already judged.
+    A first sync applies its pages as they come, all but the last: its closing ``replace`` then
+    adds that page instead of marking the whole kind changed (a full diagnosis pass over what is
+    already judged).
     """
     held = store.records(kind)
-    return len(held) == len(records) and all(map(operator.is_, held, records))
+    if len(held) <= len(records) and all(map(operator.is_, held, records)):
+        return len(held)
+    return None
 
 
 @dataclass(frozen=True)
@@ -106,10 +110,13 @@ class _Sink:
     def replace(self, kind: str, records: list[Any]) -> None:
         if self._current():
             store = self.feed.store
-            if _holds(store, kind, records):
-                store.mark_synced(kind)
-            else:
+            held = _held(store, kind, records)
+            if held is None:
                 store.replace(kind, records)
+            elif held < len(records):
+                store.apply_many(kind, [("ADDED", rec) for rec in records[held:]], synced=True)
+            else:
+                store.mark_synced(kind)
             if kind == LEAD_KIND:
                 self.feed._lead_synced = True
                 self.feed._flush.set()  # the pod list is whole: its snapshot waits for no interval

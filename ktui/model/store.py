@@ -60,11 +60,17 @@ class ClusterStore:
         """One watch event: ADDED / MODIFIED store the record, DELETED removes it."""
         self.apply_many(kind, ((event_type, record),))
 
-    def apply_many(self, kind: str, events: Iterable[tuple[str, Any]]) -> int:
-        """A batch of watch events in order, under one lock; returns how many were applied."""
+    def apply_many(self, kind: str, events: Iterable[tuple[str, Any]], *, synced: bool = False) -> int:
+        """A batch of watch events in order, under one lock; returns how many were applied.
+
+        ``synced``: the batch ends the kind's list (marked synced under the same lock: no snapshot
+        holds the whole list and yet says it is still being listed)."""
         objs = self._objects[kind]
         n = 0
         with self._lock:
+            if synced and kind not in self._synced:
+                self._synced.add(kind)
+                self._version += 1
             changed = self._changed.get(kind, {})
             for event_type, record in events:
                 meta = record.metadata

@@ -49,14 +49,14 @@ def _sockets() -> int:
     return count
 
 
-def _sequential(conn: Connection, limit: int) -> list[tuple[list[Any], str]]:
+def _sequential(conn: Connection, limit: int) -> list[tuple[list[Any], str, bool]]:
     """The listing one request after the other, as list_pages did before it read ahead."""
-    out: list[tuple[list[Any], str]] = []
+    out: list[tuple[list[Any], str, bool]] = []
     token: str | None = None
     while True:
         query: list[tuple[str, Any]] = [("limit", limit)] + ([("continue", token)] if token else [])
         records, rv, token = decode.decode_list("Pod", api.get_bytes(conn, POD.path(None), query))
-        out.append((records, rv))
+        out.append((records, rv, bool(token)))
         if not token:
             return out
 
@@ -86,19 +86,19 @@ def test_pages_are_those_of_a_sequential_listing(sb: Sandbox) -> None:
     seen: list[int] = []
     got = list(api.list_pages(conn, POD, None, limit=LIMIT, before_decode=seen.append))
     assert len(got) == len(expected) == PODS // LIMIT
-    assert got == expected  # same records, same resourceVersion, page by page, in order
+    assert got == expected  # same records, same resourceVersion, page by page, in order, the last last
     assert seen == list(range(len(got)))
     assert not _ahead_threads()  # the fetch thread ended with the last page
     items, rv = api.list_all(conn, POD, None, limit=LIMIT)
-    assert items == [rec for records, _ in expected for rec in records] and rv == expected[-1][1]
+    assert items == [rec for records, _, _ in expected for rec in records] and rv == expected[-1][1]
 
 
 def test_a_small_first_page_then_full_pages_give_the_same_records(sb: Sandbox) -> None:
     conn = connect(str(sb.kubeconfig))
-    expected = [rec for records, _ in _sequential(conn, LIMIT) for rec in records]
+    expected = [rec for records, _, _ in _sequential(conn, LIMIT) for rec in records]
     got = list(api.list_pages(conn, POD, None, limit=LIMIT, first_limit=40))
-    assert [len(records) for records, _ in got] == [40] + [LIMIT] * 15 + [PODS - 40 - 15 * LIMIT]
-    assert [rec for records, _ in got for rec in records] == expected
+    assert [len(records) for records, _, _ in got] == [40] + [LIMIT] * 15 + [PODS - 40 - 15 * LIMIT]
+    assert [rec for records, _, _ in got for rec in records] == expected
 
 
 def test_the_next_page_is_requested_before_this_one_is_decoded(sb: Sandbox) -> None:
@@ -124,7 +124,7 @@ def test_an_expired_continue_token_reaches_the_caller_and_list_all_starts_again(
     conn = connect(str(sb.kubeconfig))
     yielded = 0
     with pytest.raises(api.ApiStatusError) as err:
-        for _records, _rv in api.list_pages(conn, POD, None, limit=LIMIT):
+        for _records, _rv, _more in api.list_pages(conn, POD, None, limit=LIMIT):
             yielded += 1
             if yielded == 1:
                 _bump_and_compact(sb)

@@ -14,7 +14,7 @@ from ktui.diagnosis.incremental import DiagnosisEngine
 from ktui.kube import api
 from ktui.kube import reflector as rf
 from ktui.kube.client import connect
-from ktui.model.feed import ClusterFeed, FeedStatus, _holds, _Sink
+from ktui.model.feed import ClusterFeed, FeedStatus, _held, _Sink
 from ktui.model.pipeline import SnapshotPipeline
 from ktui.model.store import ClusterStore
 from ktui.sandbox.runner import Sandbox
@@ -150,11 +150,15 @@ def test_first_sync_closing_replace_is_not_a_whole_kind_change(sb: Sandbox) -> N
     pods = [r.Pod(metadata=r.ObjectMeta(name=n, namespace="a", uid=n)) for n in ("x", "y", "z")]
     sink.apply("Pod", [("ADDED", p) for p in pods[:2]])  # page 1 shown as it came
     first = feed.store.snapshot()
-    sink.apply("Pod", [("ADDED", pods[2])])  # page 2
-    sink.replace("Pod", pods)  # the list is complete: the same records
+    assert "Pod" not in first.synced
+    sink.replace("Pod", pods)  # the list is complete, with its last page
     snap = feed.store.snapshot()
     assert "Pod" in snap.synced and snap.changes_since == first.version
     assert snap.changes is not None and snap.changes["Pod"] == {"z": pods[2]}  # not "every pod"
+    assert [p.metadata.name for p in snap.pods] == ["x", "y", "z"]
+    version = feed.store.version
+    sink.replace("Pod", pods)  # the same records again (every page applied before): nothing moves
+    assert feed.store.version == version
     again = [r.Pod(metadata=r.ObjectMeta(name=n, namespace="a", uid=n)) for n in ("x", "y")]
     sink.replace("Pod", again)  # a relist: new records replace the kind whole
     snap = feed.store.snapshot()
@@ -162,15 +166,16 @@ def test_first_sync_closing_replace_is_not_a_whole_kind_change(sb: Sandbox) -> N
     assert [p.metadata.name for p in snap.pods] == ["x", "y"]
 
 
-def test_holds_is_identity_of_the_same_records_in_order() -> None:
+def test_held_is_identity_of_a_first_part_of_the_records_in_order() -> None:
     store = ClusterStore()
-    pods = [r.Pod(metadata=r.ObjectMeta(name=n, namespace="a", uid=n)) for n in ("x", "y")]
-    store.apply_many("Pod", [("ADDED", p) for p in pods])
-    assert _holds(store, "Pod", pods)
-    assert not _holds(store, "Pod", pods[::-1])
-    assert not _holds(store, "Pod", pods[:1])
+    pods = [r.Pod(metadata=r.ObjectMeta(name=n, namespace="a", uid=n)) for n in ("x", "y", "z")]
+    store.apply_many("Pod", [("ADDED", p) for p in pods[:2]])
+    assert _held(store, "Pod", pods[:2]) == 2
+    assert _held(store, "Pod", pods) == 2  # the last page is still to be added
+    assert _held(store, "Pod", pods[1::-1]) is None
+    assert _held(store, "Pod", pods[:1]) is None  # the store holds more than the list
     same_values = [r.Pod(metadata=r.ObjectMeta(name=n, namespace="a", uid=n)) for n in ("x", "y")]
-    assert not _holds(store, "Pod", same_values)  # equal but new records: a relist must replace
+    assert _held(store, "Pod", same_values) is None  # equal but new records: a relist must replace
 
 
 def test_list_pages_calls_before_decode_once_per_page(sb: Sandbox) -> None:
@@ -179,7 +184,8 @@ def test_list_pages_calls_before_decode_once_per_page(sb: Sandbox) -> None:
     pages = list(api.list_pages(conn, api.RESOURCES["Pod"], "default", limit=2, before_decode=seen.append))
     assert len(pages) >= 2
     assert seen == list(range(len(pages)))
-    names = sorted(p.metadata.name for records, _ in pages for p in records)
+    names = sorted(p.metadata.name for records, _, _ in pages for p in records)
+    assert [more for _, _, more in pages] == [True] * (len(pages) - 1) + [False]
     whole, _ = api.list_all(conn, api.RESOURCES["Pod"], "default")
     assert names == sorted(p.metadata.name for p in whole)
 
@@ -217,7 +223,7 @@ def test_a_held_reflector_pauses_after_its_first_page_until_let_through(sb: Sand
         assert rec.batches == 1 and rf.LIVE not in rec.states
         gate.set()
         eventually(lambda: refl.state == rf.LIVE, 5)
-        assert rec.batches >= 2 and "Pod" in rec.store.snapshot().synced
+        assert rec.store.count("Pod") == 4 and "Pod" in rec.store.snapshot().synced
     finally:
         refl.stop()
         assert refl.join(3)
@@ -225,13 +231,14 @@ def test_a_held_reflector_pauses_after_its_first_page_until_let_through(sb: Sand
 
 def test_the_first_sync_reads_a_small_first_page_then_full_pages(sb: Sandbox) -> None:
     rec = Recorder()
-    refl = rf.Reflector(connect(str(sb.kubeconfig)), "Pod", rec, namespace="default", page_size=3,
+    refl = rf.Reflector(connect(str(sb.kubeconfig)), "Pod", rec, namespace="default", page_size=2,
                         first_page=1)
     refl.start()
     try:
         eventually(lambda: refl.state == rf.LIVE, 5)
         pods = rec.store.count("Pod")
-        assert pods == 4 and rec.sizes[:2] == [1, 3]  # a screenful first, then pages of page_size
+        # A screenful first, then pages of page_size; the last (1 pod) comes with the list's end.
+        assert pods == 4 and rec.sizes == [1, 2]
     finally:
         refl.stop()
         assert refl.join(3)
