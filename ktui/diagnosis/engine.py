@@ -49,6 +49,9 @@ def probes_by_subject(probes: Iterable[ProbeResult]) -> dict[str, tuple[ProbeRes
     return {k: tuple(v) for k, v in out.items()}
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 class Judge:
     """Runs the rules for one object; notes until when the answer holds (``expires``)."""
 
@@ -62,6 +65,8 @@ class Judge:
         self.probes = probes
         self.findings_of = findings_of
         self.expires: datetime | None = None
+        self.quotes: frozenset[str] = _NONE
+        """Store keys of the pods whose findings the last object judged repeats (roll-ups)."""
         self.fast = False
         """Whether the last pod judged was Running and Ready (judged from its record alone)."""
         self._consumers: dict[str, dict[str, list[Pod]]] = {}
@@ -104,6 +109,8 @@ class Judge:
             hits = pvc_hits(ix, obj, self.consumers(obj))
         else:
             hits = controller_hits(ix, obj, self.pod_root)
+        quoted = [h.quotes for h in hits if h.quotes]
+        self.quotes = frozenset(quoted) if quoted else _NONE
         found = findings_for(obj, self._with_probes(obj, hits))
         self.expires = clock.expires
         return found

@@ -31,7 +31,15 @@ from ktui.diagnosis.ledger import _CROSS_NAMESPACE as _CROSS_NAMESPACE  # re-exp
 from ktui.diagnosis.ledger import Ledger, _Entry
 from ktui.diagnosis.ledger import _cross as _cross
 from ktui.diagnosis.ledger import _discard as _discard
-from ktui.diagnosis.reach import SelectorIndex, log_changes, problems_moved, quiet, same_verdict, selects
+from ktui.diagnosis.reach import (
+    SelectorIndex,
+    log_changes,
+    problems_moved,
+    quiet,
+    roots_moved,
+    same_verdict,
+    selects,
+)
 from ktui.resources import SNAPSHOT_FIELD_BY_KIND, ClusterSnapshot, ref_of
 
 _READ_BY_SLOW_PODS = frozenset({"ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim"})
@@ -243,6 +251,7 @@ class DiagnosisEngine(Ledger):
     ) -> Diagnosis:
         judge = Judge(ix, self._probes, self._findings_of)
         changed: set[str] = set()
+        quoted: set[str] = set()  # quiet pods whose problem kept its kind but not its words
         pods = self._entries["pods"]
         again = dirty.get("pods", set())
         for key in records | again:
@@ -256,19 +265,27 @@ class DiagnosisEngine(Ledger):
             before = old.findings if old is not None else None
             was = old.obj if old is not None else None
             ns = self._replace("pods", key, current, judge, changed)
+            if ns is None:
+                continue
             now = pods.get(key)
-            if ns is not None and (
-                key not in quiet_keys or problems_moved(before, now.findings if now is not None else None)
-            ):
-                # its Services and workloads roll its findings up (only its problems: a healthy
+            after = now.findings if now is not None else None
+            if key not in quiet_keys or roots_moved(before, after):
+                # its Services and workloads count its findings (only its problems: a healthy
                 # pod's new restart count or condition time reaches none of them)
                 for rec in (was, current):
                     if rec is not None:
                         touched[rec.metadata.namespace].append(rec)
+            elif problems_moved(before, after):
+                quoted.add(key)  # the same problem in other words: only what repeats them reads it
         if not ix.known("Pod"):
             # Until the pod list is complete no other object's rules read pods (Index.known): the
             # pages of a first list re-judge no workload or Service; the list's end does, once.
             touched = {}
+        for key in quoted:
+            for field, okey in self._quoters.get(key, ()):
+                dirty[field].add(okey)
+        if quoted:
+            dirty["ingresses"].update(self._entries["ingresses"])  # (they quote controller pods)
         for ns, changed_pods in touched.items():
             if ns in dirty_ns:
                 continue
@@ -348,7 +365,7 @@ class DiagnosisEngine(Ledger):
         slow = field == "pods" and not judge.fast
         same = old is not None and _same_subject(old.obj, obj)
         skey = old.skey if same and old is not None else subject_key(ref_of(obj))
-        return _Entry(field, key, obj, skey, findings, judge.expires, slow)
+        return _Entry(field, key, obj, skey, findings, judge.expires, slow, judge.quotes)
 
     def _replace(self, field: str, key: str, obj: Any, judge: Judge, changed: set[str]) -> str | None:
         """Judge one object again (None: it is gone); its namespace when its findings changed."""

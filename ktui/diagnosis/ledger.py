@@ -36,6 +36,8 @@ class _Entry(msgspec.Struct, gc=False):
     findings: tuple[Finding, ...]
     expires: datetime | None
     slow: bool
+    quotes: frozenset[str] = frozenset()
+    """Store keys of the pods whose findings these repeat (a roll-up's text moves with theirs)."""
 
 
 class Ledger:
@@ -54,6 +56,8 @@ class Ledger:
         self._slow_by_node: dict[str, set[str]] = defaultdict(set)
         self._others_by_ns: dict[str, set[tuple[str, str]]] = defaultdict(set)
         self._cross: set[str] = set()  # Services whose verdict reads other namespaces (see _cross)
+        # pod key -> (field, key) of the objects repeating its findings (``_Entry.quotes``)
+        self._quoters: dict[str, set[tuple[str, str]]] = defaultdict(set)
         # subject key -> findings, as a shared base plus the changes since (see findings.Layered)
         self._base: dict[str, tuple[Finding, ...]] = {}
         self._overlay: dict[str, Any] = {}
@@ -81,6 +85,8 @@ class Ledger:
             self._others_by_ns[meta.namespace].add((entry.field, entry.key))
             if entry.field == "services" and _cross(entry):
                 self._cross.add(entry.key)
+            for pod in entry.quotes:
+                self._quoters[pod].add((entry.field, entry.key))
         if entry.expires is not None:
             self._push(entry, entry.expires)
 
@@ -127,6 +133,8 @@ class Ledger:
             _discard(self._others_by_ns, meta.namespace, (entry.field, entry.key))
             if entry.field == "services":
                 self._cross.discard(entry.key)
+            for pod in entry.quotes:
+                _discard(self._quoters, pod, (entry.field, entry.key))
 
     def _forget(self, entry: _Entry) -> None:
         self._unlink(entry)

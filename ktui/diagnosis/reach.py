@@ -2,8 +2,8 @@
 
 The incremental engine judges again only what a change can alter. These decide it for pods: whether
 a pod's own findings can differ (``same_verdict``), whether anything else reads what changed
-(``quiet``, ``problems_moved``), which pods new crash-log lines concern (``log_changes``) and which
-Services select a pod (``selects``, ``SelectorIndex``).
+(``quiet``, ``roots_moved``, ``problems_moved``), which pods new crash-log lines concern
+(``log_changes``) and which Services select a pod (``selects``, ``SelectorIndex``).
 """
 
 from __future__ import annotations
@@ -58,6 +58,16 @@ def problems_moved(before: tuple[Finding, ...] | None, after: tuple[Finding, ...
     if before is None or after is None:
         return True
     return before != after and (any(f.is_problem for f in before) or any(f.is_problem for f in after))
+
+
+def roots_moved(before: tuple[Finding, ...] | None, after: tuple[Finding, ...] | None) -> bool:
+    """Whether what roll-ups count of a quiet pod moved: whether its root finding is a problem, and
+    of which kind (None: not judged, or gone). They read nothing else of it, except the words of
+    the one problem each repeats (``Hit.quotes``): kept kind and new words reach only those."""
+    if before is None or after is None or not before or not after:
+        return before != after
+    a, b = before[0], after[0]
+    return a.is_problem != b.is_problem or (a.is_problem and a.category != b.category)
 
 
 def same_verdict(old: Any, new: Any) -> bool:

@@ -361,6 +361,38 @@ def _crashing(pod: Any) -> Any:
     return msgspec.structs.replace(pod, status=status)
 
 
+
+def _restarts(pod: Any, count: int) -> Any:
+    cs = msgspec.structs.replace(pod.status.container_statuses[0], restart_count=count)
+    return msgspec.structs.replace(pod, status=msgspec.structs.replace(pod.status, container_statuses=(cs,)))
+
+
+def test_a_problem_in_new_words_reaches_only_the_objects_repeating_it() -> None:
+    store = ClusterStore()
+    for kind in r.SNAPSHOT_FIELD_BY_KIND:
+        store.mark_synced(kind)
+    a = _owned_app(store, "a", 3)
+    crashing = [_crashing(a[0]), _crashing(a[1])]  # the ReplicaSet, Deployment and Service quote a[0]
+    for pod in crashing:
+        store.apply("Pod", "MODIFIED", pod)
+    engine = DiagnosisEngine()
+    first = engine.update(store.snapshot())
+    before = engine.judged
+    store.apply("Pod", "MODIFIED", _restarts(crashing[1], 9))  # the other one: same problem, new count
+    snap = store.snapshot()
+    got = engine.update(snap)
+    assert_same(got, diagnose(snap))
+    uid = a[1].metadata.uid
+    assert got.for_uid(uid) != first.for_uid(uid) and got.for_uid(uid)[0].category == "app_crash"
+    assert engine.judged - before == 1  # no roll-up repeats its words: none is judged again
+    store.apply("Pod", "MODIFIED", _restarts(crashing[0], 12))  # the quoted one
+    snap = store.snapshot()
+    got = engine.update(snap)
+    assert_same(got, diagnose(snap))
+    assert engine.judged - before == 4  # it, then its ReplicaSet and Deployment (the Service has a
+    # ready pod: it quotes none)
+    assert got.for_uid("rs-a") != first.for_uid("rs-a")
+
 def test_pods_listed_before_their_list_ends_roll_up_once_at_its_end() -> None:
     store = ClusterStore()
     for kind in r.SNAPSHOT_FIELD_BY_KIND:

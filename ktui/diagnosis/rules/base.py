@@ -24,6 +24,7 @@ class Hit:
     severity: Severity | None = None  # overrides the catalog default (e.g. old OOM -> warning)
     summary: str | None = None  # a ready sentence (rollups); otherwise rendered from the catalog
     code: str | None = None  # rollups keep the code of the cause they repeat
+    quotes: str = ""  # the store key of the pod whose finding this one repeats (rollups), if any
 
 
 def to_finding(subject: Ref, hit: Hit) -> Finding:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ktui.diagnosis.catalog import SERVICE_CAUSE, render
 from ktui.diagnosis.findings import Finding
-from ktui.diagnosis.index import Index
+from ktui.diagnosis.index import Index, store_key
 from ktui.diagnosis.labels import format_selector
 from ktui.diagnosis.rules.base import Hit, describe, plural, q
 from ktui.diagnosis.rules.pods import is_ready, ready_text
@@ -200,12 +200,14 @@ def service_hits(ix: Index, svc: Service, pod_root: PodRoot) -> list[Hit]:
                                                          f"{ready_text(first)} ready"}
         ))
         why = f"0 of {plural(len(pods), 'selected pod')} ready; {cause_text}"
+        quoted = store_key(causes[0][0]) if causes else ""
         hit = Hit(
             "service_no_ready_endpoints",
             {"why": why},
             [f"selector {selector}: {plural(len(pods), 'pod')} ({_phases(pods)}); {source}: 0 ready"]
             + (list(causes[0][1].evidence[:4]) if causes else []),
             cmds,
+            quotes=quoted,
         )
         hits.append(hit)
         if causes:
@@ -219,6 +221,7 @@ def service_hits(ix: Index, svc: Service, pod_root: PodRoot) -> list[Hit]:
                     code=f.code,
                     severity=f.severity,
                     summary=render(SERVICE_CAUSE, {"pod": pod.metadata.name, "summary": f.summary}),
+                    quotes=quoted,
                 )
             )
     if hits:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ktui.diagnosis.catalog import ROLLUP, render
 from ktui.diagnosis.findings import Finding, Severity
-from ktui.diagnosis.index import Index
+from ktui.diagnosis.index import Index, store_key
 from ktui.diagnosis.rules.base import Hit, describe, q
 from ktui.diagnosis.rules.events import event_line
 from ktui.resources import Pod
@@ -69,7 +69,8 @@ def _rollup(pods: list[Pod], pod_root: PodRoot, available_ok: bool) -> Hit | Non
     )
     severity = Severity.WARNING if available_ok and f.severity == Severity.ERROR else f.severity
     return Hit(
-        f.category, {}, list(f.evidence), list(f.commands), code=f.code, severity=severity, summary=summary
+        f.category, {}, list(f.evidence), list(f.commands), code=f.code, severity=severity, summary=summary,
+        quotes=store_key(pod),
     )
 
 
