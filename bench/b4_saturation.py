@@ -119,9 +119,9 @@ def scale(ctx: Any, big: int, small: int = 1000, rate: float = 5000.0, runs: int
     with SandboxProc(workdir=ctx.workdir / "small") as sandbox:
         sandbox.request("generate", pods=small, namespaces=20, timeout=300)
         for _ in range(pairs):
-            cold_big, at_big = _cost_at(ctx, ctx.sandbox, big, rate, seconds)
-            cold_small, at_small = _cost_at(ctx, sandbox, small, rate, seconds)
-            results.append((cold_big, at_big, cold_small, at_small))
+            cold_big, warm_big = _cost_at(ctx, ctx.sandbox, big, rate, seconds)
+            cold_small, warm_small = _cost_at(ctx, sandbox, small, rate, seconds)
+            results.append((cold_big, warm_big, cold_small, warm_small))
     for n, (cold_big, warm_big, cold_small, warm_small) in enumerate(results, 1):
         for pods, s, c in ((big, warm_big, cold_big), (small, warm_small, cold_small)):
             rep.note(f"pair {n}, {pods} pods, {s['achieved']:.0f}/s for {seconds:.0f}s: "
