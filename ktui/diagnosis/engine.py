@@ -109,8 +109,11 @@ class Judge:
             hits = pvc_hits(ix, obj, self.consumers(obj))
         else:
             hits = controller_hits(ix, obj, self.pod_root)
-        quoted = [h.quotes for h in hits if h.quotes]
-        self.quotes = frozenset(quoted) if quoted else _NONE
+        if field == "pods":
+            self.quotes = _NONE  # (a pod repeats no other pod's findings)
+        else:
+            quoted = [h.quotes for h in hits if h.quotes]
+            self.quotes = frozenset(quoted) if quoted else _NONE
         found = findings_for(obj, self._with_probes(obj, hits))
         self.expires = clock.expires
         return found

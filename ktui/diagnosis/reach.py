@@ -44,12 +44,18 @@ def quiet(old: Any, new: Any) -> bool:
         and a.deletion_timestamp == b.deletion_timestamp and a.name == b.name
         and (old.spec is new.spec or old.spec == new.spec)
         and old.status.phase == new.status.phase and is_ready(old) == is_ready(new)
-        and _containers_ready(old) == _containers_ready(new)
+        and _same_readiness(old.status.container_statuses, new.status.container_statuses)
     )
 
 
-def _containers_ready(pod: Any) -> list[bool | None]:
-    return [s.ready for s in pod.status.container_statuses]
+def _same_readiness(old: tuple[Any, ...], new: tuple[Any, ...]) -> bool:
+    """Whether the containers' ready flags are the same, in order (no lists made: once per pod event)."""
+    if len(old) != len(new):
+        return False
+    for x, y in zip(old, new):  # noqa: B905, SIM110 - lengths checked above; a loop: see is_ready
+        if x is not y and x.ready != y.ready:
+            return False
+    return True
 
 
 def problems_moved(before: tuple[Finding, ...] | None, after: tuple[Finding, ...] | None) -> bool:
