@@ -195,6 +195,29 @@ def test_incremental_matches_full_pass(seed: int) -> None:
     assert engine.full_passes == 1
 
 
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_incremental_matches_full_pass_while_the_first_lists_end(seed: int) -> None:
+    rnd = random.Random(seed)
+    base = load_dumps([*SEED, *(str(p) for p in sorted(CASES.iterdir()))])
+    listing = ["Pod", *rnd.sample(sorted(k for k in r.SNAPSHOT_FIELD_BY_KIND if k != "Pod"), 6)]
+    store = ClusterStore()
+    for kind, field in r.SNAPSHOT_FIELD_BY_KIND.items():
+        store.replace(kind, [_with_uid(rec, rnd) for rec in getattr(base, field)], synced=kind not in listing)
+    engine = DiagnosisEngine()
+    now = base.now
+    ended = []
+    for _ in range(80):
+        for _ in range(rnd.randint(0, 3)):
+            _mutate(rnd, store, now)
+        if listing and rnd.random() < 0.15:  # a list ends: pods' before, between or after the others'
+            ended.append(listing.pop(rnd.randrange(len(listing))))
+            store.mark_synced(ended[-1])
+        now = now + rnd.choice(STEP)
+        snap = store.snapshot(now=now)
+        assert_same(engine.update(snap), diagnose(snap))
+    assert engine.full_passes == 1 and len(ended) >= 3
+
 def test_relist_and_foreign_snapshot_take_a_full_pass() -> None:
     rnd = random.Random(5)
     store, base = _store(rnd)
