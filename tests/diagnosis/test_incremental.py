@@ -31,12 +31,13 @@ def _with_uid(rec: Any, rnd: random.Random) -> Any:
     return msgspec.structs.replace(rec, metadata=msgspec.structs.replace(rec.metadata, uid=uid))
 
 
-def _store(rnd: random.Random) -> tuple[ClusterStore, r.ClusterSnapshot]:
+def _store(rnd: random.Random, listing: Any = ()) -> tuple[ClusterStore, r.ClusterSnapshot]:
+    """The seed and every case in a store; the kinds in ``listing`` not yet synced."""
     files = [*SEED, *(str(p) for p in sorted(CASES.iterdir()))]
     base = load_dumps(files)
     store = ClusterStore()
     for kind, field in r.SNAPSHOT_FIELD_BY_KIND.items():
-        store.replace(kind, [_with_uid(rec, rnd) for rec in getattr(base, field)])
+        store.replace(kind, [_with_uid(rec, rnd) for rec in getattr(base, field)], synced=kind not in listing)
     return store, base
 
 
@@ -199,11 +200,8 @@ def test_incremental_matches_full_pass(seed: int) -> None:
 @pytest.mark.parametrize("seed", [1, 2])
 def test_incremental_matches_full_pass_while_the_first_lists_end(seed: int) -> None:
     rnd = random.Random(seed)
-    base = load_dumps([*SEED, *(str(p) for p in sorted(CASES.iterdir()))])
     listing = ["Pod", *rnd.sample(sorted(k for k in r.SNAPSHOT_FIELD_BY_KIND if k != "Pod"), 6)]
-    store = ClusterStore()
-    for kind, field in r.SNAPSHOT_FIELD_BY_KIND.items():
-        store.replace(kind, [_with_uid(rec, rnd) for rec in getattr(base, field)], synced=kind not in listing)
+    store, base = _store(rnd, listing)
     engine = DiagnosisEngine()
     now = base.now
     ended = []
@@ -296,8 +294,8 @@ def _owned_app(store: ClusterStore, app: str, pods: int, *, with_uids: bool = Tr
     return made
 
 
-def _restarted(pod: Any) -> Any:
-    cs = msgspec.structs.replace(pod.status.container_statuses[0], restart_count=5)
+def _restarted(pod: Any, count: int = 5) -> Any:
+    cs = msgspec.structs.replace(pod.status.container_statuses[0], restart_count=count)
     return msgspec.structs.replace(pod, status=msgspec.structs.replace(pod.status, container_statuses=(cs,)))
 
 
@@ -385,11 +383,6 @@ def _crashing(pod: Any) -> Any:
 
 
 
-def _restarts(pod: Any, count: int) -> Any:
-    cs = msgspec.structs.replace(pod.status.container_statuses[0], restart_count=count)
-    return msgspec.structs.replace(pod, status=msgspec.structs.replace(pod.status, container_statuses=(cs,)))
-
-
 def test_a_problem_in_new_words_reaches_only_the_objects_repeating_it() -> None:
     store = ClusterStore()
     for kind in r.SNAPSHOT_FIELD_BY_KIND:
@@ -401,14 +394,14 @@ def test_a_problem_in_new_words_reaches_only_the_objects_repeating_it() -> None:
     engine = DiagnosisEngine()
     first = engine.update(store.snapshot())
     before = engine.judged
-    store.apply("Pod", "MODIFIED", _restarts(crashing[1], 9))  # the other one: same problem, new count
+    store.apply("Pod", "MODIFIED", _restarted(crashing[1], 9))  # the other one: same problem, new count
     snap = store.snapshot()
     got = engine.update(snap)
     assert_same(got, diagnose(snap))
     uid = a[1].metadata.uid
     assert got.for_uid(uid) != first.for_uid(uid) and got.for_uid(uid)[0].category == "app_crash"
     assert engine.judged - before == 1  # no roll-up repeats its words: none is judged again
-    store.apply("Pod", "MODIFIED", _restarts(crashing[0], 12))  # the quoted one
+    store.apply("Pod", "MODIFIED", _restarted(crashing[0], 12))  # the quoted one
     snap = store.snapshot()
     got = engine.update(snap)
     assert_same(got, diagnose(snap))
