@@ -113,10 +113,8 @@ class _Sink:
             held = _held(store, kind, records)
             if held is None:
                 store.replace(kind, records)
-            elif held < len(records):
+            else:  # the pages not applied yet (none when all were), and the end of the list
                 store.apply_many(kind, [("ADDED", rec) for rec in records[held:]], synced=True)
-            else:
-                store.mark_synced(kind)
             if kind == LEAD_KIND:
                 self.feed._lead_synced = True
                 self.feed._flush.set()  # the pod list is whole: its snapshot waits for no interval
