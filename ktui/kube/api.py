@@ -21,7 +21,7 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from ktui import decode
-from ktui.kube import chunked, pages
+from ktui.kube import allocator, chunked, pages
 from ktui.kube.client import Connection, KubeError
 from ktui.kube.pages import decode_list_lenient as decode_list_lenient
 from ktui.kube.pages import decode_object_lenient as decode_object_lenient
@@ -265,6 +265,7 @@ def list_pages(
     in progress, whichever thread does it; closing the generator ends the fetch thread.
     ``first_limit`` sizes the first page alone (a screenful, read and decoded sooner).
     """
+    allocator.map_big_buffers()  # pages freed after decoding go back to the system (see there)
     path = resource.path(namespace)
 
     def query(token: str | None) -> list[tuple[str, Any]]:
