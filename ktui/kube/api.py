@@ -31,6 +31,9 @@ CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 PAGE_SIZE = 500
 
+Line = bytes | memoryview
+"""One line of a watch body: a view into the read it came in (``iter_line_batches``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Resource:
@@ -398,17 +401,28 @@ def iter_chunks(resp: urllib3.HTTPResponse, stop: threading.Event | None = None)
 
 
 def iter_line_batches(resp: urllib3.HTTPResponse, stop: threading.Event | None = None
-                      ) -> Iterator[list[bytes]]:
-    """Complete lines (without the newline) batched per read; a final unterminated line too."""
+                      ) -> Iterator[list[Line]]:
+    """Complete lines (without the newline) batched per read; a final unterminated line too.
+
+    A line is a view into its read, not a copy: a storm's read holds ~40 pod events of ~7 KB, and
+    copying each out (``split``) cost ~1.5 us of the ~9 us a pod line takes to decode. A view keeps
+    its whole read alive: decode it, do not keep it.
+    """
     pending = b""
     for chunk in iter_chunks(resp, stop):
-        if b"\n" not in chunk:
+        find = chunk.find
+        nl = find(b"\n")
+        if nl < 0:
             pending += chunk
             continue
-        lines = chunk.split(b"\n")
-        if pending:  # join the cut line alone, not the whole read to it
-            lines[0] = pending + lines[0]
-        pending = lines.pop()
+        view = memoryview(chunk)
+        # the line cut by the last read is joined alone, not the whole read to it
+        lines: list[Line] = [pending + chunk[:nl] if pending else view[:nl]]
+        pos = nl + 1
+        while (nl := find(b"\n", pos)) >= 0:
+            lines.append(view[pos:nl])
+            pos = nl + 1
+        pending = chunk[pos:]
         yield lines
     if pending and not (stop is not None and stop.is_set()):
         yield [pending]

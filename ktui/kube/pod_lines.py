@@ -53,7 +53,8 @@ class PodLines:
     """One pod watch stream's decoder; remembers which spec bytes each pod's current record holds."""
 
     def __init__(self) -> None:
-        self.decode: Callable[[bytes], Any] = msgspec.json.Decoder(PodWatchEvent, strict=False).decode
+        decoder = msgspec.json.Decoder(PodWatchEvent, strict=False)
+        self.decode: Callable[[bytes | memoryview], Any] = decoder.decode
         """line -> PodWatchEvent (msgspec.DecodeError / ValidationError as the typed decoder)."""
         self._spec = msgspec.json.Decoder(r.PodSpec, strict=False).decode
         # uid -> the fingerprint of the spec bytes and the spec object decoded from them

@@ -102,15 +102,15 @@ class _ErrorEvent(msgspec.Struct, gc=False):
     object: api._Status = api._Status()
 
 
-def _error_of(line: bytes) -> api.ApiStatusError:
+def _error_of(line: api.Line) -> api.ApiStatusError:
     try:
         st = msgspec.json.decode(line, type=_ErrorEvent).object
     except (msgspec.DecodeError, msgspec.ValidationError):
-        return api.ApiStatusError(500, "InternalError", f"undecodable watch event: {line[:200]!r}")
+        return api.ApiStatusError(500, "InternalError", f"undecodable watch event: {bytes(line[:200])!r}")
     return api.ApiStatusError(st.code or 500, st.reason, st.message or "watch ERROR event")
 
 
-def _slow_decode(kind: str, line: bytes) -> tuple[str, Any]:
+def _slow_decode(kind: str, line: api.Line) -> tuple[str, Any]:
     """(type, record) for a line the typed decoder refused; (type, None) to skip it."""
     try:
         doc = msgspec.json.decode(line)
@@ -326,7 +326,7 @@ class Reflector:
         kind = self.kind
         generic = kind in _GENERIC_KINDS
         pods = self._pods
-        decode_line: Callable[[bytes], Any] = (pods.decode if pods is not None
+        decode_line: Callable[[api.Line], Any] = (pods.decode if pods is not None
                        else msgspec.json.Decoder(watch_event_type(kind), strict=False).decode)
         apply = self.sink.apply
         stop = self.ctl.stop
@@ -380,7 +380,7 @@ class Reflector:
         finally:
             self.resource_version = rv
 
-    def _pod(self, pods: PodLines, etype: str, wire: Any, line: bytes, current: Any) -> r.Pod | None:
+    def _pod(self, pods: PodLines, etype: str, wire: Any, line: api.Line, current: Any) -> r.Pod | None:
         """The record of a pod event; a kept pod shares its unchanged parts with its last version."""
         uid = wire.metadata.uid
         last = None

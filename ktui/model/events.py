@@ -70,9 +70,15 @@ def _last_seen(event: r.Event) -> float:
     return moment.timestamp() if moment else 0.0
 
 
-def scoped_events(snapshot: r.ClusterSnapshot, obj: r.AnyObject) -> list[EventRow]:
-    """Events about the object and its owner chain, matched by uid; warnings first, newest first."""
-    chain = owner_chain(snapshot, obj)
+def scoped_events(
+    snapshot: r.ClusterSnapshot, obj: r.AnyObject, chain: list[r.AnyObject] | None = None
+) -> list[EventRow]:
+    """Events about the object and its owner chain, matched by uid; warnings first, newest first.
+
+    ``chain``: ``owner_chain(snapshot, obj)`` when the caller has it already.
+    """
+    if chain is None:
+        chain = owner_chain(snapshot, obj)
     names = {o.metadata.uid: f"{o.kind}/{o.metadata.name}" for o in chain}
     rows = []
     for event in snapshot.events:

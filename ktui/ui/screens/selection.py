@@ -102,13 +102,14 @@ class EventIndex:
         """``scoped_events(snapshot, obj)``, reading only the events about ``obj`` and its owners."""
         by_uid = self._index(snapshot.events)
         positions: list[int] = []
-        for owner in self._owners(snapshot, obj):
+        chain = self._owners(snapshot, obj)
+        for owner in chain:
             positions.extend(by_uid.get(owner.metadata.uid, ()))
         # Snapshot order, so the stable sort in scoped_events breaks ties exactly as over all events.
         positions.sort()
         events = snapshot.events
         subset = msgspec.structs.replace(snapshot, events=tuple(events[n] for n in positions))
-        return scoped_events(subset, obj)
+        return scoped_events(subset, obj, chain)
 
 
 class FrontCache:
