@@ -96,6 +96,9 @@ class Index:
         """store key -> pod (its position is in its namespace group: no pair per pod)."""
         self._pods_by_ns: dict[str, Group] = defaultdict(dict)
         self._pods_by_label: dict[tuple[str, str, str], Group] = defaultdict(dict)
+        # The label keys _pods_by_label holds: those a rule asked about (a Service's selector names
+        # two or three of the six or so labels a pod carries; the rest would cost ~1.3 MB at 10k pods).
+        self._label_keys: set[str] = set()
         self._pod_children: dict[str, Group] = defaultdict(dict)
         self.events = EventIndex()
         # Live snapshots come from a store keyed like this; a dump may repeat a key (no uids): then
@@ -139,19 +142,35 @@ class Index:
             self.pods[key] = pod
             meta = pod.metadata
             self._pods_by_ns[meta.namespace][key] = seq
-            if meta.labels:
+            if meta.labels and self._label_keys:
+                indexed = self._label_keys
                 for k, v in meta.labels.items():
-                    self._pods_by_label[(meta.namespace, k, v)][key] = seq
+                    if k in indexed:
+                        self._pods_by_label[(meta.namespace, k, v)][key] = seq
             for owner in _owner_keys(pod):
                 self._pod_children[owner][key] = seq
 
     def _unindex_pod(self, key: str, pod: Pod) -> None:
         meta = pod.metadata
         _drop(self._pods_by_ns, meta.namespace, key)
+        indexed = self._label_keys
         for k, v in (meta.labels or {}).items():
-            _drop(self._pods_by_label, (meta.namespace, k, v), key)
+            if k in indexed:
+                _drop(self._pods_by_label, (meta.namespace, k, v), key)
         for owner in _owner_keys(pod):
             _drop(self._pod_children, owner, key)
+
+    def _labelled(self, namespace: str, label: str, value: str) -> Group | None:
+        """The pods of a namespace carrying label=value (by store key), indexing ``label`` on first ask."""
+        if label not in self._label_keys:
+            self._label_keys.add(label)
+            groups, pods = self._pods_by_label, self.pods
+            for ns, group in self._pods_by_ns.items():
+                for key, seq in group.items():
+                    labels = pods[key].metadata.labels
+                    if labels and label in labels:
+                        groups[(ns, label, labels[label])][key] = seq
+        return self._pods_by_label.get((namespace, label, value))
 
     def refresh(self, snap: ClusterSnapshot, kinds: Iterable[str] | None) -> None:
         """Re-index the small kinds (by snapshot field name; None: all of them)."""
@@ -223,11 +242,11 @@ class Index:
 
     def pods_with(self, namespace: str, key: str, value: str) -> list[Pod]:
         """The pods of one namespace carrying label key=value, in snapshot order."""
-        return self._ordered(self._pods_by_label.get((namespace, key, value)))
+        return self._ordered(self._labelled(namespace, key, value))
 
     def has_label(self, namespace: str, key: str, value: str) -> bool:
         """Whether any pod of the namespace carries key=value."""
-        return bool(self._pods_by_label.get((namespace, key, value)))
+        return bool(self._labelled(namespace, key, value))
 
     def owned(self, owner: Any) -> list[Any]:
         """Objects whose controller is ``owner`` (by uid, by kind/ns/name for dumps without uids)."""
@@ -278,7 +297,7 @@ class Index:
             return []
         groups: list[Group] = []
         for pair in selector.items():
-            group = self._pods_by_label.get((namespace, *pair))
+            group = self._labelled(namespace, *pair)
             if not group:
                 return []
             groups.append(group)

@@ -81,6 +81,8 @@ def _mutate(rnd: random.Random, store: ClusterStore, now: Any) -> None:
         if op == "label":
             labels = dict(pod.metadata.labels or {})
             labels["app"] = rnd.choice(["web", "api", labels.get("app", "x") + "z"])
+            if rnd.random() < 0.5:  # a label no selector named yet, or one a Service names later
+                labels["tier"] = rnd.choice(["front", "back"])
             meta = msgspec.structs.replace(pod.metadata, labels=labels)
             store.apply("Pod", "MODIFIED", msgspec.structs.replace(pod, metadata=meta))
             return
@@ -120,6 +122,8 @@ def _mutate(rnd: random.Random, store: ClusterStore, now: Any) -> None:
         svc = rnd.choice(snap.services)
         sel = dict(svc.spec.selector or {}) or {"app": "web"}
         sel["app"] = rnd.choice(["web", "api", "nginx", "nope"])
+        if rnd.random() < 0.3:  # a key first asked about long after the pods were indexed
+            sel["tier"] = rnd.choice(["front", "back"])
         store.apply("Service", "MODIFIED", msgspec.structs.replace(
             svc, spec=msgspec.structs.replace(svc.spec, selector=sel)
         ))
