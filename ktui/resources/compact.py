@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 from msgspec.structs import replace
 
-from ktui.resources.meta import ObjectMeta
+from ktui.resources.meta import Condition, ObjectMeta
 from ktui.resources.pods import ContainerStatus, Pod, PodSpec, PodStatus, Volume
 
 _encode = msgspec.msgpack.Encoder().encode
@@ -173,6 +173,15 @@ class PodCompactor:
         )
 
 
+def _words_shared(conditions: tuple[Condition, ...]) -> tuple[Condition, ...]:
+    """Conditions whose type, status and reason are the interned strings (each workload's messages
+    differ, so whole conditions are rarely shared; their words always are)."""
+    return tuple(
+        replace(c, type=_intern(c.type), status=_intern(c.status), reason=c.reason and _intern(c.reason))
+        for c in conditions
+    )
+
+
 def _like(cs: ContainerStatus, was: ContainerStatus) -> ContainerStatus:
     """A changed container status sharing its unchanged parts with the last one (no hashing)."""
     return replace(
@@ -211,18 +220,26 @@ class ObjectCompactor:
         if kind in _WORKLOADS:
             share = self.share
             spec, status = record.spec, record.status
-            spec = replace(spec, selector=share(spec.selector), template=share(spec.template))
+            template, selector = spec.template, spec.selector
+            if template.metadata.labels:  # its pods' labels: one dict for the ReplicaSet and its pods
+                labels = share.strings(template.metadata.labels)
+                template = replace(template, metadata=replace(template.metadata, labels=labels))
+            if selector is not None and selector.match_labels:
+                selector = replace(selector, match_labels=share.strings(selector.match_labels))
+            spec = replace(spec, selector=share(selector), template=share(template))
             if status.conditions:
-                status = replace(status, conditions=share(status.conditions))
-            return replace(record, metadata=self._meta(record.metadata), spec=spec, status=status)
+                status = replace(status, conditions=share(_words_shared(status.conditions)))
+            return replace(record, metadata=self._meta(record.metadata), spec=spec, status=status,
+                           kind=_intern(record.kind))
         if kind == "EndpointSlice":
             endpoints = tuple(self._endpoint(e) for e in record.endpoints)
             return replace(record, metadata=self._meta(record.metadata), endpoints=endpoints,
-                           ports=self.share(record.ports))
+                           ports=self.share(record.ports), kind=_intern(record.kind))
         if kind == "Service":
             spec = record.spec
-            spec = replace(spec, selector=self.share.strings(spec.selector), ports=self.share(spec.ports))
-            return replace(record, metadata=self._meta(record.metadata), spec=spec)
+            spec = replace(spec, selector=self.share.strings(spec.selector), ports=self.share(spec.ports),
+                           type=_intern(spec.type))
+            return replace(record, metadata=self._meta(record.metadata), spec=spec, kind=_intern(record.kind))
         return record
 
     def _endpoint(self, endpoint: Any) -> Any:

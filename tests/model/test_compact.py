@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from typing import Any, cast
 
@@ -194,3 +195,26 @@ def test_listed_slices_and_workloads_keep_their_values_and_share_repeated_parts(
     assert x.metadata.labels == {"app": "web"} and x.spec.template.metadata.labels == {"app": "web"}
     assert x.metadata.labels is y.metadata.labels and x.spec.selector is y.spec.selector
     assert x.spec.template is y.spec.template
+
+
+def test_a_replica_set_shares_its_labels_with_its_pods_and_its_conditions_words() -> None:
+    labels = {"app": "web", "pod-template-hash": "abc12"}
+    pods, _, _ = decode.decode_list("Pod", _list(*(
+        {"kind": "Pod", "metadata": {"name": f"web-abc12-{i}", "namespace": "shop", "uid": f"p{i}",
+                                     "labels": dict(labels)}} for i in (1, 2))))
+    message = "ReplicaSet has timed out progressing."
+    rs = {"kind": "ReplicaSet", "metadata": {"name": "web-abc12", "namespace": "shop", "uid": "rs1",
+                                             "labels": dict(labels)},
+          "spec": {"selector": {"matchLabels": dict(labels)},
+                   "template": {"metadata": {"labels": dict(labels)}}},
+          "status": {"conditions": [{"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+                                     "message": message}]}}
+    (got,), _, _ = decode.decode_list("ReplicaSet", _list(rs))
+    assert got == decode.decode_object(rs)  # the same values
+    pod_labels = cast(r.Pod, pods[0]).metadata.labels
+    assert got.spec.template.metadata.labels is pod_labels
+    assert got.spec.selector.match_labels is pod_labels and got.metadata.labels is pod_labels
+    (cond,) = got.status.conditions
+    # the decoder's fresh strings were swapped for the interned ones
+    assert cond.reason is sys.intern("FailedCreate") and cond.type is sys.intern("ReplicaFailure")
+    assert cond.status is sys.intern("True") and cond.message == message
