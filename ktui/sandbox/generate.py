@@ -3,7 +3,8 @@
 The shape follows the research set (``shared/research/performance.md`` §0.1) and what a 1.30+
 apiserver serves for a Deployment's pod: 6 labels, 4 annotations, an ownerReference, 2 managedFields
 entries; a main container with env, probes, securityContext, resources and volumeMounts; an istio
-sidecar on one pod in three; a projected service-account volume; tolerations; 5 conditions and
+sidecar in the pods of one workload in three (the pods of one ReplicaSet share their template's labels,
+image and sidecar); a projected service-account volume; tolerations; 5 conditions and
 containerStatuses. About 5% are unhealthy the way real pods are: CrashLoopBackOff with a terminated
 ``lastState`` (Error or OOMKilled), ImagePullBackOff on a missing tag, Pending as unschedulable
 (asks for a GPU no node has), each with the events the kubelet or scheduler would have written.
@@ -80,6 +81,12 @@ def _rs_uid(ns: str, rs_name: str) -> str:
     return uid_of(f"rs/{ns}/{rs_name}")
 
 
+@functools.lru_cache(maxsize=4096)
+def _shape(ns: str, workload: str) -> int:
+    """A number fixing what a workload's pod template says (version, component, sidecar)."""
+    return int(_hex(f"shape/{ns}/{workload}", 8), 16)
+
+
 def _workload(i: int) -> str:
     """The Deployment of pod ``i``: its app, and one of ``_SHARDS`` in turn (pod i's app and namespace
     repeat every 80 indexes, so those pods go round the shards)."""
@@ -94,7 +101,10 @@ def _pod(i: int, ns: str, rnd: random.Random, stamp: str, started: str) -> tuple
     rs_hash = _template_hash(ns, workload)
     rs_name = f"{workload}-{rs_hash}"
     name = f"{rs_name}-{_suffix(i)}"
-    version = f"1.{i % 7}.{i % 3}"
+    # What comes from the ReplicaSet's template is the same for all its pods (labels, image, sidecar):
+    # workloads differ, the pods of one do not.
+    shape = _shape(ns, workload)
+    version = f"1.{shape % 7}.{shape % 3}"
     roll = rnd.random()
     health = "ok"
     if roll < 0.025:
@@ -104,7 +114,7 @@ def _pod(i: int, ns: str, rnd: random.Random, stamp: str, started: str) -> tuple
     elif roll < 0.05:
         health = "unschedulable"
     image = f"registry.example.test/{team}/{app}:{version}" + ("-rc1" if health == "pull" else "")
-    istio = i % 3 == 0
+    istio = shape % 3 == 0
     token_volume = f"kube-api-access-{_suffix(i * 7919 + 13)}"
     rs_uid = _rs_uid(ns, rs_name)
     labels = {
@@ -112,7 +122,7 @@ def _pod(i: int, ns: str, rnd: random.Random, stamp: str, started: str) -> tuple
         "app.kubernetes.io/instance": f"{workload}-{ns}",
         "app.kubernetes.io/version": version,
         "app.kubernetes.io/part-of": team,
-        "app.kubernetes.io/component": "backend" if i % 4 else "frontend",
+        "app.kubernetes.io/component": "backend" if shape % 4 else "frontend",
         "pod-template-hash": rs_hash,
     }
     annotations = {

@@ -53,9 +53,9 @@ class Workload:
 
 
 def workload_of(pod: dict[str, Any], name: str, rs_hash: str, rs_uid: str, app: str) -> Workload:
-    """A new Workload whose template is this pod's (labels without the per-pod version)."""
+    """A new Workload whose template is this pod's (its pods all carry the same labels)."""
     meta = pod["metadata"]
-    labels = {k: v for k, v in meta["labels"].items() if k != "app.kubernetes.io/version"}
+    labels = dict(meta["labels"])
     spec = {k: v for k, v in pod["spec"].items() if k != "nodeName"}
     return Workload(
         meta["namespace"], name, app, f"{name}-{rs_hash}", rs_uid, rs_hash, labels,
