@@ -82,6 +82,45 @@ def test_bad_size_lines_raise() -> None:
         Dechunker().feed(b"1" * 5000)
 
 
+class _Reads:
+    """A socket file that hands out ``pieces`` one read each and notes how much each read asked for."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = list(pieces)
+        self.asked: list[int] = []
+
+    def read1(self, n: int) -> bytes:
+        self.asked.append(n)
+        piece = self.pieces.pop(0) if self.pieces else b""
+        assert len(piece) <= n
+        return piece
+
+
+class _Response:
+    class _fp:  # urllib3's name for the http.client response
+        @staticmethod
+        def close() -> None:
+            """Nothing to release."""
+
+
+def test_reads_ask_little_while_quiet_and_grow_while_busy() -> None:
+    quiet = _encode([b"x" * 1000])  # a quiet watch: a small event, cut in two reads
+    reads = _Reads([quiet[:40], quiet[40:]])
+    assert b"".join(chunked.iter_body(_Response(), reads)) == b"x" * 1000
+    assert reads.asked == [chunked.MIN_BLOCK] * 2
+    busy = _encode([b"y" * (4 << 20)])  # a list page: each read gets all it asks for
+    pieces: list[bytes] = []
+    size = chunked.MIN_BLOCK
+    while busy:
+        pieces.append(busy[:size])
+        busy = busy[size:]
+        size = min(chunked.BLOCK, 2 * size)
+    reads = _Reads(pieces)
+    assert b"".join(chunked.iter_body(_Response(), reads)) == b"y" * (4 << 20)
+    assert reads.asked[:3] == [chunked.MIN_BLOCK, 2 * chunked.MIN_BLOCK, 4 * chunked.MIN_BLOCK]
+    assert max(reads.asked) == chunked.BLOCK
+
+
 class _RawServer:
     """One-shot HTTP responders on 127.0.0.1: each connection gets the next script of (bytes, pause)."""
 
