@@ -180,6 +180,7 @@ def test_incremental_matches_full_pass(seed: int) -> None:
     now = base.now
     probes: list[r.ProbeResult] = []
     logs: dict[str, tuple[str, ...]] = {}
+    published: list[tuple[Diagnosis, Diagnosis]] = []
     for _ in range(120):
         for _ in range(rnd.randint(0, 4)):
             _mutate(rnd, store, now)
@@ -195,9 +196,14 @@ def test_incremental_matches_full_pass(seed: int) -> None:
             logs = _crash_log(rnd, snap, logs)
         snap = msgspec.structs.replace(snap, logs=logs)
         got = engine.update(snap)
-        assert_same(got, diagnose(snap))
+        expected = diagnose(snap)
+        assert_same(got, expected)
+        published.append((got, expected))
     # the point of it: most updates were incremental
     assert engine.full_passes == 1
+    # and each Diagnosis handed out still says what it said then (they share the ledger's change sets)
+    for got, expected in published:
+        assert_same(got, expected)
 
 
 

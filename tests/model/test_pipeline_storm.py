@@ -180,3 +180,25 @@ def test_a_storm_step_reads_only_the_changed_pods_and_rows() -> None:
     assert tuple(first.snapshot.pods) == before  # the older snapshot did not move
     assert [p.metadata.uid for p in pods] == [p.metadata.uid for p in before]
     assert {p.metadata.resource_version for p in pods} != {p.metadata.resource_version for p in before}
+
+
+def test_a_published_diagnosis_keeps_its_answers_while_later_ones_are_made() -> None:
+    """Diagnoses share the engine's change sets: folding and merging them must not move an older one."""
+    rnd = random.Random(5)
+    feed = _Feed(240)
+    engine = DiagnosisEngine()
+    kept: list[tuple[Any, dict[str, Any]]] = []
+    for step in range(40):
+        feed.change([(*rnd.choice(feed.keys), rnd.choice([_restart, _crash, _ready]))
+                     for _ in range(rnd.randint(1, 40))])
+        if step % 7 == 3:
+            gone = feed.store.records("Pod")[0]
+            feed.store.apply("Pod", "DELETED", gone)
+            feed.keys = [k for k in feed.keys if k != (gone.metadata.namespace, gone.metadata.name)]
+        snap = feed.store.snapshot()
+        got, want = engine.update(snap), diagnose(snap)
+        kept.append((got, {key: want.for_uid(key) for key in want._by_subject}))
+    assert engine.full_passes == 1
+    for got, answers in kept:
+        assert {key: got.for_uid(key) for key in got._by_subject} == answers
+        assert len(got._by_subject) == len(answers)
