@@ -234,12 +234,12 @@ def _container_hit(
 ) -> Hit | None:
     if status is None:
         return None
-    events = _field_path_events(pod_events, spec.name, init)
     state = status.state
     waiting = state.waiting if state else None
     last = status.last_state.terminated if status.last_state else None
     label = "init container" if init else "container"
     if waiting is not None and waiting.reason:
+        events = _field_path_events(pod_events, spec.name, init)
         reason = waiting.reason
         state_line = f"{label} {spec.name}: waiting {reason}" + (
             f": {waiting.message}" if waiting.message else ""
@@ -282,11 +282,12 @@ def _container_hit(
     if terminated is not None:
         if terminated.exit_code == 0:
             return None
+        events = _field_path_events(pod_events, spec.name, init)
         hit = _termination_hit(ix, pod, spec, status, terminated, events, "exited" if not init else "failed")
         return hit
     running = state.running if state else None
     if running is not None:
-        return _running_hit(ix, pod, spec, status, events, last)
+        return _running_hit(ix, pod, spec, status, pod_events, init, last)
     return None
 
 
@@ -295,7 +296,8 @@ def _running_hit(
     pod: Pod,
     spec: Container,
     status: ContainerStatus,
-    events: list[Event],
+    pod_events: list[Event],
+    init: bool,
     last: ContainerStateTerminated | None,
 ) -> Hit | None:
     """A running container: unready (probe), or restarting often (OOM, liveness, crash)."""
@@ -303,6 +305,7 @@ def _running_hit(
         finished = last.finished_at
         recent = finished is not None and ix.now - finished < RECENT
         if last.reason == "OOMKilled" or (status.restart_count >= 3 and recent):
+            events = _field_path_events(pod_events, spec.name, init)
             hit = _termination_hit(ix, pod, spec, status, last, events, "keeps crashing")
             hit.evidence.insert(
                 0, f"container {spec.name}: running now, {plural(status.restart_count, 'restart')}"
@@ -311,7 +314,8 @@ def _running_hit(
                 hit.severity = Severity.WARNING
             return hit
     if status.ready:
-        return None
+        return None  # (the common case: its events are not even filtered)
+    events = _field_path_events(pod_events, spec.name, init)
     started = status.state.running.started_at if status.state and status.state.running else None
     warmup = warmup_time(spec)
     unhealthy = [e for e in events if e.type == "Warning"][:2]
