@@ -213,6 +213,7 @@ class ObjectCompactor:
     def __init__(self, pods: PodCompactor) -> None:
         self.share = pods.share
         self._meta = pods.meta
+        self._time = pods.time
         self._conditions: dict[Any, Any] = {}
 
     def __call__(self, kind: str, record: Any) -> Any:
@@ -235,12 +236,30 @@ class ObjectCompactor:
             endpoints = tuple(self._endpoint(e) for e in record.endpoints)
             return replace(record, metadata=self._meta(record.metadata), endpoints=endpoints,
                            ports=self.share(record.ports), kind=_intern(record.kind))
+        if kind == "Event":
+            return self._event(record)
         if kind == "Service":
             spec = record.spec
             spec = replace(spec, selector=self.share.strings(spec.selector), ports=self.share(spec.ports),
                            type=_intern(spec.type))
             return replace(record, metadata=self._meta(record.metadata), spec=spec, kind=_intern(record.kind))
         return record
+
+    def _event(self, event: Any) -> Any:
+        # An event's words repeat across events (reason, type, its object's kind and container path,
+        # the component and node that reported it); its message and names mostly do not.
+        obj, time = event.involved_object, self._time
+        path = obj.field_path
+        obj = replace(obj, kind=_intern(obj.kind), namespace=_intern(obj.namespace),
+                      api_version=_intern(obj.api_version), field_path=path and _intern(path))
+        return replace(
+            event, metadata=self._meta(event.metadata), involved_object=obj, kind=_intern(event.kind),
+            reason=event.reason and _intern(event.reason), type=event.type and _intern(event.type),
+            source=self.share(event.source), action=event.action and _intern(event.action),
+            reporting_component=event.reporting_component and _intern(event.reporting_component),
+            reporting_instance=event.reporting_instance and _intern(event.reporting_instance),
+            first_timestamp=time(event.first_timestamp), last_timestamp=time(event.last_timestamp),
+        )
 
     def _endpoint(self, endpoint: Any) -> Any:
         # An endpoint's conditions take a few values in all: one object each, found without hashing.

@@ -218,3 +218,24 @@ def test_a_replica_set_shares_its_labels_with_its_pods_and_its_conditions_words(
     # the decoder's fresh strings were swapped for the interned ones
     assert cond.reason is sys.intern("FailedCreate") and cond.type is sys.intern("ReplicaFailure")
     assert cond.status is sys.intern("True") and cond.message == message
+
+
+def test_listed_events_keep_their_values_and_share_their_words() -> None:
+    def event(i: int) -> dict[str, Any]:
+        return {"kind": "Event", "metadata": {"name": f"web-{i}.17a", "namespace": "shop", "uid": f"e{i}"},
+                "involvedObject": {"kind": "Pod", "namespace": "shop", "name": f"web-{i}", "uid": f"p{i}",
+                                   "apiVersion": "v1", "fieldPath": "spec.containers{web}"},
+                "reason": "BackOff", "message": f"Back-off restarting failed container web in pod web-{i}",
+                "type": "Warning", "count": i, "source": {"component": "kubelet", "host": "node-1"},
+                "firstTimestamp": "2026-11-27T10:00:00Z", "lastTimestamp": "2026-11-27T10:05:00Z",
+                "reportingComponent": "kubelet", "reportingInstance": "node-1"}
+    raw = [event(1), event(2)]
+    records, _, _ = decode.decode_list("Event", _list(*raw))
+    a, b = cast(list[r.Event], records)
+    for got, obj in zip((a, b), raw, strict=True):
+        assert got == decode.decode_object(obj)  # the same values
+    assert a.source is b.source and a.last_timestamp is b.last_timestamp
+    assert a.reason is b.reason is sys.intern("BackOff") and a.type is sys.intern("Warning")
+    assert a.involved_object.field_path is b.involved_object.field_path
+    assert a.reporting_instance is b.reporting_instance and a.metadata.namespace is b.metadata.namespace
+    assert a.message != b.message
