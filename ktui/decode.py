@@ -183,8 +183,8 @@ def decode_list(kind: str, raw: bytes) -> tuple[list[r.AnyObject], str, str | No
 compact_pod = PodCompactor()
 """Pods of a live cluster share their repeated parts (``resources.compact``): ~2 KB a pod, not ~8."""
 compact_object = ObjectCompactor(compact_pod)
-"""Workloads, Services and EndpointSlices too (through the pods' tables: a selector and the labels it
-selects can be one object)."""
+"""Workloads, Services, EndpointSlices and Events too (through the pods' tables: a selector and the
+labels it selects can be one object)."""
 
 
 def compact(kind: str, record: Any) -> Any:

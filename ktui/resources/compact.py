@@ -202,12 +202,13 @@ _WORKLOADS = frozenset({"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"})
 
 
 class ObjectCompactor:
-    """Workloads, Services and EndpointSlices in, the same records sharing their repeated parts out.
+    """Workloads, Services, EndpointSlices and Events in, the same records sharing repeated parts out.
 
     A cluster keeps a Deployment, its old ReplicaSets, a Service and its slices per workload: they
     repeat labels, selectors, owners, conditions and names (at 10k pods, ~5,800 such objects held
     ~22 MB as decoded). Shares through a pod compactor's tables, so a Service's selector and its
-    pods' labels can be one object; other kinds pass through as they are.
+    pods' labels can be one object. Events share their words (reason, type, reporter, object kind).
+    Other kinds pass through as they are.
     """
 
     def __init__(self, pods: PodCompactor) -> None:
