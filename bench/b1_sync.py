@@ -13,9 +13,13 @@ from typing import Any
 from bench.harness import Report, fmt, ktui_child, median, run_kubectl
 
 
-def ktui_sync_run(kubeconfig: Any, pods: int, timeout: float) -> dict[str, Any]:
-    """One ktui start-to-synced run; also its memory and GC figures (B2 reads them)."""
-    c = ktui_child("app", kubeconfig, "--expect", str(pods))
+def ktui_sync_run(kubeconfig: Any, pods: int, timeout: float, *, prefetch: bool = True) -> dict[str, Any]:
+    """One ktui start-to-synced run; also its memory and GC figures (B2 reads them).
+
+    ``prefetch``: list while the UI imports and mounts, as ``ktui`` does; off, nothing is listed
+    before the app starts its source (B2's per-pod baseline: "app mounted, no data").
+    """
+    c = ktui_child("app", kubeconfig, "--expect", str(pods), *([] if prefetch else ["--no-prefetch"]))
     try:
         src = c.wait_event("source_start", timeout)
         first = c.wait_event("first_rows", timeout)

@@ -279,8 +279,8 @@ async def stall_monitor(tracker: Tracker) -> None:
             tracker.stalls.append(late)
 
 
-def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
-    """KtuiApp on a ClusterSource, with frame and snapshot stamps added by subclassing."""
+def build_app(source: Any, tracker: Tracker) -> Any:
+    """KtuiApp on a (prefetched) ClusterSource, with frame and snapshot stamps added by subclassing."""
     from ktui.ui.app import KtuiApp
     from ktui.ui.screens.main import MainScreen
     from ktui.ui.source import ClusterSource
@@ -360,7 +360,8 @@ def build_app(conn: Any, namespace: str | None, tracker: Tracker) -> Any:
             if self.expect_fut is not None and not self.expect_fut.done() and self.expect_fn():
                 self.expect_fut.set_result(t)
 
-    app = TimedApp(TimedSource(ClusterSource(conn, namespace)))  # type: ignore[arg-type]
+    assert isinstance(source, ClusterSource)
+    app = TimedApp(TimedSource(source))  # type: ignore[arg-type]
     app.main_screen = TimedScreen()
     return app
 
@@ -413,9 +414,9 @@ async def type_filter(app: Any, pilot: Any, table: Any, text: str) -> dict[str, 
     return {"lat": lat, "rebuild": rebuild, "rows": table.total}
 
 
-async def run_app(args: argparse.Namespace, conn: Any, tracker: Tracker) -> None:
+async def run_app(args: argparse.Namespace, source: Any, tracker: Tracker) -> None:
     """The TUI headless at 160x50 until ``quit``."""
-    app = build_app(conn, args.namespace, tracker)
+    app = build_app(source, tracker)
     async with app.run_test(size=(160, 50)) as pilot:
         monitor = asyncio.ensure_future(stall_monitor(tracker))
         commands = Commands(asyncio.get_running_loop())
@@ -601,6 +602,8 @@ def main() -> int:
     parser.add_argument("--max-hz", type=float, default=30.0)
     parser.add_argument("--sync-timeout", type=float, default=300.0)
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument("--no-prefetch", action="store_true",
+                        help="start listing when the app starts its source, not before (B2's baseline)")
     args = parser.parse_args()
     if args.tracemalloc:
         tracemalloc.start()
@@ -617,10 +620,17 @@ def main() -> int:
     if args.mode == "forward":
         run_forward(args, conn)
     elif args.mode == "app":
+        # As `ktui` does (ktui/commands/tui.py build_app): the pods' first page is listed while the
+        # UI imports and mounts.
         with collector.paused():
-            import ktui.ui.app  # noqa: F401 - imported before the clock of the UI starts, as the CLI does
+            from ktui.ui.source import ClusterSource
 
-        asyncio.run(run_app(args, conn, tracker))
+            source = ClusterSource(conn, args.namespace)
+            if not args.no_prefetch:
+                source.prefetch()
+            import ktui.ui.app  # noqa: F401
+
+        asyncio.run(run_app(args, source, tracker))
     else:
         asyncio.run(run_feed(args, conn, tracker))
     return 0

@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def build_app(args: argparse.Namespace) -> KtuiApp:
-    """The app the command line asks for (no network yet: the TUI shows and retries an unreachable cluster).
+    """The app the command line asks for, its first list of pods already on its way (``prefetch``).
+
+    No network error is raised here: the TUI shows and retries an unreachable cluster.
 
     UsageError for a kubeconfig that cannot be read or a label selector that cannot be parsed.
     """
@@ -31,25 +33,28 @@ def build_app(args: argparse.Namespace) -> KtuiApp:
     with collector.paused():
         from ktui.kube.client import KubeError, connect
         from ktui.model.tables import SelectorError, parse_selector
-        from ktui.ui.app import make_app
-    selector = (getattr(args, "selector", None) or "").strip() or None
-    if selector is not None:
+        from ktui.ui.source import ClusterSource
+
+        selector = (getattr(args, "selector", None) or "").strip() or None
+        if selector is not None:
+            try:
+                parse_selector(selector)
+            except SelectorError as exc:
+                raise UsageError(f"-l: {exc}") from None
         try:
-            parse_selector(selector)
-        except SelectorError as exc:
-            raise UsageError(f"-l: {exc}") from None
-    try:
-        conn = connect(getattr(args, "kubeconfig", None), getattr(args, "context", None))
-    except KubeError as exc:
-        raise UsageError(exc.message) from None
-    namespace = (
-        None
-        if getattr(args, "all_namespaces", False)
-        else (getattr(args, "namespace", None) or conn.namespace or "default")
-    )
-    return make_app(
-        conn, namespace, readonly=bool(getattr(args, "readonly", False)), label_selector=selector
-    )
+            conn = connect(getattr(args, "kubeconfig", None), getattr(args, "context", None))
+        except KubeError as exc:
+            raise UsageError(exc.message) from None
+        namespace = (
+            None
+            if getattr(args, "all_namespaces", False)
+            else (getattr(args, "namespace", None) or conn.namespace or "default")
+        )
+        source = ClusterSource(conn, namespace, label_selector=selector)
+        # The first page of pods is listed while Textual imports and the screen mounts (see prefetch).
+        source.prefetch()
+        from ktui.ui.app import KtuiApp
+    return KtuiApp(source, readonly=bool(getattr(args, "readonly", False)))
 
 
 def run(args: argparse.Namespace) -> int:

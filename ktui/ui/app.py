@@ -97,6 +97,8 @@ class KtuiApp(App[None]):
         self._loop_thread = 0  # the event loop's thread: a source calling back on it must not wait
         self._painted: threading.Event | None = None  # set once the first rows with pods were painted
         self._paint_pending: threading.Event | None = None  # to set with the next frame composed
+        self._early: list[SnapshotUpdated | ConnectionChanged] | None = []  # until the main screen mounts
+        self._last_posted: SnapshotUpdated | None = None
 
     def on_mount(self) -> None:
         self._loop_thread = threading.get_ident()
@@ -131,10 +133,10 @@ class KtuiApp(App[None]):
             objects = self._object_rows.rows(snapshot, result.diagnosis, result.judged, kinds)
             diagnosis = with_log_notes(result.diagnosis, self.evidence)
             self._posted += 1
-            self.post_message(
-                SnapshotUpdated(snapshot, diagnosis, result.rows, seq, objects, changed=result.changed,
-                                post=self._posted, since=self._posted - 1)
-            )
+            message = SnapshotUpdated(snapshot, diagnosis, result.rows, seq, objects, changed=result.changed,
+                                      post=self._posted, since=self._posted - 1)
+            self._last_posted = message  # the main screen's mount applies it if it is not shown yet
+            self.post_message(message)
 
         pipeline.process(snapshot, seq, post)
 
@@ -200,8 +202,35 @@ class KtuiApp(App[None]):
             self._painted.set()
         self.source.stop()
 
+    def _hold_early(self, message: SnapshotUpdated | ConnectionChanged) -> bool:
+        """Keep a message that came before the main screen was mounted, to apply at its mount."""
+        if self._early is None or self.main_screen.is_mounted:
+            return False
+        self._early.append(message)
+        return True
+
+    def main_screen_mounted(self) -> None:
+        """The main screen's widgets are mounted: apply what came before, so its first frame shows it.
+
+        A prefetched feed (``ClusterSource.prefetch``) has its first page of pods diagnosed before the
+        screen is composed; applied here, those rows are in the first frame instead of the second.
+        """
+        early, self._early = self._early, None
+        for message in early or ():
+            if isinstance(message, SnapshotUpdated):
+                self._snapshot(message)
+            else:
+                self._connection(message)
+        # Posted but still queued behind the screen's mount (the app's queue runs after it): the
+        # rows are ready now, so the first frame shows them. The queued message is then skipped.
+        latest = self._last_posted
+        if latest is not None and latest.post > self._applied_post:
+            self._snapshot(latest)
+
     @on(SnapshotUpdated)
     def _snapshot(self, message: SnapshotUpdated) -> None:
+        if self._hold_early(message) or 0 < message.post <= self._applied_post:
+            return  # kept for the main screen's mount, or already applied by it
         painted = self._painted
         if painted is not None and not painted.is_set() and message.snapshot.pods:
             # The feed thread waits for these rows' frame: `_display` tells it once it is composed.
@@ -275,6 +304,8 @@ class KtuiApp(App[None]):
 
     @on(ConnectionChanged)
     def _connection(self, message: ConnectionChanged) -> None:
+        if self._hold_early(message):
+            return
         with suppress(NoMatches):
             self.main_screen.apply_connection(message.state, message.message, dict(message.forbidden))
 

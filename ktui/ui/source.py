@@ -11,16 +11,20 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import yaml
 
 from ktui.kube.client import Connection, KubeError
 from ktui.resources import ClusterSnapshot, Ref
 
+if TYPE_CHECKING:
+    from ktui.model.feed import ClusterFeed, FeedStatus
+
 SnapshotCallback = Callable[[ClusterSnapshot], None]
 StatusCallback = Callable[[str, str, Mapping[str, str]], None]
 """on_status(state, message, forbidden): state is connecting / live / reconnecting / unreachable."""
+FeedStatusCallback = Callable[["FeedStatus"], None]
 
 
 class Source(Protocol):
@@ -80,6 +84,36 @@ def _warm_imports() -> None:
     import ktui.model.pipeline  # noqa: F401
 
 
+class _Relay:
+    """A prefetched feed's callbacks: the feed thread waits in them until the app's are attached."""
+
+    def __init__(self) -> None:
+        self._attached = threading.Event()
+        self._on_snapshot: SnapshotCallback | None = None
+        self._on_status: FeedStatusCallback | None = None
+
+    def attach(self, on_snapshot: SnapshotCallback, on_status: FeedStatusCallback) -> None:
+        """Give the callbacks and let the feed thread go on (with the snapshot it holds)."""
+        self._on_snapshot, self._on_status = on_snapshot, on_status
+        self._attached.set()
+
+    def release(self) -> None:
+        """Let a waiting feed thread go on without callbacks (the source stops)."""
+        self._attached.set()
+
+    def snapshot(self, snapshot: ClusterSnapshot) -> None:
+        """The feed's on_snapshot."""
+        self._attached.wait()
+        if self._on_snapshot is not None:
+            self._on_snapshot(snapshot)
+
+    def status(self, status: FeedStatus) -> None:
+        """The feed's on_status."""
+        self._attached.wait()
+        if self._on_status is not None:
+            self._on_status(status)
+
+
 class ClusterSource:
     """A live cluster: a ClusterFeed for snapshots, the kube layer for on-demand reads."""
 
@@ -97,41 +131,71 @@ class ClusterSource:
         self.namespace = namespace
         self.label_selector = label_selector
         self.max_hz = max_hz
-        self._feed: object | None = None
+        self._feed: ClusterFeed | None = None
+        self._relay: _Relay | None = None  # set from prefetch() until start() gives the callbacks
+
+    def prefetch(self) -> None:
+        """Start listing now, before the app exists: its first screen then has rows to show at once.
+
+        The CLI calls this right after connecting, so the first page of pods arrives while Textual
+        imports and the screen mounts (~130 ms), instead of after. The feed thread keeps that first
+        snapshot until ``start`` gives it the app's callbacks; until then the other kinds' lists stay
+        held (``ClusterFeed``), so they do not take the GIL from the app's start-up.
+        """
+        if self._feed is None:
+            self._relay = _Relay()
+            self._feed = self._new_feed(self._relay.snapshot, self._relay.status)
+            self._feed.start()
 
     def start(self, on_snapshot: SnapshotCallback, on_status: StatusCallback) -> None:
-        """Start the feed's reflectors."""
-        from ktui.model.feed import ClusterFeed, FeedStatus
+        """Start the feed's reflectors (or hand a prefetched feed its callbacks)."""
+        # The first snapshot's diagnosis needs these modules (~10 ms from bytecode): import them now,
+        # while the first page of pods is on its way (or before a prefetched one is diagnosed). Not in
+        # a thread: under the GIL an import racing the app's mount took ~240 ms, and the first
+        # snapshot waited on its import lock.
+        relay, self._relay = self._relay, None
+        if relay is not None and self._feed is not None:
+            _warm_imports()
+            relay.attach(on_snapshot, self._status_callback(on_status))
+            return
+        feed = self._new_feed(on_snapshot, self._status_callback(on_status))
+        self._feed = feed
+        feed.start()
+        _warm_imports()
 
-        def status(st: FeedStatus) -> None:
-            on_status(st.state, st.message, dict(st.forbidden))
+    def _new_feed(self, on_snapshot: SnapshotCallback, on_status: FeedStatusCallback) -> ClusterFeed:
+        from ktui.model.feed import ClusterFeed
 
-        feed = ClusterFeed(
+        return ClusterFeed(
             self.conn,
             self.namespace,
             on_snapshot=on_snapshot,
-            on_status=status,
+            on_status=on_status,
             max_hz=self.max_hz,
             label_selector=self.label_selector,
         )
-        self._feed = feed
-        feed.start()
-        # The first snapshot's diagnosis needs these modules (~10 ms from bytecode): import them now,
-        # while the first page of pods is on its way. Not in a thread: under the GIL an import racing
-        # the app's mount took ~240 ms, and the first snapshot waited on its import lock.
-        _warm_imports()
+
+    @staticmethod
+    def _status_callback(on_status: StatusCallback) -> FeedStatusCallback:
+        def status(st: FeedStatus) -> None:
+            on_status(st.state, st.message, dict(st.forbidden))
+
+        return status
 
     def stop(self) -> None:
         """Stop the feed (joins its threads, bounded)."""
+        relay, self._relay = self._relay, None
+        if relay is not None:
+            relay.release()  # a prefetched feed thread may be waiting for callbacks that never come
         feed, self._feed = self._feed, None
         if feed is not None:
-            feed.stop()  # type: ignore[attr-defined]
+            feed.stop()
 
     def set_namespace(self, namespace: str | None) -> None:
         """Re-list on another namespace."""
         self.namespace = namespace
         if self._feed is not None:
-            self._feed.set_namespace(namespace)  # type: ignore[attr-defined]
+            self._feed.set_namespace(namespace)
 
     def contexts(self) -> list[str]:
         """The kubeconfig's contexts."""

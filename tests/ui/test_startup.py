@@ -38,13 +38,18 @@ class HeldSource(StaticSource):
 
 
 class FrameApp(KtuiApp):
-    """Notes when the first frame showing pod rows was composed."""
+    """Notes when the first frame showing pod rows was composed, and how many rows the first frame had."""
 
     rows_frame: float | None = None
+    first_frame_rows: int | None = None
 
     def _display(self, screen: Any, renderable: Any) -> None:
         super()._display(screen, renderable)
-        if renderable is not None and self.rows_frame is None and self.main_screen.table.rows:
+        if renderable is None:
+            return
+        if self.first_frame_rows is None:
+            self.first_frame_rows = len(self.main_screen.table.rows)
+        if self.rows_frame is None and self.main_screen.table.rows:
             self.rows_frame = time.monotonic()
 
 
@@ -136,3 +141,24 @@ async def test_a_stopped_app_never_leaves_the_feed_waiting() -> None:
     thread.start()
     thread.join(5)
     assert not thread.is_alive()
+
+
+async def test_rows_diagnosed_before_the_screen_mounted_are_in_its_first_frame() -> None:
+    # A prefetched feed (or this static source, which delivers inside the app's on_mount) has its
+    # first rows posted before the main screen is composed: its mount applies them, so the first
+    # frame shows them, and the message still queued is not applied a second time.
+    source = StaticSource(network_snapshot(), namespace=None, logs_by_key=dict(SEED_LOGS))
+    app = FrameApp(source)
+    applied: list[int] = []
+    apply = app.main_screen.apply_snapshot
+
+    def counted(*args: Any, **kw: Any) -> None:
+        applied.append(len(args[2]))
+        apply(*args, **kw)
+
+    app.main_screen.apply_snapshot = counted  # type: ignore[method-assign]
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: app.first_frame_rows is not None, what="the first frame")
+        await pilot.pause()
+        assert app.first_frame_rows and app.first_frame_rows == len(app.main_screen.table.rows)
+        assert applied == [app.first_frame_rows]

@@ -150,6 +150,7 @@ class MainScreen(StartupSteps, probe_control.ProbeKeys, pane_control.PaneKeys, S
         self._show_status()
         # No snapshot (an unreachable cluster) also means no first rows: mount the rest anyway.
         self.set_timer(REST_AFTER, self.mount_rest)
+        self.app.main_screen_mounted()  # type: ignore[attr-defined]
 
     # ------------------------------------------------------------------ data in
 
