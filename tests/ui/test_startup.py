@@ -162,3 +162,29 @@ async def test_rows_diagnosed_before_the_screen_mounted_are_in_its_first_frame()
         await pilot.pause()
         assert app.first_frame_rows and app.first_frame_rows == len(app.main_screen.table.rows)
         assert applied == [app.first_frame_rows]
+
+
+async def test_a_resize_to_the_size_laid_out_relays_nothing_and_a_real_one_relays_all() -> None:
+    from textual import events
+    from textual.geometry import Size
+
+    app, _source = held_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        layouts: list[Size | None] = []
+        relayout = screen._refresh_layout
+
+        def counted(size: Size | None = None, scroll: bool = False) -> None:
+            layouts.append(size)
+            relayout(size, scroll)
+
+        screen._refresh_layout = counted  # type: ignore[method-assign]
+        # What Textual's App posts once idle after start-up: the terminal's size, already laid out.
+        screen.post_message(events.Resize(Size(160, 50), Size(160, 50)))
+        await pilot.pause()
+        assert layouts == []
+        await pilot.resize_terminal(100, 40)
+        await wait_for(pilot, lambda: screen.size == Size(100, 40), what="the new size laid out")
+        assert Size(100, 40) in layouts
+        assert screen.table.region.right <= 100 and screen.has_class("-narrow")

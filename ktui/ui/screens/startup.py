@@ -55,6 +55,16 @@ class StartupSteps:
             screen._resumed = True
             event.refresh_styles = False
 
+    def on_resize(self, event: events.Resize) -> None:
+        """A resize to the size the screen is laid out at changes nothing: Screen's relayout is skipped."""
+        # Textual's App keeps the terminal's first size event and posts it to the screen again once
+        # idle (by then the first rows are on screen), and a screen's first layout posts one to
+        # itself: both at the size already laid out, each a full reflow and repaint of every widget
+        # (~20 ms of the event loop in the middle of the first sync). Any other size goes through.
+        # The compositor's size is the one of the last layout (Screen.size is the terminal's now).
+        if event.size == self._main._compositor.size:
+            event.prevent_default()
+
     def watch_problems_only(self, table: PodTable | ObjectTable) -> None:
         """`!` on a list changes what the status line counts as shown."""
         screen = self._main
