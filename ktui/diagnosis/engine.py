@@ -17,7 +17,7 @@ from ktui.diagnosis.catalog import CLAIM_UNBOUND, render
 from ktui.diagnosis.clock import Clock
 from ktui.diagnosis.findings import Diagnosis, Finding, subject_key
 from ktui.diagnosis.index import Index
-from ktui.diagnosis.rules.base import Hit, describe, findings_for
+from ktui.diagnosis.rules.base import Hit, findings_for
 from ktui.diagnosis.rules.events import age
 from ktui.diagnosis.rules.ingresses import ingress_hits
 from ktui.diagnosis.rules.nodes import node_hits
@@ -25,6 +25,7 @@ from ktui.diagnosis.rules.pods import fast_healthy, pod_hits
 from ktui.diagnosis.rules.scheduling import claim_problem
 from ktui.diagnosis.rules.services import service_hits
 from ktui.diagnosis.rules.workloads import controller_hits, job_hits
+from ktui.diagnosis.shell import DESCRIBE_SUBJECT
 from ktui.resources import ClusterSnapshot, PersistentVolumeClaim, Pod, ProbeResult, Service, ref_of
 
 FIELDS: tuple[str, ...] = (
@@ -97,8 +98,7 @@ class Judge:
         elif field == "nodes":
             hits = node_hits(ix, obj)
         elif self._pods_loading:
-            meta = obj.metadata
-            hits = [Hit("pods_loading", {}, [], [describe(obj.kind, meta.namespace or "", meta.name)])]
+            hits = [Hit("pods_loading", {}, [], [DESCRIBE_SUBJECT])]
         elif field == "services":
             hits = service_hits(ix, obj, self.pod_root)
         elif field == "ingresses":
@@ -163,8 +163,8 @@ class Judge:
 
 def pvc_hits(ix: Index, pvc: PersistentVolumeClaim, consumers: list[Pod]) -> list[Hit]:
     """A claim: bound, lost, waiting for its first consumer (fine), or unbound for a reason."""
-    ns, name = pvc.metadata.namespace, pvc.metadata.name
-    cmds = [describe("persistentvolumeclaim", ns, name)]
+    name = pvc.metadata.name
+    cmds = [DESCRIBE_SUBJECT]
     phase = pvc.status.phase or "Pending"
     if phase == "Bound":
         return [Hit("healthy", {"state": f"Bound to {pvc.spec.volume_name or '?'}"}, [], cmds)]

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from ktui.diagnosis.shell import describe
 from ktui.resources import Ref
 from ktui.resources.dataclass_compat import dataclass_compatible
 
@@ -66,7 +67,18 @@ class Finding(msgspec.Struct, frozen=True, gc=False):
     detail: str = ""
     evidence: tuple[str, ...] = ()
     next_steps: tuple[str, ...] = ()
-    commands: tuple[str, ...] = ()
+    extra_commands: tuple[str, ...] = ()
+    """The commands to copy, after `kubectl describe` of the subject when ``describes``."""
+    describes: bool = False
+    """Whether ``commands`` starts with `kubectl describe` of the subject (written out when read)."""
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        """The commands to copy, in order."""
+        if not self.describes:
+            return self.extra_commands
+        s = self.subject
+        return (describe(s.kind, s.namespace, s.name), *self.extra_commands)
 
     @property
     def is_problem(self) -> bool:

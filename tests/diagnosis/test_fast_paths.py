@@ -11,16 +11,18 @@ from typing import Any
 import msgspec
 
 from ktui import resources as r
+from ktui.diagnosis import shell
 from ktui.diagnosis.catalog import CATALOG, ROLLUP, SERVICE_CAUSE, _Lenient, render
 from ktui.diagnosis.findings import Finding, Severity, worst
-from ktui.diagnosis.rules import base, images
+from ktui.diagnosis.rules import images
 from ktui.model.pod_rows import PodRow
 
 REF = r.Ref(kind="Pod", namespace="shop", name="web-1", uid="u-1")
 
 
 def _finding(severity: Severity = Severity.ERROR, **changes: object) -> Finding:
-    base = Finding(REF, "app_crash", "POD-001", severity, "container web keeps crashing", commands=("k x",))
+    base = Finding(REF, "app_crash", "POD-001", severity, "container web keeps crashing",
+                   extra_commands=("k x",))
     return msgspec.structs.replace(base, **changes) if changes else base
 
 
@@ -116,4 +118,4 @@ def test_pull_failure_reason_outranks_the_messages() -> None:
 def test_quoting_names_is_what_shlex_gives() -> None:
     texts = ["web-1", "a.b-c", "", "-", ".", "x y", "it's", "UPPER_1", "ünï", "a;rm -rf", "$(x)", "a\nb"]
     for text in texts:
-        assert base.q(text) == shlex.quote(text), text
+        assert shell.q(text) == shlex.quote(text), text

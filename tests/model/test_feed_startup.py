@@ -276,3 +276,22 @@ def test_the_end_of_the_first_pod_list_is_handed_over_without_waiting_for_the_sy
             assert len(first.pods) < 2000 and len(whole.pods) == 2000  # the list took more than one snapshot
         finally:
             assert feed.stop()
+
+
+def test_the_c_heap_is_trimmed_once_after_a_whole_pod_list(
+    sb: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ktui.model import feed as feed_module
+
+    trims: list[int] = []
+    cap = Capture()
+    monkeypatch.setattr(feed_module.allocator, "release_free_heap", lambda: trims.append(len(cap.snapshots)))
+    feed = _feed(sb, cap)
+    try:
+        eventually(lambda: cap.state() == "live" and trims)
+        first_synced = next(i for i, s in enumerate(cap.snapshots, 1) if "Pod" in s.synced)
+        assert trims[0] == first_synced  # right after the snapshot holding the whole list went out
+        eventually(lambda: len(cap.snapshots) >= first_synced + 2)  # later snapshots (the clock ticks)
+        assert len(trims) == 1
+    finally:
+        assert feed.stop()

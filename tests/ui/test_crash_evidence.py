@@ -100,6 +100,9 @@ async def test_background_read_without_selecting_and_bounded(sb: Sandbox) -> Non
     async with app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: uid_of(app, "running"), timeout=20, what="pods")
         assert app.main_screen.table.select_uid(uid_of(app, "running") or "")
+        # The screen takes the new row from the table's Highlighted message, on its next turn.
+        await wait_for(pilot, lambda: (row := app.main_screen.pod_row) is not None and row.name == "running",
+                       what="the selection on running")
         await wait_for(
             pilot,
             lambda: (f := root_of(app, "error")) is not None and f.category == "bad_command",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 from ktui.diagnosis.catalog import CATALOG, render
 from ktui.diagnosis.findings import Finding, Severity
+from ktui.diagnosis.shell import DESCRIBE_SUBJECT, describe
 from ktui.resources import Ref, ref_of
 
 
@@ -32,6 +32,13 @@ def to_finding(subject: Ref, hit: Hit) -> Finding:
     entry = CATALOG[hit.category]
     params = {"namespace": subject.namespace, "name": subject.name, **hit.params}
     evidence, commands = hit.evidence, hit.commands
+    # `kubectl describe` of the subject first (the common case) is a flag, written out when read
+    describes = bool(commands) and commands[0] is DESCRIBE_SUBJECT
+    if describes:
+        commands = commands[1:]
+    if DESCRIBE_SUBJECT in commands:  # placed after another command: written out here
+        own = describe(subject.kind, subject.namespace, subject.name)
+        commands = [own if c is DESCRIBE_SUBJECT else c for c in commands]
     # one finding per watch event: skip the de-duplication (and its dict) where nothing can repeat
     return Finding(
         subject,
@@ -43,6 +50,7 @@ def to_finding(subject: Ref, hit: Hit) -> Finding:
         tuple(evidence) if len(evidence) < 2 else tuple(dict.fromkeys(evidence)),
         tuple([render(s, params) for s in entry.steps]) if entry.steps else (),
         tuple(commands) if len(commands) < 2 else tuple(dict.fromkeys(commands)),
+        describes,
     )
 
 
@@ -55,23 +63,6 @@ def findings_for(obj: Any, hits: list[Hit]) -> tuple[Finding, ...]:
     """The Findings of one object, root cause first."""
     ref = ref_of(obj)
     return tuple(to_finding(ref, h) for h in hits)
-
-
-def q(text: str) -> str:
-    """Shell-quote cluster data placed into a command line."""
-    if text.isascii() and text.replace("-", "").replace(".", "").isalnum():
-        return text  # a Kubernetes name (what shlex.quote leaves alone too), without its regex
-    return shlex.quote(text)
-
-
-def ns_flag(namespace: str) -> str:
-    """' -n NS' for namespaced objects, '' for cluster-scoped ones."""
-    return f" -n {q(namespace)}" if namespace else ""
-
-
-def describe(kind: str, namespace: str, name: str) -> str:
-    """`kubectl describe <kind> <name> -n <ns>`."""
-    return f"kubectl describe {kind.lower()} {q(name)}{ns_flag(namespace)}"
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 from ktui.diagnosis.index import Index
-from ktui.diagnosis.rules.base import Hit, describe
+from ktui.diagnosis.rules.base import Hit
 from ktui.diagnosis.rules.events import event_line
+from ktui.diagnosis.shell import describe
 from ktui.resources import Container, Event, Pod
 
 _MISSING_OBJ = re.compile(r'(configmap|secret)s? "([^"]+)" not found', re.I)

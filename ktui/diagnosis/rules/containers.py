@@ -7,10 +7,11 @@ from datetime import timedelta
 
 from ktui.diagnosis.findings import Severity
 from ktui.diagnosis.index import Index
-from ktui.diagnosis.rules.base import Hit, plural, q
+from ktui.diagnosis.rules.base import Hit, plural
 from ktui.diagnosis.rules.config import config_hit
 from ktui.diagnosis.rules.events import age, event_line, human_duration, occurrences
 from ktui.diagnosis.rules.images import PULL_REASONS, image_hit
+from ktui.diagnosis.shell import q
 from ktui.resources import Container, ContainerStateTerminated, ContainerStatus, Event, Pod
 
 _EXEC_NOT_FOUND = re.compile(

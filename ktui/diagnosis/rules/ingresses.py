@@ -8,9 +8,10 @@ from ktui.diagnosis.catalog import BACKEND_CAUSE, render
 from ktui.diagnosis.findings import Finding
 from ktui.diagnosis.index import Index
 from ktui.diagnosis.labels import format_selector
-from ktui.diagnosis.rules.base import Hit, describe, q
+from ktui.diagnosis.rules.base import Hit
 from ktui.diagnosis.rules.pods import is_ready
 from ktui.diagnosis.rules.services import available, workload_state
+from ktui.diagnosis.shell import DESCRIBE_SUBJECT, describe, q
 from ktui.resources import Ingress, IngressBackend, Pod, Service
 
 ServiceRoot = Callable[[Service], tuple[Finding, ...]]
@@ -151,8 +152,8 @@ def controller_hits(ix: Index, cls: str, controller: str, pod_root: PodRoot) -> 
 def ingress_hits(ix: Index, ing: Ingress, service_root: ServiceRoot, pod_root: PodRoot) -> list[Hit]:
     """An Ingress's findings: its own spec first (class, backends, TLS), then its controller, then the
     deeper causes of its backends (a Service's or pod's fault)."""
-    ns, name = ing.metadata.namespace, ing.metadata.name
-    cmds = [describe("ingress", ns, name)]
+    ns = ing.metadata.namespace
+    cmds = [DESCRIBE_SUBJECT]
     hits, controller = class_hits(ix, ing, pod_root)
     rolled: list[Hit] = []
     seen: set[tuple[str, str]] = set()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from ktui.diagnosis.index import Index
-from ktui.diagnosis.rules.base import Hit, describe
+from ktui.diagnosis.rules.base import Hit
 from ktui.diagnosis.rules.events import age, event_line
+from ktui.diagnosis.shell import DESCRIBE_SUBJECT
 from ktui.resources import Node
 
 _PRESSURE = ("MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable")
@@ -26,7 +27,7 @@ def not_ready_reason(node: Node) -> str | None:
 def node_hits(ix: Index, node: Node) -> list[Hit]:
     """A node's findings, worst first."""
     name = node.metadata.name
-    cmds = [describe("node", "", name)]
+    cmds = [DESCRIBE_SUBJECT]
     hits: list[Hit] = []
     why = not_ready_reason(node)
     if why is not None:

@@ -6,12 +6,13 @@ import re
 from datetime import timedelta
 
 from ktui.diagnosis.index import Index
-from ktui.diagnosis.rules.base import Hit, describe, q
+from ktui.diagnosis.rules.base import Hit
 from ktui.diagnosis.rules.config import mount_hit, static_reference_hit
 from ktui.diagnosis.rules.containers import container_hit, runtime_why
 from ktui.diagnosis.rules.events import age, event_line
 from ktui.diagnosis.rules.nodes import not_ready_reason
 from ktui.diagnosis.rules.scheduling import pvc_hit, scheduling_hit
+from ktui.diagnosis.shell import DESCRIBE_SUBJECT, describe, q
 from ktui.resources import ContainerStatus, Event, Pod
 
 STARTUP_GRACE = timedelta(minutes=2)
@@ -54,7 +55,7 @@ def ready_text(pod: Pod) -> str:
 def pod_hits(ix: Index, pod: Pod, fast: bool | None = None) -> list[Hit]:
     """Every finding about one pod, the root cause first (``fast``: ``fast_healthy(pod)`` if known)."""
     meta = pod.metadata
-    cmds = [describe("pod", meta.namespace, meta.name)]
+    cmds = [DESCRIBE_SUBJECT]
     if fast_healthy(pod) if fast is None else fast:
         return [Hit("healthy", {"state": f"Running, {ready_text(pod)} ready"}, [], cmds)]
     events = ix.events_of(pod)

@@ -11,8 +11,9 @@ import re
 from dataclasses import dataclass
 
 from ktui.diagnosis.index import Index
-from ktui.diagnosis.rules.base import Hit, describe, plural
+from ktui.diagnosis.rules.base import Hit, plural
 from ktui.diagnosis.rules.events import event_line
+from ktui.diagnosis.shell import describe
 from ktui.resources import Event, PersistentVolumeClaim, Pod
 
 _SPLIT = re.compile(r",\s*(?=\d+\s)")

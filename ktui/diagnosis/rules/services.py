@@ -11,8 +11,9 @@ from ktui.diagnosis.catalog import SERVICE_CAUSE, render
 from ktui.diagnosis.findings import Finding
 from ktui.diagnosis.index import Index, store_key
 from ktui.diagnosis.labels import format_selector
-from ktui.diagnosis.rules.base import Hit, describe, plural, q
+from ktui.diagnosis.rules.base import Hit, plural
 from ktui.diagnosis.rules.pods import is_ready, ready_text
+from ktui.diagnosis.shell import DESCRIBE_SUBJECT, q
 from ktui.resources import Container, Pod, Service, ServicePort
 
 PodRoot = Callable[[Pod], Finding | None]
@@ -148,7 +149,7 @@ def service_hits(ix: Index, svc: Service, pod_root: PodRoot) -> list[Hit]:
     meta, spec = svc.metadata, svc.spec
     ns, name = meta.namespace, meta.name
     cmds = [
-        describe("service", ns, name),
+        DESCRIBE_SUBJECT,
         f"kubectl get endpointslices -n {q(ns)} -l kubernetes.io/service-name={q(name)}",
     ]
     if spec.type == "ExternalName":

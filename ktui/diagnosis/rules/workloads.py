@@ -10,8 +10,9 @@ from typing import Any
 from ktui.diagnosis.catalog import ROLLUP, render
 from ktui.diagnosis.findings import Finding, Severity
 from ktui.diagnosis.index import Index, store_key
-from ktui.diagnosis.rules.base import Hit, describe, q
+from ktui.diagnosis.rules.base import Hit
 from ktui.diagnosis.rules.events import event_line
+from ktui.diagnosis.shell import DESCRIBE_SUBJECT, describe, q
 from ktui.resources import Pod
 
 PodRoot = Callable[[Pod], Finding | None]
@@ -86,7 +87,7 @@ def _status_line(obj: Any, desired: int) -> str:
 def controller_hits(ix: Index, obj: Any, pod_root: PodRoot) -> list[Hit]:
     """Deployment / ReplicaSet / StatefulSet / DaemonSet: root cause of its pods, or its own."""
     kind, ns, name = obj.kind, obj.metadata.namespace, obj.metadata.name
-    cmds = [describe(kind, ns, name)]
+    cmds = [DESCRIBE_SUBJECT]
     if kind == "Deployment":
         cmds.append(f"kubectl rollout status deployment/{q(name)} -n {q(ns)}")
     children = ix.owned(obj)
@@ -152,7 +153,7 @@ def controller_hits(ix: Index, obj: Any, pod_root: PodRoot) -> list[Hit]:
 def job_hits(ix: Index, job: Any, pod_root: PodRoot) -> list[Hit]:
     """A Job: its failed pods' cause, then the Job's own failure (BackoffLimitExceeded, deadline)."""
     ns, name = job.metadata.namespace, job.metadata.name
-    cmds = [describe("job", ns, name), f"kubectl logs job/{q(name)} -n {q(ns)}"]
+    cmds = [DESCRIBE_SUBJECT, f"kubectl logs job/{q(name)} -n {q(ns)}"]
     pods = [c for c in ix.owned(job) if c.kind == "Pod"] if ix.known("Pod") else []
     hits: list[Hit] = []
     failed = next((c for c in job.status.conditions if c.type == "Failed" and c.status == "True"), None)

@@ -268,7 +268,10 @@ class MainScreen(StartupSteps, probe_control.ProbeKeys, pane_control.PaneKeys, S
 
     @on(PodTable.Highlighted)
     def _highlighted(self, event: PodTable.Highlighted) -> None:
-        self._row = event.row
+        # The row under the cursor now, not the one the message was posted for: a message posted
+        # before the table was mounted (the first rows applied at the screen's mount) is delivered
+        # after later moves, and would put the selection back on the first row.
+        self._row = self.table.cursor_row
         if self.view.kind != "Pod":
             return
         # At once: what a key pressed next acts on (the probe keys, the logs pane's pod).
