@@ -135,7 +135,7 @@ class KtuiApp(App[None]):
             self._posted += 1
             message = SnapshotUpdated(snapshot, diagnosis, result.rows, seq, objects, changed=result.changed,
                                       post=self._posted, since=self._posted - 1)
-            self._last_posted = message  # the main screen's mount applies it if it is not shown yet
+            self._last_posted = message  # until applied: the main screen's mount may apply it first
             self.post_message(message)
 
         pipeline.process(snapshot, seq, post)
@@ -226,11 +226,16 @@ class KtuiApp(App[None]):
         latest = self._last_posted
         if latest is not None and latest.post > self._applied_post:
             self._snapshot(latest)
+        self._last_posted = None
 
     @on(SnapshotUpdated)
     def _snapshot(self, message: SnapshotUpdated) -> None:
-        if self._hold_early(message) or 0 < message.post <= self._applied_post:
-            return  # kept for the main screen's mount, or already applied by it
+        if self._hold_early(message):
+            return  # kept for the main screen's mount
+        if self._last_posted is message:
+            self._last_posted = None  # a whole snapshot: not kept longer than needed
+        if 0 < message.post <= self._applied_post:
+            return  # already applied by the main screen's mount
         painted = self._painted
         if painted is not None and not painted.is_set() and message.snapshot.pods:
             # The feed thread waits for these rows' frame: `_display` tells it once it is composed.
