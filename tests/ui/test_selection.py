@@ -235,3 +235,36 @@ def test_pod_lookup_after_shifts_and_for_a_pod_not_there() -> None:
     far = tuple(reversed(pods))  # far from its slot: every pod mapped again
     assert lookup.get(far, "uid-default-p200") is pods[200]
     assert lookup.get(far, "uid-default-p0") is pods[0]
+
+
+async def test_events_whose_ages_moved_are_redrawn_without_laying_the_screen_out() -> None:
+    from datetime import timedelta
+
+    base = seed_snapshot()
+    app = static_app(base)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = app.main_screen
+        await wait_for(pilot, lambda: screen.table.rows, what="rows")
+        assert screen.table.select_uid("uid-default-backoff")
+        events = screen.query_one(EventsView)
+        await wait_for(pilot, lambda: {e.reason for e in events.rows} == {"Failed", "Pulling", "BackOff"})
+        body = screen.query_one("#events-body", Static)
+        layouts: list[bool] = []
+        update = body.update
+
+        def recorded(content: Any = "", *, layout: bool = True) -> None:
+            layouts.append(layout)
+            update(content, layout=layout)
+
+        body.update = recorded  # type: ignore[method-assign]
+        ages = [e.age for e in events.rows]
+        # A minute later, the same events: only their AGE texts move (same widths here).
+        later = seed_snapshot(now=NOW + timedelta(minutes=1), version=2)
+        app.source.push(later)  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: [e.age for e in events.rows] != ages, what="the new ages")
+        assert layouts == [False]
+        # A new event about the pod: new lines, laid out.
+        extra = record(event("backoff-new", "backoff", type_="Warning", reason="Failed", message="new"))
+        app.source.push(msgspec.structs.replace(later, events=(*later.events, extra), version=3))  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: any(e.message == "new" for e in events.rows), what="the new event")
+        assert layouts[-1] is True
