@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
 
 import pytest
 
@@ -13,21 +12,13 @@ from ktui.kube.client import connect
 from ktui.resources import ClusterSnapshot
 from ktui.sandbox.runner import Sandbox
 from ktui.ui.source import ClusterSource
+from tests.kube.kube_helpers import eventually
 
 
 @pytest.fixture(scope="module")
 def sandbox() -> Iterator[Sandbox]:
     with Sandbox(scenario="seed", speed=20.0) as sb:
         yield sb
-
-
-def eventually(pred: Callable[[], Any], timeout: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := pred()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(0.02)
-    return value
 
 
 class Capture:
