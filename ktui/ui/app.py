@@ -407,7 +407,10 @@ class KtuiApp(App[None]):
 def make_app(
     conn: Any, namespace: str | None, *, readonly: bool = False, label_selector: str | None = None
 ) -> KtuiApp:
-    """The app on a live cluster connection: the one factory the CLI, the demo and tests use.
+    """The app on a live cluster connection, listing once it starts (tests, screenshots).
+
+    The CLI and the demo build theirs in ``commands.tui.build_app``: there the source is made and
+    prefetched before this module (and Textual) is imported.
 
     ``label_selector`` lists only the pods it selects (the other kinds are listed whole, so a
     Service whose selector matches none of them still shows, with its diagnosis).

@@ -48,8 +48,7 @@ class EventsView(VerticalScroll, can_focus=True):
         super().__init__(id=id)
         self.rows: tuple[EventRow, ...] = ()
         """The event rows shown."""
-        self._key: object = None
-        self._subject = ""
+        self._key: tuple[tuple[EventRow, ...], str, str] | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield Static(Text("No pod selected.", "dim"), id="events-body")
@@ -62,13 +61,13 @@ class EventsView(VerticalScroll, can_focus=True):
         # Only the AGE texts moved (the same events, a second later: once a second while a pod is
         # selected): the table keeps its lines, so the screen is not laid out again (a layout pass
         # is ~20-40 ms with 20k pods during a watch storm, and a key pressed meanwhile waits).
+        old = self._key
         same_lines = (
-            self.rows and not forbidden and subject == self._subject
-            and _lines(self.rows) == _lines(rows)
+            old is not None and old[0] and not forbidden and not old[2] and old[1] == subject
+            and _lines(old[0]) == _lines(rows)
         )
         self._key = key
-        self._subject = subject
-        self.rows = tuple(rows)
+        self.rows = key[0]
         body = self.query_one("#events-body", Static)
         if same_lines:
             body.update(events_table(rows), layout=False)
