@@ -84,6 +84,27 @@ def test_different_values_are_never_merged() -> None:
     assert a.spec.containers is b.spec.containers  # still shared: they are equal
 
 
+def test_pods_share_with_the_pod_before_and_with_any_earlier_one() -> None:
+    compact = PodCompactor()
+    other = _pod(2, node="node-2", annotations={"x": "2"})
+    other["spec"]["containers"][0]["image"] = "redis:7"
+    other["metadata"]["labels"] = {"app": "cache"}
+    a, b, c, d = (compact(_plain(p)) for p in (_pod(1), other, _pod(3), _pod(4)))
+    assert b.spec.containers[0].image == "redis:7" and b.metadata.labels == {"app": "cache"}
+    assert b.spec.containers is not a.spec.containers and b.metadata.labels is not a.metadata.labels
+    # c follows a different pod: its parts are found among the earlier ones (a's); d follows c
+    for later in (c, d):
+        assert later.spec.containers is a.spec.containers
+        assert later.metadata.labels is a.metadata.labels
+        assert later.metadata.owner_references is a.metadata.owner_references
+        assert later.status.container_statuses[0] is a.status.container_statuses[0]
+        assert later.status.conditions is a.status.conditions
+    for got, obj in ((b, other), (d, _pod(4))):  # values as sent: nothing taken from the pod before
+        assert got.metadata == _plain(obj).metadata and got.status == _plain(obj).status
+        assert got.spec.containers == _plain(obj).spec.containers
+        assert got.spec.node_name == _plain(obj).spec.node_name
+
+
 def test_a_watched_version_shares_what_did_not_change_with_the_last_one() -> None:
     compact = PodCompactor()
     prev = compact(_plain(_pod(1)))
