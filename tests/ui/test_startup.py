@@ -1,7 +1,7 @@
 """Start-up: the first frame mounts only what it shows; the feed waits for the first rows' frame.
 
-The other views' lists and the Logs and Path panes are mounted after the first rows (or when first
-needed) and must then show exactly what a list mounted from the start shows; the feed thread's
+The other views' lists and the Logs and Path panes are mounted after the whole pod list was shown
+(or when first needed) and must then show exactly what a list mounted from the start shows; the feed thread's
 first snapshot callback returns only once those rows were painted (so the rest of the sync does not
 compete with that frame), and never waits on a stopped app.
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 import time
 from typing import Any
+
+import msgspec
 
 from conftest import wait_for
 from textual.widgets import TabbedContent
@@ -91,6 +93,24 @@ async def test_first_frame_mounts_only_what_it_shows_and_the_rest_gets_the_data(
         await pilot.pause()
         assert object_rows(app) == late
         assert any(late.values())
+
+
+async def test_the_rest_waits_for_the_whole_pod_list() -> None:
+    # A live store's snapshots carry a change set; the pods' pages come before "Pod" is synced.
+    app, source = held_app()
+    whole = source.snapshot
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        screen = app.main_screen
+        source.deliver(msgspec.structs.replace(whole, synced=frozenset({"Service"}), changes={}, version=1))
+        await wait_for(pilot, lambda: bool(screen.table.rows), what="the first page's rows")
+        for _ in range(3):
+            await pilot.pause()
+        assert not screen.query(ObjectTable) and not screen.query(LogPane)
+        source.deliver(msgspec.structs.replace(whole, synced=frozenset({"Service", "Pod"}), changes={},
+                                               version=2))
+        await wait_for(pilot, lambda: len(screen.query(ObjectTable)) == 5 and screen.log_pane.ready
+                       and screen.path_pane.ready, what="the rest mounted after the whole pod list")
 
 
 async def test_views_and_panes_needed_before_they_are_mounted() -> None:

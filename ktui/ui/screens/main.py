@@ -188,7 +188,7 @@ class MainScreen(StartupSteps, probe_control.ProbeKeys, pane_control.PaneKeys, S
         else:
             self._update_side()
         self._show_status(if_changed=True)
-        self.rest_after_first_rows()
+        self.rest_after_pod_list(snapshot)
         if snapshot.synced:
             self.query_one("#banner").display = False
         else:
