@@ -14,9 +14,10 @@ from ktui import resources as r
 from ktui.diagnosis import diagnose
 from ktui.diagnosis.incremental import DiagnosisEngine
 from ktui.dumps import load_dumps
-from ktui.model.pipeline import PipelineResult, SnapshotPipeline
+from ktui.model.pipeline import FREEZE_AT, PipelineResult, SnapshotPipeline
 from ktui.model.pod_rows import pod_row, pod_rows
 from ktui.model.store import ClusterStore
+from ktui.resources import collector
 
 DUMPS = Path(__file__).resolve().parent.parent / "fixtures" / "dumps"
 
@@ -160,3 +161,32 @@ def test_memoized_pod_rows_follow_time_and_verdicts() -> None:
     c = pod_rows((pod,), created + timedelta(seconds=9), {"u": "info"})
     assert a[0] is b[0]
     assert (c[0].age, c[0].severity) == ("9s", "info")
+
+
+def test_passes_over_many_records_hold_the_collector_off() -> None:
+    """A full pass and a pass over FREEZE_AT changed records run with the collector paused; a small
+    incremental pass does not (its objects are few and short-lived)."""
+
+    class Watching(DiagnosisEngine):
+        paused: list[bool] = []
+
+        def update(self, snapshot: r.ClusterSnapshot) -> Any:
+            Watching.paused.append(collector.is_paused())
+            return super().update(snapshot)
+
+    def pods(first: int, n: int) -> list[r.Pod]:
+        return [r.Pod(metadata=r.ObjectMeta(name=f"p{i}", namespace="a", uid=f"u{i}"))
+                for i in range(first, n)]
+
+    store = ClusterStore()
+    pipeline = SnapshotPipeline(Watching)
+    out: list[PipelineResult] = []
+    now = datetime.now(UTC)
+    store.apply_many("Pod", [("ADDED", p) for p in pods(0, FREEZE_AT)])
+    pipeline.process(store.snapshot(now=now), 1, out.append)  # the first: a full pass
+    store.apply_many("Pod", [("ADDED", p) for p in pods(FREEZE_AT, FREEZE_AT + 10)])
+    pipeline.process(store.snapshot(now=now), 2, out.append)
+    store.apply_many("Pod", [("ADDED", p) for p in pods(FREEZE_AT + 10, 2 * FREEZE_AT + 10)])
+    pipeline.process(store.snapshot(now=now), 3, out.append)
+    assert Watching.paused == [True, False, True]
+    assert len(out[-1].rows) == 2 * FREEZE_AT + 10 and not collector.is_paused()
