@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from ui_fixtures import SEED_LOGS, seed_snapshot
 
 from ktui.ui.app import KtuiApp
-from ktui.ui.source import StaticSource
+from ktui.ui.static_source import StaticSource
 
 
 async def wait_for(

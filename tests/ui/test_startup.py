@@ -13,14 +13,13 @@ import time
 from typing import Any
 
 import msgspec
-
 from conftest import wait_for
 from textual.widgets import TabbedContent
 from ui_fixtures import SEED_LOGS, network_snapshot
 
 from ktui.resources import ClusterSnapshot
 from ktui.ui.app import KtuiApp
-from ktui.ui.source import StaticSource
+from ktui.ui.static_source import StaticSource
 from ktui.ui.views import VIEWS
 from ktui.ui.widgets.log_pane import LogPane
 from ktui.ui.widgets.object_table import ObjectTable
