@@ -21,7 +21,7 @@ from ktui.diagnosis.rules.base import Hit, findings_for
 from ktui.diagnosis.rules.events import age
 from ktui.diagnosis.rules.ingresses import ingress_hits
 from ktui.diagnosis.rules.nodes import node_hits
-from ktui.diagnosis.rules.pods import fast_healthy, pod_hits
+from ktui.diagnosis.rules.pods import fast_healthy, healthy_finding, pod_hits
 from ktui.diagnosis.rules.scheduling import claim_problem
 from ktui.diagnosis.rules.services import service_hits
 from ktui.diagnosis.rules.workloads import controller_hits, job_hits
@@ -94,6 +94,10 @@ class Judge:
         self.fast = False
         if field == "pods":
             self.fast = fast_healthy(obj)
+            if self.fast and not self.probes:  # (no probe results to add to its evidence)
+                self.quotes = _NONE
+                self.expires = None  # (a healthy pod's words hold no time)
+                return (healthy_finding(obj),)
             hits = pod_hits(ix, obj, self.fast)
         elif field == "nodes":
             hits = node_hits(ix, obj)

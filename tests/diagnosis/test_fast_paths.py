@@ -119,3 +119,29 @@ def test_quoting_names_is_what_shlex_gives() -> None:
     texts = ["web-1", "a.b-c", "", "-", ".", "x y", "it's", "UPPER_1", "ünï", "a;rm -rf", "$(x)", "a\nb"]
     for text in texts:
         assert shell.q(text) == shlex.quote(text), text
+
+
+def test_a_healthy_pod_gets_the_finding_its_hits_give() -> None:
+    from ktui.diagnosis.index import Index
+    from ktui.diagnosis.rules.base import findings_for
+    from ktui.diagnosis.rules.pods import fast_healthy, healthy_finding, pod_hits
+
+    def pod(name: str, ready: tuple[bool, ...]) -> r.Pod:
+        return msgspec.convert({
+            "metadata": {"name": name, "namespace": "shop", "uid": f"u-{name}"},
+            "spec": {"containers": [{"name": f"c{i}", "image": "x"} for i in range(len(ready))]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                       "containerStatuses": [{"name": f"c{i}", "image": "x", "ready": ok, "restartCount": 0,
+                                              "state": {"running": {}}} for i, ok in enumerate(ready)]},
+        }, r.Pod, strict=False)
+
+    pods = [pod("one", (True,)), pod("two", (True, True)), pod("three", (True, True, True))]
+    ix = Index(r.ClusterSnapshot(now=datetime(2026, 1, 1, tzinfo=UTC), pods=tuple(pods)))
+    for p in pods:
+        assert fast_healthy(p)
+        plain = findings_for(p, pod_hits(ix, p))
+        assert (healthy_finding(p),) == plain
+        want = (f"kubectl describe pod {p.metadata.name} -n shop",)
+        assert healthy_finding(p).commands == plain[0].commands == want
+    assert healthy_finding(pods[1]).summary == "Running, 2/2 ready"
+    assert not fast_healthy(pod("half", (True, False)))  # not healthy: the general rules judge it

@@ -45,7 +45,7 @@ def to_finding(subject: Ref, hit: Hit) -> Finding:
         hit.category,
         hit.code or entry.code,
         hit.severity or entry.severity,
-        hit.summary if hit.summary is not None else _shared(render(entry.summary, params)),
+        hit.summary if hit.summary is not None else shared_text(render(entry.summary, params)),
         hit.detail,
         tuple(evidence) if len(evidence) < 2 else tuple(dict.fromkeys(evidence)),
         tuple([render(s, params) for s in entry.steps]) if entry.steps else (),
@@ -54,7 +54,7 @@ def to_finding(subject: Ref, hit: Hit) -> Finding:
     )
 
 
-def _shared(text: str) -> str:
+def shared_text(text: str) -> str:
     """One str object for a short sentence many objects share ("Running, 1/1 ready"): 10k pods, one copy."""
     return sys.intern(text) if len(text) <= 48 else text
 

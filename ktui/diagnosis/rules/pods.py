@@ -5,15 +5,19 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from ktui.diagnosis.catalog import CATALOG
+from ktui.diagnosis.findings import Finding
 from ktui.diagnosis.index import Index
-from ktui.diagnosis.rules.base import Hit
+from ktui.diagnosis.rules.base import Hit, shared_text
 from ktui.diagnosis.rules.config import mount_hit, static_reference_hit
 from ktui.diagnosis.rules.containers import container_hit, runtime_why
 from ktui.diagnosis.rules.events import age, event_line
 from ktui.diagnosis.rules.nodes import not_ready_reason
 from ktui.diagnosis.rules.scheduling import pvc_hit, scheduling_hit
 from ktui.diagnosis.shell import DESCRIBE_SUBJECT, describe, q
-from ktui.resources import ContainerStatus, Event, Pod
+from ktui.resources import ContainerStatus, Event, Pod, ref_of
+
+_HEALTHY = CATALOG["healthy"]
 
 STARTUP_GRACE = timedelta(minutes=2)
 """How long a pod may sit in Pending/ContainerCreating before ktui calls it slow."""
@@ -50,6 +54,15 @@ def ready_text(pod: Pod) -> str:
     total = len(pod.spec.containers) or len(pod.status.container_statuses)
     ready = sum(1 for s in pod.status.container_statuses if s.ready)
     return f"{ready}/{total}"
+
+
+def healthy_finding(pod: Pod) -> Finding:
+    """The finding of a pod ``fast_healthy`` passes: what ``findings_for(pod, pod_hits(...))`` gives,
+    made directly (most pods of a list are healthy: no Hit, parameters or template to fill)."""
+    return Finding(
+        ref_of(pod), "healthy", _HEALTHY.code, _HEALTHY.severity,
+        shared_text(f"Running, {ready_text(pod)} ready"), describes=True,
+    )
 
 
 def pod_hits(ix: Index, pod: Pod, fast: bool | None = None) -> list[Hit]:
