@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import msgspec
 from conftest import static_app, wait_for
 from textual.widgets import Input, OptionList
 from ui_fixtures import seed_snapshot
@@ -162,6 +163,29 @@ async def test_unreachable_at_start_then_live() -> None:
         source.status("live")
         source.push(seed_snapshot())
         await wait_for(pilot, lambda: not banner.display and app.main_screen.table.rows, what="live")
+
+
+async def test_a_first_page_of_pods_shows_no_connecting_banner() -> None:
+    # A big list: its first page is shown while the rest (and the other kinds) are still listed.
+    app = static_app()
+    source = app.source
+    first_page = msgspec.structs.replace(seed_snapshot(), synced=frozenset(), changes={}, version=1)
+    source.start = lambda on_snapshot, on_status: (  # type: ignore[method-assign]
+        setattr(source, "_on_snapshot", on_snapshot),
+        setattr(source, "_on_status", on_status),
+        on_status("connecting", "connecting to https://127.0.0.1", {}),
+    )
+    async with app.run_test(size=(160, 45)) as pilot:
+        banner = app.main_screen.query_one("#banner")
+        await wait_for(pilot, lambda: banner.display, what="the banner before any data")
+        source.push(first_page)
+        source.status("connecting", "listing pods, services")
+        await wait_for(pilot, lambda: app.main_screen.table.rows and not banner.display,
+                       what="rows, no banner")
+        source.status("connecting", "listing services")
+        await pilot.pause()
+        assert not banner.display
+        assert "connecting" in str(app.main_screen.query_one("StatusBar").render())
 
 
 async def test_forbidden_events_say_which_permission() -> None:

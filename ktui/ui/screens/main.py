@@ -201,8 +201,11 @@ class MainScreen(StartupSteps, probe_control.ProbeKeys, pane_control.PaneKeys, S
         self.status.message = message
         self.status.forbidden = len(forbidden)
         banner = self.query_one("#banner", Static)
-        never_listed = self.snapshot is None or not self.snapshot.synced
-        if state in ("unreachable", "reconnecting", "connecting") and never_listed:
+        # Data shown (a first page of pods while the rest is listed, or a whole list): the cluster
+        # answers, and the status line says what is still being listed; the banner is for no data.
+        snapshot = self.snapshot
+        nothing_yet = snapshot is None or not (snapshot.synced or snapshot.pods)
+        if state in ("unreachable", "reconnecting", "connecting") and nothing_yet:
             app: Any = self.app
             text = connection_banner(app.source.context, app.source.server, state, message)
             banner.update(text)
