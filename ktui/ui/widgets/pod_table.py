@@ -230,7 +230,9 @@ class PodTable(VirtualTable, can_focus=True):
         self._scroll_update(size)
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self._order.view) + 1)
+        # (in place, as for a new row count: the resize came from a layout pass, and assigning the
+        # reactive asked for another one, a reflow of the whole screen after the first frame)
+        self._set_virtual_height(len(self._order.view) + 1)
         self._cache.clear()
         self._scroll_to_cursor()
 
