@@ -25,7 +25,7 @@ from ktui.resources import collector
 from ktui.resources.records import RecordLog
 
 FREEZE_AT = 1000
-"""Pods from which a full pass, or a pass over as many changed records (a first list's pages), runs
+"""Pods from which a full pass, or a pass over as many records of a first list's pages, runs
 with the collector paused and ends with ``gc.freeze()``: the judged findings and rows are
 long-lived, so keep them out of the collector's way."""
 
@@ -139,7 +139,7 @@ class SnapshotPipeline:
             return self._update(snapshot)
 
     def _update(self, snap: r.ClusterSnapshot) -> PipelineResult:
-        if len(snap.pods) < FREEZE_AT or not (self._full_pass_ahead(snap) or _many_changes(snap)):
+        if len(snap.pods) < FREEZE_AT or not (self._full_pass_ahead(snap) or self._list_pages(snap)):
             return self._work(snap)
         # A full pass makes ~50k long-lived objects (findings, rows): collecting while they pile up
         # would walk them again and again (a 50 ms+ pause); collect nothing, then freeze them. The
@@ -147,6 +147,15 @@ class SnapshotPipeline:
         # collections, 14 ms, when not held off.
         with collector.paused():
             return self._work(snap)
+
+    def _list_pages(self, snap: r.ClusterSnapshot) -> bool:
+        """Whether the snapshot brings ``FREEZE_AT`` or more records of a first list still coming in
+        (the last snapshot did not hold the whole pod list): not a watch storm's changes, which
+        are short-lived."""
+        prev, changes = self._snap, snap.changes
+        if prev is None or changes is None or "Pod" in prev.synced:
+            return False
+        return sum(len(c) for c in changes.values() if c) >= FREEZE_AT
 
     def _full_pass_ahead(self, snap: r.ClusterSnapshot) -> bool:
         prev, changes = self._snap, snap.changes
@@ -258,9 +267,3 @@ class SnapshotPipeline:
             if len(self._heap) > 4 * len(self._rows) + 1024:  # drop entries of rows made again since
                 self._heap = [(c.expires, k) for k, c in self._rows.items() if c.expires is not None]
                 heapq.heapify(self._heap)
-
-
-def _many_changes(snap: r.ClusterSnapshot) -> bool:
-    """Whether the snapshot changed at least ``FREEZE_AT`` records (of all kinds) since the last."""
-    changes = snap.changes
-    return changes is not None and sum(len(c) for c in changes.values() if c) >= FREEZE_AT

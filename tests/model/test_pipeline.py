@@ -164,8 +164,8 @@ def test_memoized_pod_rows_follow_time_and_verdicts() -> None:
 
 
 def test_passes_over_many_records_hold_the_collector_off() -> None:
-    """A full pass and a pass over FREEZE_AT changed records run with the collector paused; a small
-    incremental pass does not (its objects are few and short-lived)."""
+    """A full pass and a pass over FREEZE_AT records of a first list run with the collector paused; a
+    small incremental pass and a watch storm's do not (their objects are few or short-lived)."""
 
     class Watching(DiagnosisEngine):
         paused: list[bool] = []
@@ -186,7 +186,11 @@ def test_passes_over_many_records_hold_the_collector_off() -> None:
     pipeline.process(store.snapshot(now=now), 1, out.append)  # the first: a full pass
     store.apply_many("Pod", [("ADDED", p) for p in pods(FREEZE_AT, FREEZE_AT + 10)])
     pipeline.process(store.snapshot(now=now), 2, out.append)
-    store.apply_many("Pod", [("ADDED", p) for p in pods(FREEZE_AT + 10, 2 * FREEZE_AT + 10)])
+    # the list's last pages: as many records, the pod list whole with them
+    store.apply_many("Pod", [("ADDED", p) for p in pods(FREEZE_AT + 10, 2 * FREEZE_AT + 10)], synced=True)
     pipeline.process(store.snapshot(now=now), 3, out.append)
-    assert Watching.paused == [True, False, True]
+    # a watch storm as big: its records are replaced again soon, the collector stays on
+    store.apply_many("Pod", [("MODIFIED", p) for p in pods(0, FREEZE_AT)])
+    pipeline.process(store.snapshot(now=now), 4, out.append)
+    assert Watching.paused == [True, False, True, False]
     assert len(out[-1].rows) == 2 * FREEZE_AT + 10 and not collector.is_paused()
