@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from ktui.diagnosis.catalog import CLAIM_UNBOUND, render
+from ktui.diagnosis.catalog import CATALOG, CLAIM_UNBOUND, render
 from ktui.diagnosis.clock import Clock
 from ktui.diagnosis.findings import Diagnosis, Finding, subject_key
 from ktui.diagnosis.index import Index
@@ -51,6 +51,16 @@ def probes_by_subject(probes: Iterable[ProbeResult]) -> dict[str, tuple[ProbeRes
 
 
 _NONE: frozenset[str] = frozenset()
+
+
+_LOADING = CATALOG["pods_loading"]
+
+
+def loading_finding(obj: Any) -> Finding:
+    """What an object that reads pods is while their list streams in: the finding its hit gives,
+    made directly (every workload and Service of a big cluster gets one per page)."""
+    return Finding(ref_of(obj), "pods_loading", _LOADING.code, _LOADING.severity, _LOADING.summary,
+                   describes=True)
 
 
 class Judge:
@@ -102,6 +112,10 @@ class Judge:
         elif field == "nodes":
             hits = node_hits(ix, obj)
         elif self._pods_loading:
+            if not self.probes:
+                self.quotes = _NONE
+                self.expires = None
+                return (loading_finding(obj),)
             hits = [Hit("pods_loading", {}, [], [DESCRIBE_SUBJECT])]
         elif field == "services":
             hits = service_hits(ix, obj, self.pod_root)

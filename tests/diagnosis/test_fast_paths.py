@@ -145,3 +145,18 @@ def test_a_healthy_pod_gets_the_finding_its_hits_give() -> None:
         assert healthy_finding(p).commands == plain[0].commands == want
     assert healthy_finding(pods[1]).summary == "Running, 2/2 ready"
     assert not fast_healthy(pod("half", (True, False)))  # not healthy: the general rules judge it
+
+
+def test_an_object_waiting_for_the_pod_list_gets_the_finding_its_hit_gives() -> None:
+    from ktui.diagnosis.engine import loading_finding
+    from ktui.diagnosis.rules.base import Hit, findings_for
+
+    objects = [
+        r.Deployment(metadata=r.ObjectMeta(name="web", namespace="shop", uid="d1")),
+        r.Service(metadata=r.ObjectMeta(name="web", namespace="shop", uid="s1")),
+    ]
+    for obj in objects:
+        plain = findings_for(obj, [Hit("pods_loading", {}, [], [shell.DESCRIBE_SUBJECT])])
+        assert (loading_finding(obj),) == plain
+        assert loading_finding(obj).commands == plain[0].commands
+        assert loading_finding(obj).commands[0].startswith(f"kubectl describe {obj.kind.lower()} web")
