@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from conftest import static_app, wait_for
 from textual.widgets import Input, OptionList
@@ -147,14 +149,20 @@ async def test_copy_a_command_takes_the_system_or_osc52_path() -> None:
             assert pyperclip.paste() == expected
 
 
-async def test_unreachable_at_start_then_live() -> None:
-    app = static_app()
+def no_data_at_start(app: Any, state: str, message: str) -> Any:
+    """The app's static source, made to start with a connection state and no snapshot."""
     source = app.source
-    source.start = lambda on_snapshot, on_status: (  # type: ignore[method-assign]
+    source.start = lambda on_snapshot, on_status: (
         setattr(source, "_on_snapshot", on_snapshot),
         setattr(source, "_on_status", on_status),
-        on_status("unreachable", "dial tcp 127.0.0.1:6443: connection refused", {}),
+        on_status(state, message, {}),
     )
+    return source
+
+
+async def test_unreachable_at_start_then_live() -> None:
+    app = static_app()
+    source = no_data_at_start(app, "unreachable", "dial tcp 127.0.0.1:6443: connection refused")
     async with app.run_test(size=(100, 30)) as pilot:
         banner = app.main_screen.query_one("#banner")
         await wait_for(pilot, lambda: banner.display, what="banner")
@@ -168,13 +176,8 @@ async def test_unreachable_at_start_then_live() -> None:
 async def test_a_first_page_of_pods_shows_no_connecting_banner() -> None:
     # A big list: its first page is shown while the rest (and the other kinds) are still listed.
     app = static_app()
-    source = app.source
+    source = no_data_at_start(app, "connecting", "connecting to https://127.0.0.1")
     first_page = msgspec.structs.replace(seed_snapshot(), synced=frozenset(), changes={}, version=1)
-    source.start = lambda on_snapshot, on_status: (  # type: ignore[method-assign]
-        setattr(source, "_on_snapshot", on_snapshot),
-        setattr(source, "_on_status", on_status),
-        on_status("connecting", "connecting to https://127.0.0.1", {}),
-    )
     async with app.run_test(size=(160, 45)) as pilot:
         banner = app.main_screen.query_one("#banner")
         await wait_for(pilot, lambda: banner.display, what="the banner before any data")
