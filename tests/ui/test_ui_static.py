@@ -188,7 +188,8 @@ async def test_a_first_page_of_pods_shows_no_connecting_banner() -> None:
         source.status("connecting", "listing services")
         await pilot.pause()
         assert not banner.display
-        assert "connecting" in str(app.main_screen.query_one("StatusBar").render())
+        status = str(app.main_screen.query_one("StatusBar").render())
+        assert "◌ syncing" in status and "listing services" in status and "connecting" not in status
 
 
 async def test_forbidden_events_say_which_permission() -> None:
