@@ -181,6 +181,9 @@ async def test_a_first_page_of_pods_shows_no_connecting_banner() -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         banner = app.main_screen.query_one("#banner")
         await wait_for(pilot, lambda: banner.display, what="the banner before any data")
+        source.status("connecting", "listing pods, services")  # asked, nothing answered yet
+        await pilot.pause()
+        assert "◌ connecting" in str(app.main_screen.query_one("StatusBar").render()) and banner.display
         source.push(first_page)
         source.status("connecting", "listing pods, services")
         await wait_for(pilot, lambda: app.main_screen.table.rows and not banner.display,

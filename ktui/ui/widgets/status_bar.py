@@ -48,8 +48,8 @@ def status_text(info: StatusInfo) -> Text:
     text.append("  ns ", "dim")
     text.append(info.namespace if info.namespace is not None else "all namespaces", "bold")
     label, style = STATE_STYLE.get(info.state, (info.state, "bold"))
-    if info.state == "connecting" and info.message.startswith("listing "):
-        label = "◌ syncing"  # the cluster answers: some lists are still coming in (the message says which)
+    if info.state == "connecting" and info.pods and info.message.startswith("listing "):
+        label = "◌ syncing"  # the cluster answered: the lists the message names are still coming in
     text.append("  ")
     text.append(label, style)
     if info.forbidden:
