@@ -616,24 +616,35 @@ def main() -> int:
     tracker = Tracker(args.expect, paints=args.mode == "app")
     emit("imported", t_start=T_START, rss=rss(),
          traced=traced())
+    if args.mode == "app":
+        asyncio.run(run_app(args, app_source(args), tracker))
+        return 0
     conn = connect(args.kubeconfig)
     if args.mode == "forward":
         run_forward(args, conn)
-    elif args.mode == "app":
-        # As `ktui` does (ktui/commands/tui.py build_app): the pods' first page is listed while the
-        # UI imports and mounts.
-        with collector.paused():
-            from ktui.ui.source import ClusterSource
-
-            source = ClusterSource(conn, args.namespace)
-            if not args.no_prefetch:
-                source.prefetch()
-            import ktui.ui.app  # noqa: F401
-
-        asyncio.run(run_app(args, source, tracker))
     else:
         asyncio.run(run_feed(args, conn, tracker))
     return 0
+
+
+def app_source(args: argparse.Namespace) -> Any:
+    """The app's source as `ktui` makes it (ktui/commands/tui.py ``build_app``): the first lists are
+    read while the UI imports. ``--no-prefetch``: connect, then nothing listed before the app starts."""
+    from ktui.resources import collector
+
+    with collector.paused():
+        if args.no_prefetch:
+            from ktui.kube.client import connect
+            from ktui.ui.source import ClusterSource
+
+            source = ClusterSource(connect(args.kubeconfig), args.namespace)
+            import ktui.ui.app  # noqa: F401
+            return source
+        from ktui.commands.tui import import_app, open_source
+
+        cli = argparse.Namespace(kubeconfig=args.kubeconfig, context=None, selector=None,
+                                 all_namespaces=args.namespace is None, namespace=args.namespace)
+        return open_source(cli, meanwhile=import_app)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from typing import Any
 
 import msgspec
 import urllib3
-from kubernetes.client.exceptions import ApiException
 
 from ktui import decode
 from ktui.kube import allocator, chunked, pages
@@ -121,6 +120,8 @@ def status_error(code: int, reason: str, body: bytes) -> ApiStatusError:
 
 
 def _transport_error(conn: Connection, exc: BaseException) -> KubeError:
+    from kubernetes.client.exceptions import ApiException
+
     if isinstance(exc, ApiException):  # rest.py turns urllib3's SSLError into ApiException(0)
         text = " ".join(str(exc.reason or exc).split())
         return Unreachable(f"TLS error talking to {conn.server}: {text}")
@@ -191,9 +192,11 @@ def open_stream(
     ctl: Abortable | None = None,
 ) -> urllib3.HTTPResponse:
     """GET path and return the unread 2xx response; ApiStatusError / Unreachable otherwise."""
-    api = conn.api_client
     if ctl is not None and ctl.stop.is_set():
         raise Unreachable("stopped")
+    api = conn.api_client
+    # Imported here, not with this module: the kubernetes package loads with the client (see client).
+    from kubernetes.client.exceptions import ApiException
     try:
         _, url, headers, _, _ = api.param_serialize(
             "GET", path, query_params=query or [], header_params={"Accept": accept},
@@ -270,14 +273,17 @@ def list_pages(
     """
     allocator.map_big_buffers()  # pages freed after decoding go back to the system (see there)
     path = resource.path(namespace)
+    # The first lists of a prelisted start were read by a helper process: its pages, in order, as
+    # long as it has them (``None``: ask the server from there on, with the page's continue token).
+    stream = _claim_prelisted(conn, resource.kind, namespace, label_selector, limit, first_limit)
 
     def query(token: str | None) -> list[tuple[str, Any]]:
-        q: list[tuple[str, Any]] = [("limit", limit if token or not first_limit else first_limit)]
-        if label_selector:
-            q.append(("labelSelector", label_selector))
-        if token:
-            q.append(("continue", token))
-        return q
+        return list_query(limit, first_limit, label_selector, token)
+
+    def read(token: str | None, reader: Abortable | None) -> bytes:
+        if stream is not None and (raw := stream.next_page(reader.stop if reader else None)) is not None:
+            return raw
+        return get_bytes(conn, path, query(token), ctl=reader)
 
     def ahead(token: str) -> pages.Prefetcher:
         mine = Abortable()
@@ -287,7 +293,7 @@ def list_pages(
         def fetch(tok: str) -> bytes:
             if ctl is not None and ctl.stop.is_set():
                 raise Unreachable("stopped")  # as open_stream says it to a stopped ctl
-            return get_bytes(conn, path, query(tok), ctl=mine)
+            return read(tok, mine)
 
         def interrupt() -> None:
             mine.abort()
@@ -296,9 +302,9 @@ def list_pages(
 
         return pages.Prefetcher(fetch, token, interrupt, name=f"ktui-list-{resource.plural}")
 
-    raw = get_bytes(conn, path, query(None), ctl=ctl)
     fetcher: pages.Prefetcher | None = None
     try:
+        raw = read(None, ctl)
         if first := decode.continue_token(raw):
             fetcher = ahead(first)
         if before_decode is not None:
@@ -314,9 +320,13 @@ def list_pages(
             if not token:
                 return
             if fetcher is None or fetcher.token != token:
-                # The quick token read disagreed with the full decode: fetch what the decode says.
+                # The quick token read disagreed with the full decode: fetch what the decode says
+                # (from the server: the helper's next page followed the quick read).
                 if fetcher is not None:
                     fetcher.close()
+                if stream is not None:
+                    stream.close()
+                    stream = None
                 fetcher = ahead(token)
             fetcher.wait()  # the page is read: the hook runs where it ran without read-ahead
             if before_decode is not None:
@@ -326,6 +336,28 @@ def list_pages(
     finally:
         if fetcher is not None:
             fetcher.close()
+        if stream is not None:
+            stream.close()
+
+
+def list_query(limit: int, first_limit: int | None, label_selector: str | None,
+               token: str | None) -> list[tuple[str, Any]]:
+    """A paged LIST's query: ``first_limit`` sizes the first page alone, ``limit`` the others."""
+    q: list[tuple[str, Any]] = [("limit", limit if token or not first_limit else first_limit)]
+    if label_selector:
+        q.append(("labelSelector", label_selector))
+    if token:
+        q.append(("continue", token))
+    return q
+
+
+def _claim_prelisted(conn: Connection, kind: str, namespace: str | None, label_selector: str | None,
+                     limit: int, first_limit: int | None) -> Any:
+    """The helper's page stream for this very list, once (a relist, or another query, asks the server)."""
+    prelisted = conn.prelisted
+    if prelisted is None:
+        return None
+    return prelisted.claim(kind, path_query=(namespace, label_selector, limit, first_limit))
 
 
 def list_all(

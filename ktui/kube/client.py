@@ -13,19 +13,22 @@ problems as ``KubeError`` with one line of text.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
-from kubernetes import client as k8s_client
-from kubernetes import config as k8s_config
-from kubernetes.config.config_exception import ConfigException
+# The kubernetes package is imported where it is used, not here: its import (~200 ms) is the
+# largest part of ktui's start, and a prelisted start (``ktui.kube.prelist``) leaves it to a helper
+# process until the first lists are in.
 
 _IN_CLUSTER_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 _IN_CLUSTER_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
 IN_CLUSTER = "in-cluster"
 """The context name reported when running with the pod's service account."""
+SETTLE_WITHIN = 10.0
+"""Seconds at most a deferred connection's watches wait for the first lists (``wait_settled``)."""
 
 
 class KubeError(Exception):
@@ -40,16 +43,81 @@ class KubeError(Exception):
         return str(self)
 
 
-@dataclass(frozen=True, eq=False)
 class Connection:
-    """An authenticated way to reach one cluster (one kubeconfig context)."""
+    """An authenticated way to reach one cluster (one kubeconfig context).
 
-    context: str
-    namespace: str
-    server: str
-    api_client: Any = field(repr=False)
-    kubeconfig: str | None = field(default=None, repr=False)
-    user: str = ""
+    ``api_client`` is the kubernetes package's (credentials, token refresh, TLS, pooling). A
+    connection made by ``deferred`` knows its context, namespace and server at once and makes its
+    client on first use: a helper process read the first lists (``prelisted``), so ktui needs the
+    network itself only for the watches that follow them (``wait_settled``) or for a user's request.
+    """
+
+    def __init__(self, context: str, namespace: str, server: str, api_client: Any = None,
+                 kubeconfig: str | None = None, user: str = "") -> None:
+        self.context = context
+        self.namespace = namespace
+        self.server = server
+        self.kubeconfig = kubeconfig
+        self.user = user
+        self.prelisted: Any = None
+        """The helper's pages of the first lists (``ktui.kube.prelist.Prelist``), or None."""
+        self._client = api_client
+        self._opener: Callable[[], Connection] | None = None
+        self._lock = threading.Lock()
+        self._settled = threading.Event()
+        self._deadline = 0.0
+        if api_client is not None:
+            self._settled.set()
+
+    def __repr__(self) -> str:
+        return f"Connection(context={self.context!r}, namespace={self.namespace!r}, server={self.server!r})"
+
+    @classmethod
+    def deferred(cls, context: str, namespace: str, server: str, kubeconfig: str | None, user: str,
+                 *, prelisted: Any = None, settle_within: float = SETTLE_WITHIN) -> Connection:
+        """A connection whose client is made on first use (loading the kubeconfig then)."""
+        conn = cls(context, namespace, server, None, kubeconfig, user)
+        conn.prelisted = prelisted
+        conn._opener = (lambda: _connect(kubeconfig, context)) if kubeconfig is not None else _in_cluster
+        conn._deadline = time.monotonic() + settle_within
+        return conn
+
+    @property
+    def api_client(self) -> Any:
+        """The kubernetes ``ApiClient`` (made now if this connection was deferred); KubeError."""
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    assert self._opener is not None
+                    from ktui.resources import collector
+
+                    # ~200k long-lived objects (the kubernetes package): no collector passes over
+                    # them while they load, and frozen after, as the CLI's own imports are.
+                    with collector.paused():
+                        self._client = self._opener().api_client
+                    self._settled.set()
+                client = self._client
+        return client
+
+    def settle(self) -> None:
+        """The first lists are in: watches may start (``wait_settled`` returns)."""
+        self._settled.set()
+
+    def wait_settled(self, stop: threading.Event) -> bool:
+        """Block a watch about to start until the first lists are in (``settle``), the client was
+        made, or ``SETTLE_WITHIN`` passed; False if ``stop`` was set meanwhile.
+
+        Loading the kubernetes package and credentials while the first lists are decoded would take
+        the GIL from them; what changes meanwhile is in the watch (it starts from the lists'
+        resourceVersion).
+        """
+        while not self._settled.is_set():
+            left = self._deadline - time.monotonic()
+            if stop.is_set() or left <= 0:
+                break
+            self._settled.wait(min(left, 0.05))
+        return not stop.is_set()
 
     def contexts(self) -> list[str]:
         """Names of the contexts in the kubeconfig (just ``in-cluster`` when running in a pod)."""
@@ -71,8 +139,11 @@ class Connection:
         return str(doc.get("gitVersion", "")) if isinstance(doc, dict) else ""
 
     def close(self) -> None:
-        """Release the pooled HTTP connections."""
-        self.api_client.close()
+        """Release the pooled HTTP connections (and drop what a helper still lists)."""
+        if self.prelisted is not None:
+            self.prelisted.close()
+        if self._client is not None:
+            self._client.close()
 
 
 def _config_paths(kubeconfig: str | None) -> str | None:
@@ -92,6 +163,9 @@ def _config_paths(kubeconfig: str | None) -> str | None:
 def _list_contexts(paths: str | None) -> tuple[list[tuple[str, dict[str, Any]]], str | None]:
     if paths is None:
         return [], None
+    from kubernetes import config as k8s_config
+    from kubernetes.config.config_exception import ConfigException
+
     try:
         contexts, current = k8s_config.list_kube_config_contexts(config_file=paths)
     except (ConfigException, OSError, ValueError) as exc:
@@ -104,6 +178,8 @@ def _list_contexts(paths: str | None) -> tuple[list[tuple[str, dict[str, Any]]],
 
 def _first_current_context(paths: str) -> str | None:
     """kubectl's rule: the first file that sets current-context wins (the client takes the last)."""
+    import yaml
+
     for path in paths.split(os.pathsep):
         try:
             with open(path) as fh:
@@ -116,6 +192,8 @@ def _first_current_context(paths: str) -> str | None:
 
 
 def _configuration() -> Any:
+    from kubernetes import client as k8s_client
+
     cfg = k8s_client.Configuration()
     # Every reflector holds one connection for its watch; the default pool (5 x CPUs) would churn.
     cfg.connection_pool_maxsize = 48
@@ -125,6 +203,10 @@ def _configuration() -> Any:
 
 
 def _in_cluster() -> Connection:
+    from kubernetes import client as k8s_client
+    from kubernetes import config as k8s_config
+    from kubernetes.config.config_exception import ConfigException
+
     cfg = _configuration()
     try:
         k8s_config.load_incluster_config(client_configuration=cfg)
@@ -157,6 +239,10 @@ def _connect(paths: str, context: str | None) -> Connection:
     if name not in by_name:
         known = ", ".join(sorted(by_name)) or "none"
         raise KubeError(f'context "{name}" not found in kubeconfig (available: {known})')
+    from kubernetes import client as k8s_client
+    from kubernetes import config as k8s_config
+    from kubernetes.config.config_exception import ConfigException
+
     cfg = _configuration()
     try:
         k8s_config.load_kube_config(

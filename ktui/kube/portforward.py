@@ -37,10 +37,14 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
 from ktui.kube.client import Connection, KubeError
-from ktui.kube.portforward_stream import ConnectionRecord, classify, open_websocket, upgrade_failure
+from ktui.kube.portforward_stream import (
+    ConnectionRecord,
+    UpgradeRefused,
+    classify,
+    open_websocket,
+    upgrade_failure,
+)
 from ktui.kube.portforward_tunnel import TunnelRelay
 from ktui.kube.spdy_client import TunnelRefused, open_tunnel
 
@@ -226,7 +230,7 @@ class PortForwardSession(TunnelRelay):
                     result = open_tunnel(self._conn, self.namespace, pod)
                 else:
                     result = open_websocket(self._conn, self.namespace, pod, port)
-            except (ApiException, TunnelRefused) as exc:
+            except (UpgradeRefused, TunnelRefused) as exc:
                 result = exc
             with self._lock:
                 stopped = self._stop.is_set()

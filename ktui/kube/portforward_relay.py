@@ -23,13 +23,12 @@ import time
 from collections import deque
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
 from ktui.kube.portforward_mux import MuxStream, SpdyTunnel
 from ktui.kube.portforward_stream import (
     CHUNK,
     WOULD_BLOCK,
     ConnectionRecord,
+    UpgradeRefused,
     WsStream,
     classify,
     close_socket,
@@ -297,7 +296,7 @@ class RelayLoop:
             self._ready.set()
             target_pod, target_port, dead = self._target()
             current = (pod, port) == (target_pod, target_port) and dead is None
-            if isinstance(result, ApiException):
+            if isinstance(result, UpgradeRefused):
                 if current:
                     self._open_failed(pod, port, result)
                 continue
@@ -312,7 +311,7 @@ class RelayLoop:
             self._watch(stream)
             self._serve_waiting()
 
-    def _open_failed(self, pod: str, port: int, exc: ApiException) -> None:
+    def _open_failed(self, pod: str, port: int, exc: UpgradeRefused) -> None:
         code, message = upgrade_failure(exc, self.namespace, pod)
         if not self._waiting:
             self._back_off()  # a spare: no one asked, so it says nothing about the forward yet

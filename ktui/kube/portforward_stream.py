@@ -19,8 +19,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-from kubernetes.stream import ws_client
 from websocket import ABNF
 
 from ktui.kube.client import Connection
@@ -46,7 +44,15 @@ class ConnectionRecord:
     done: threading.Event = field(default_factory=threading.Event)
 
 
-def upgrade_failure(exc: ApiException, namespace: str, pod: str) -> tuple[int, str]:
+class UpgradeRefused(Exception):
+    """A port-forward WebSocket upgrade that failed; ``reason`` is websocket-client's handshake text."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def upgrade_failure(exc: UpgradeRefused, namespace: str, pod: str) -> tuple[int, str]:
     """(HTTP status, server message) from a failed WebSocket upgrade."""
     reason = str(exc.reason or exc)
     match = _HANDSHAKE.search(reason)
@@ -78,10 +84,13 @@ def classify(error: str, port: int) -> str:
 def open_websocket(conn: Connection, namespace: str, pod: str, port: int) -> Any:
     """One port-forward WebSocket (websocket-client), authenticated as the client's own portforward.
 
-    ApiException (status 0, the handshake text as reason) when the upgrade is refused, as the client
-    raises it. The generated ``CoreV1Api`` is not used: importing it costs about a second.
+    UpgradeRefused (the handshake text as reason) when the upgrade is refused. The generated
+    ``CoreV1Api`` is not used: importing it costs about a second.
     """
     api = conn.api_client
+    # With the client, not with this module: the kubernetes package loads on first use (see client).
+    from kubernetes.stream import ws_client
+
     try:
         _, url, headers, _, _ = api.param_serialize(
             "GET", _PATH, path_params={"namespace": namespace, "name": pod},
@@ -90,8 +99,8 @@ def open_websocket(conn: Connection, namespace: str, pod: str, port: int) -> Any
         # Only v4: the kubelet's port-forward speaks it (v5 is exec/attach's close-channel variant).
         headers["sec-websocket-protocol"] = V4_PROTOCOL
         return ws_client.create_websocket(api.configuration, ws_client.get_websocket_url(url), headers)
-    except Exception as exc:  # websocket-client raises plain exceptions; the client wraps them so
-        raise ApiException(status=0, reason=str(exc)) from None
+    except Exception as exc:  # websocket-client raises plain exceptions
+        raise UpgradeRefused(str(exc)) from None
 
 
 def parse_frames(buf: bytearray) -> list[tuple[int, bool, bytes]]:

@@ -14,11 +14,9 @@ import selectors
 import time
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
 from ktui.kube.portforward_mux import MuxStream, SpdyTunnel
 from ktui.kube.portforward_relay import HIGH_WATER, SHORT_LIFE, RelayLoop
-from ktui.kube.portforward_stream import upgrade_failure
+from ktui.kube.portforward_stream import UpgradeRefused, upgrade_failure
 from ktui.kube.spdy_client import TunnelRefused
 
 _REFUSALS = (400, 403)  # a tunnel upgrade answered so: the server may not speak it, use v4
@@ -64,13 +62,13 @@ class TunnelRelay(RelayLoop):
     def _tunnel_opened(self, pod: str, port: int, result: Any) -> None:
         """Adopt a tunnel, or fall back to v4 when the server does not take the subprotocol."""
         self._tunnel_opening = False
-        code = upgrade_failure(result, self.namespace, pod)[0] if isinstance(result, ApiException) else 0
+        code = upgrade_failure(result, self.namespace, pod)[0] if isinstance(result, UpgradeRefused) else 0
         if code in _REFUSALS or isinstance(result, TunnelRefused):
             self._mode = "v4"  # as kubectl falls back to raw SPDY: the v4 attempt says what is wrong
             return
         target_pod, _, dead = self._target()
         current = pod == target_pod and dead is None
-        if isinstance(result, ApiException):
+        if isinstance(result, UpgradeRefused):
             self._ready.set()
             if current:
                 self._open_failed(pod, port, result)

@@ -297,6 +297,8 @@ class Reflector:
 
     def _watch(self) -> bool:
         """One watch request until it ends; False if it ended at once without a line."""
+        if not self.conn.wait_settled(self.ctl.stop):
+            return True  # stopped while the first lists were still coming in
         started = time.monotonic()
         events = self.events
         rv = self.resource_version

@@ -14,10 +14,8 @@ import struct
 import zlib
 from typing import Any, NamedTuple
 
-from kubernetes.client.exceptions import ApiException
-from kubernetes.stream import ws_client
-
 from ktui.kube.client import Connection
+from ktui.kube.portforward_stream import UpgradeRefused
 from ktui.kube.spdy_dictionary import SPDY3_DICTIONARY
 
 TUNNEL_PROTOCOL = "SPDY/3.1+portforward.k8s.io"
@@ -140,10 +138,12 @@ class HeaderCodec:
 def open_tunnel(conn: Connection, namespace: str, pod: str) -> Any:
     """One WebSocket speaking ``SPDY/3.1+portforward.k8s.io`` to the pod (websocket-client).
 
-    ApiException (status 0, handshake text as reason) when the upgrade is refused, as the v4 path
-    raises it; TunnelRefused when the server upgraded to something else (an older apiserver).
+    UpgradeRefused (handshake text as reason) when the upgrade is refused, as the v4 path raises
+    it; TunnelRefused when the server upgraded to something else (an older apiserver).
     """
     api = conn.api_client
+    from kubernetes.stream import ws_client  # loads with the client (see client)
+
     try:
         # No ports query: kubectl sends none, each stream names its port in its headers.
         _, url, headers, _, _ = api.param_serialize(
@@ -151,8 +151,8 @@ def open_tunnel(conn: Connection, namespace: str, pod: str) -> Any:
             header_params={"Accept": "*/*"}, auth_settings=["BearerToken"])
         headers["sec-websocket-protocol"] = TUNNEL_PROTOCOL
         ws = ws_client.create_websocket(api.configuration, ws_client.get_websocket_url(url), headers)
-    except Exception as exc:  # websocket-client raises plain exceptions; the client wraps them so
-        raise ApiException(status=0, reason=str(exc)) from None
+    except Exception as exc:  # websocket-client raises plain exceptions
+        raise UpgradeRefused(str(exc)) from None
     chosen = (ws.getheaders() or {}).get("sec-websocket-protocol", "")
     if chosen.strip().lower() != TUNNEL_PROTOCOL.lower():
         ws.shutdown()

@@ -213,6 +213,7 @@ class ClusterFeed:
         """Seconds of quiet after which the same records are handed over at a new time."""
         self._lead_synced = False
         self._trim_due = False  # a pod list ended: give the C heap's free pages back after its snapshot
+        self._settled = False
         self.store = ClusterStore()
         self.snapshots = 0
         self._generation = 0
@@ -359,6 +360,7 @@ class ClusterFeed:
                         self.on_snapshot(snap)
                     finally:
                         self._lead_delivered(snap)
+                        self._settle(snap)
                     if self._trim_due and LEAD_KIND in snap.synced:
                         # A whole pod list was read and its snapshot handed over: the pages, the
                         # records its compaction replaced and the superseded snapshots are freed.
@@ -383,6 +385,12 @@ class ClusterFeed:
         if gate is not None and not gate.pending and not self._lead_synced:
             return max(self.interval, self.sync_interval)
         return self.interval
+
+    def _settle(self, snap: r.ClusterSnapshot) -> None:
+        """Every first list is in a delivered snapshot: a deferred connection may load now."""
+        if not self._settled and snap.version == self.store.version and self.status.state == "live":
+            self._settled = True
+            self.conn.settle()
 
     def _lead_delivered(self, snap: r.ClusterSnapshot) -> None:
         """Start the held kinds once a snapshot with the lead kind's first page went out."""
