@@ -100,6 +100,11 @@ class Connection:
                 client = self._client
         return client
 
+    @property
+    def opened(self) -> bool:
+        """Whether the client exists (a deferred connection makes it on first use)."""
+        return self._client is not None
+
     def settle(self) -> None:
         """The first lists are in: watches may start (``wait_settled`` returns)."""
         self._settled.set()
