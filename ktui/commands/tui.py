@@ -26,15 +26,9 @@ def build_app(args: argparse.Namespace) -> KtuiApp:
 
     UsageError for a kubeconfig that cannot be read or a label selector that cannot be parsed.
     """
-    from ktui.resources import collector
+    source = open_source(args, meanwhile=import_app)
+    from ktui.ui.app import KtuiApp
 
-    # The imports leave ~200k long-lived objects (Textual, the client's configuration, our records'
-    # types) and hardly any garbage (a collection after them frees ~5 objects): hold the collector
-    # off while they load (its passes over them cost ~15-20 ms on the way to the first screen) and
-    # freeze them at the end, so later collections never walk them. The collector is back on after.
-    with collector.paused():
-        source = open_source(args, meanwhile=import_app)
-        from ktui.ui.app import KtuiApp
     return KtuiApp(source, readonly=bool(getattr(args, "readonly", False)))
 
 
@@ -54,12 +48,13 @@ def open_source(args: argparse.Namespace, *, meanwhile: Callable[[], None] = lam
     UsageError for a kubeconfig that cannot be read or a label selector that cannot be parsed.
     """
     from ktui.cli import UsageError
-    from ktui.kube.client import KubeError, connect
     from ktui.kube.prelist import Prelist
-    from ktui.model.tables import SelectorError, parse_selector
 
     selector = (getattr(args, "selector", None) or "").strip() or None
     if selector is not None:
+        # Only with -l: the model's import (~30 ms) would otherwise come before the helper's fork.
+        from ktui.model.tables import SelectorError, parse_selector
+
         try:
             parse_selector(selector)
         except SelectorError as exc:
@@ -69,18 +64,26 @@ def open_source(args: argparse.Namespace, *, meanwhile: Callable[[], None] = lam
     asked = getattr(args, "namespace", None)
     prelist = Prelist.start(kubeconfig, context, all_namespaces=all_namespaces, namespace=asked,
                             label_selector=selector)
-    try:
-        if prelist is None:
-            conn = connect(kubeconfig, context)
-            namespace = None if all_namespaces else (asked or conn.namespace or "default")
-            source = _source(conn, namespace, selector)
+    # After the fork (this import alone is ~25 ms). The imports leave ~200k long-lived objects
+    # (Textual, our records' types, the client's configuration) and hardly any garbage: the
+    # collector is held off while they load (its passes over them cost ~15-20 ms on the way to the
+    # first screen) and they are frozen at the end, so later collections never walk them.
+    from ktui.kube.client import KubeError, connect
+    from ktui.resources import collector
+
+    with collector.paused():
+        try:
+            if prelist is None:
+                conn = connect(kubeconfig, context)
+                namespace = None if all_namespaces else (asked or conn.namespace or "default")
+                source = _source(conn, namespace, selector)
+                meanwhile()
+                return source
             meanwhile()
-            return source
-        meanwhile()
-        conn, namespace = prelist.connection()
-    except KubeError as exc:
-        raise UsageError(exc.message) from None
-    return _source(conn, namespace, selector)
+            conn, namespace = prelist.connection()
+        except KubeError as exc:
+            raise UsageError(exc.message) from None
+        return _source(conn, namespace, selector)
 
 
 def _source(conn: Connection, namespace: str | None, selector: str | None) -> ClusterSource:

@@ -14,10 +14,9 @@ import socket
 import threading
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
-import urllib3
 
 from ktui import decode
 from ktui.kube import allocator, chunked, pages
@@ -25,6 +24,13 @@ from ktui.kube.client import Connection, KubeError
 from ktui.kube.pages import decode_list_lenient as decode_list_lenient
 from ktui.kube.pages import decode_object_lenient as decode_object_lenient
 from ktui.kube.pages import drop_nulls as drop_nulls
+
+if TYPE_CHECKING:
+    import urllib3
+
+# urllib3 is imported where a request is made or read, not with this module: a prelisted start
+# (``prelist``) makes none until its first lists are in, and the import (~30 ms with http.client
+# and ssl) would come before its first screen.
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
@@ -120,6 +126,7 @@ def status_error(code: int, reason: str, body: bytes) -> ApiStatusError:
 
 
 def _transport_error(conn: Connection, exc: BaseException) -> KubeError:
+    import urllib3
     from kubernetes.client.exceptions import ApiException
 
     if isinstance(exc, ApiException):  # rest.py turns urllib3's SSLError into ApiException(0)
@@ -176,6 +183,8 @@ class Abortable:
 
 def finish(resp: urllib3.HTTPResponse, *, reusable: bool) -> None:
     """Give the connection back to the pool, closing it first unless the body was read cleanly."""
+    import urllib3
+
     if not reusable:
         with contextlib.suppress(OSError, urllib3.exceptions.HTTPError):
             resp.close()
@@ -192,6 +201,8 @@ def open_stream(
     ctl: Abortable | None = None,
 ) -> urllib3.HTTPResponse:
     """GET path and return the unread 2xx response; ApiStatusError / Unreachable otherwise."""
+    import urllib3
+
     if ctl is not None and ctl.stop.is_set():
         raise Unreachable("stopped")
     api = conn.api_client
@@ -233,6 +244,8 @@ def get_bytes(conn: Connection, path: str, query: list[tuple[str, Any]] | None =
               *, read_timeout: float = READ_TIMEOUT, accept: str = "application/json",
               ctl: Abortable | None = None) -> bytes:
     """GET path and return the whole body."""
+    import urllib3
+
     resp = open_stream(conn, path, query, read_timeout=read_timeout, accept=accept, ctl=ctl)
     ok = False
     try:
@@ -403,6 +416,8 @@ def set_read_timeout(resp: urllib3.HTTPResponse, seconds: float | None) -> None:
 
 def iter_chunks(resp: urllib3.HTTPResponse, stop: threading.Event | None = None) -> Iterator[bytes]:
     """The body as it arrives (what one read returned); StreamDropped if cut short."""
+    import urllib3
+
     try:
         raw = chunked.raw_body(resp)
         if raw is not None:  # read in blocks and undone here: several us less per watch event

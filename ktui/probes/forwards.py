@@ -17,15 +17,18 @@ import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ktui import decode
 from ktui import resources as r
 from ktui.kube import api
 from ktui.kube.client import Connection, KubeError
-from ktui.kube.portforward import PortForwardSession
 from ktui.model.paths import EndpointInfo, find_service_port, is_ready
 from ktui.probes.pod import ProbeUsageError
 from ktui.probes.service import endpoint_port
+
+if TYPE_CHECKING:
+    from ktui.kube.portforward import PortForwardSession
 
 _ids = itertools.count(1)
 
@@ -105,6 +108,8 @@ class ForwardManager:
         def changed(_session: PortForwardSession) -> None:
             if holder:
                 self._changed(holder[0])
+
+        from ktui.kube.portforward import PortForwardSession  # on the first forward (see probes.http)
 
         session = PortForwardSession(self.conn, namespace, pod, port, local_port=local_port,
                                      on_change=changed)

@@ -8,14 +8,17 @@ session's record of that connection gives the reason the kubelet sent on the err
 
 from __future__ import annotations
 
-import http.client
 import socket
-import ssl
 import statistics
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ktui.kube.portforward import LOOPBACK, PortForwardSession
+if TYPE_CHECKING:
+    from ktui.kube.portforward import PortForwardSession
+
+# The port-forward machinery, http.client and ssl are imported when a probe runs, not with this
+# module: the UI imports the probes at start, and those imports (~20 ms) are not needed until a key.
 
 NON_HTTP_PORTS = frozenset({21, 22, 25, 53, 110, 143, 389, 1433, 1521, 2181, 3306, 4222, 5432, 5672,
                             6379, 9042, 9092, 11211, 27017})
@@ -104,6 +107,8 @@ def printable(data: bytes, limit: int = 160) -> str:
 
 
 def _failure(session: PortForwardSession, peer: int | None, exc: BaseException) -> str:
+    import http.client
+
     rec = session.record_for(peer, timeout=3.0) if peer else None
     if rec is not None and rec.error:
         return rec.error
@@ -117,6 +122,11 @@ def _failure(session: PortForwardSession, peer: int | None, exc: BaseException) 
 def http_get(session: PortForwardSession, *, path: str = "/", host: str | None = None, count: int = 3,
              timeout: float = 5.0, tls: bool = False) -> Outcome:
     """GET ``path`` ``count`` times through the forward (new connection each: the forward is tested too)."""
+    import http.client
+    import ssl
+
+    from ktui.kube.portforward import LOOPBACK
+
     attempts: list[Attempt] = []
     for _ in range(count):
         conn: http.client.HTTPConnection
@@ -163,6 +173,8 @@ def http_get(session: PortForwardSession, *, path: str = "/", host: str | None =
 
 def tcp_check(session: PortForwardSession, *, wait: float = 1.5) -> Outcome:
     """Connect through the forward and wait briefly: refused (error channel), a banner, or silence."""
+    from ktui.kube.portforward import LOOPBACK
+
     start = time.perf_counter()
     sock = socket.create_connection((LOOPBACK, session.local_port), timeout=wait)
     peer = sock.getsockname()[1]

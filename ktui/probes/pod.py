@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 
 from ktui import resources as r
 from ktui.kube.client import Connection
-from ktui.kube.portforward import PortForwardSession, classify
 from ktui.model.paths import CONTAINER_PORT, POD, is_ready, pod_summary
 from ktui.probes.http import Outcome, http_get, is_http_port, tcp_check, uses_tls
 
@@ -61,6 +60,8 @@ def port_text(number: int, name: str | None) -> str:
 def check_port(conn: Connection, namespace: str, pod: str, port: int, *, name: str | None = None,
                path: str = "/", host: str | None = None, count: int = 3) -> Outcome:
     """Forward to pod:port for the time of the check; HTTP GET or TCP-only as the port suggests."""
+    from ktui.kube.portforward import PortForwardSession  # when a probe runs (see probes.http)
+
     with PortForwardSession(conn, namespace, pod, port) as session:
         if is_http_port(port, name):
             return http_get(session, path=path, host=host, count=count, tls=uses_tls(port, name))
@@ -132,6 +133,8 @@ def probe_pod(conn: Connection, snapshot: r.ClusterSnapshot, namespace: str, nam
         if outcome.latency_ms is not None:
             summary += f" ({outcome.latency_ms} ms)"
     elif outcome.error:
+        from ktui.kube.portforward_stream import classify
+
         summary = f"pod {name}: {classify(outcome.error, number)} (port {shown})"
     else:
         summary = f"pod {name} port {shown} answers {describe(outcome)}"

@@ -13,7 +13,6 @@ from __future__ import annotations
 from ktui import resources as r
 from ktui.kube import api
 from ktui.kube.client import Connection, KubeError
-from ktui.kube.portforward import classify
 from ktui.model.paths import (
     CONTAINER_PORT,
     ENDPOINTS,
@@ -119,6 +118,8 @@ def probe_service(conn: Connection, snapshot: r.ClusterSnapshot, namespace: str,
             continue
         tested = f"{head} -> endpoint {ep.address}:{number} (pod {pod_name})"
         outcome = check_port(conn, namespace, pod_name, number, name=None, path=path)
+        from ktui.kube.portforward_stream import classify  # when a probe runs (see probes.http)
+
         if outcome.error and classify(outcome.error, number) == "pod replaced" and ep is not candidates[-1]:
             # The endpoint's pod went away between the snapshot and the probe: take the next one.
             tried.append(f"{tested}: pod replaced")

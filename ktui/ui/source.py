@@ -13,8 +13,6 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Protocol
 
-import yaml
-
 from ktui.kube.client import Connection, KubeError
 from ktui.resources import ClusterSnapshot, Ref
 
@@ -258,4 +256,6 @@ class ClusterSource:
         doc = get_json(self.conn, f"{resource.path(ref.namespace or None)}/{ref.name}")
         if isinstance(doc, dict):
             doc.get("metadata", {}).pop("managedFields", None)
+        import yaml  # on first use: ~10 ms the start does not need
+
         return yaml.safe_dump(doc, sort_keys=False, default_flow_style=False)

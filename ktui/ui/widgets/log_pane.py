@@ -69,17 +69,22 @@ class LogPane(Vertical):
         self._stop = threading.Event()
         self.notice = ""
         """Why there are no lines, when there are none."""
+        # Held, not queried: an app closing while this pane mounts may have taken them out of the DOM
+        # before the pane's own mount handler runs.
+        self._header = Static(id="log-header")
+        self._search = Input(placeholder="search logs (n/N next/prev, esc closes)", id="log-search")
+        self._search.display = False
+        self._notice = Static(id="log-notice")
+        self._view = LogView(id="log-lines")
         self.ready = False
         """Whether the pane's widgets are mounted: the main screen mounts it after its first frame,
         and until then the pod, container and settings are only kept, then shown on mount."""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="log-header")
-        search = Input(placeholder="search logs (n/N next/prev, esc closes)", id="log-search")
-        search.display = False
-        yield search
-        yield Static(id="log-notice")
-        yield LogView(id="log-lines")
+        yield self._header
+        yield self._search
+        yield self._notice
+        yield self._view
 
     def on_mount(self) -> None:
         self.ready = True
@@ -90,7 +95,7 @@ class LogPane(Vertical):
     @property
     def view(self) -> LogView:
         """The line view."""
-        return self.query_one(LogView)
+        return self._view
 
     # ------------------------------------------------------------------ target
 
@@ -216,7 +221,7 @@ class LogPane(Vertical):
 
     def _set_notice(self, notice: str) -> None:
         self.notice = notice
-        widget = self.query_one("#log-notice", Static)
+        widget = self._notice
         widget.update(Text(notice, "yellow" if notice.startswith("No") else "dim"))
         widget.display = bool(notice)
 
@@ -247,7 +252,7 @@ class LogPane(Vertical):
             text.append("  ts " + ("on" if self.timestamps else "off"), "dim")
             text.append("  wrap " + ("on" if self.view.wrap else "off"), "dim")
             text.append(f"  {self.view.line_count} lines", "dim")
-            if self.view.match_count or self.query_one("#log-search", Input).value:
+            if self.view.match_count or self._search.value:
                 current = self.view.current_match + 1
                 text.append(f"  match {current}/{self.view.match_count}", "bold yellow")
         # Called on a new pod record and a few times a second while following: an unchanged header
@@ -255,7 +260,7 @@ class LogPane(Vertical):
         key = (text.plain, tuple(text.spans))
         if key != self._header_key:
             self._header_key = key
-            self.query_one("#log-header", Static).update(text, layout=False)
+            self._header.update(text, layout=False)
 
     def on_unmount(self) -> None:
         self._stop.set()
@@ -306,7 +311,7 @@ class LogPane(Vertical):
 
     def action_search(self) -> None:
         """Open the search box."""
-        box = self.query_one("#log-search", Input)
+        box = self._search
         box.display = True
         box.focus()
 
@@ -329,11 +334,11 @@ class LogPane(Vertical):
     @property
     def searching(self) -> bool:
         """Whether the search box is open."""
-        return self.ready and self.query_one("#log-search", Input).display
+        return self.ready and self._search.display
 
     def close_search(self) -> None:
         """Clear and hide the search box."""
-        box = self.query_one("#log-search", Input)
+        box = self._search
         box.value = ""
         box.display = False
         self.view.search("")
