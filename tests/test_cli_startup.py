@@ -66,3 +66,15 @@ def test_bad_selector_is_a_usage_error_before_connecting(tmp_path: Path, argv: l
     write_kubeconfig(path, "http://127.0.0.1:9")
     assert main(["--kubeconfig", str(path), *argv]) == 2
     assert gc.isenabled()
+
+
+def test_the_ui_loads_without_the_network_stack(tmp_path: Path) -> None:
+    # The helper reads the first lists while the UI loads (ktui.kube.prelist): what only the network
+    # needs must not load with the UI, or it comes before the first screen.
+    check = ("import sys, ktui.cli, ktui.commands.tui, ktui.ui.app; "
+             "print(sorted(m for m in ('kubernetes', 'urllib3', 'yaml', 'ktui.kube.portforward') "
+             "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", check], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -188,6 +188,8 @@ class ClusterSource:
         feed, self._feed = self._feed, None
         if feed is not None:
             feed.stop()
+        if self.conn.prelisted is not None:
+            self.conn.prelisted.close()  # pages of first lists no feed of this source will read
 
     def set_namespace(self, namespace: str | None) -> None:
         """Re-list on another namespace."""
