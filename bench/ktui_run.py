@@ -597,17 +597,18 @@ def main(args: argparse.Namespace, source: Any, t_start: float) -> int:
         tracemalloc.start()
     from ktui.resources import collector
 
-    # As `ktui` does (ktui/commands/tui.py): the imports load with the collector held off, then frozen.
-    with collector.paused():
-        from ktui.kube.client import connect
-
     tracker = Tracker(args.expect, paints=args.mode == "app")
     emit("imported", t_start=t_start, rss=rss(),
          traced=traced())
     if args.mode == "app":
         asyncio.run(run_app(args, source if source is not None else app_source(args), tracker))
         return 0
-    conn = connect(args.kubeconfig)
+    # As `ktui` does (ktui/commands/tui.py): the kubernetes package and the configuration load with
+    # the collector held off, then frozen.
+    with collector.paused():
+        from ktui.kube.client import connect
+
+        conn = connect(args.kubeconfig)
     if args.mode == "forward":
         run_forward(args, conn)
     else:

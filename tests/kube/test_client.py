@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from ktui.kube import api
-from ktui.kube.client import KubeError, connect
+from ktui.kube.client import Connection, KubeError, connect
 from ktui.sandbox.kubeconfig import kubeconfig_text
 from ktui.sandbox.runner import Sandbox
 
@@ -135,3 +135,38 @@ def test_exec_auth_plugin_token_reaches_the_server(sb: Sandbox, tmp_path: Path) 
     with pytest.raises(api.ApiStatusError, match='User "exec-user" cannot get resource "namespaces"'):
         api.get_json(conn, "/api/v1/namespaces/default")
     assert api.get_json(conn, "/api/v1/nodes/node-1")["metadata"]["name"] == "node-1"
+
+
+# ---- a deferred connection (a prelisted start: ktui.kube.prelist) ---------------------------------
+
+
+def _deferred(sb: Sandbox, settle_within: float = 30.0) -> Connection:
+    return Connection.deferred("ktui-sandbox", "default", sb.url, str(sb.kubeconfig), "",
+                               settle_within=settle_within)
+
+
+def test_deferred_connection_makes_its_client_on_first_request(sb: Sandbox) -> None:
+    conn = _deferred(sb)
+    assert not conn.opened
+    assert conn.check() != ""  # a request: the kubeconfig is loaded now
+    assert conn.opened
+
+
+def test_watches_wait_for_the_first_lists_then_go(sb: Sandbox) -> None:
+    conn = _deferred(sb)
+    stop = threading.Event()
+    went = threading.Event()
+    waiter = threading.Thread(target=lambda: conn.wait_settled(stop) and went.set())
+    waiter.start()
+    assert not went.wait(0.2)  # nothing settled yet: the watch waits
+    conn.settle()
+    assert went.wait(5)
+    waiter.join(5)
+
+
+def test_a_stopped_watch_stops_waiting_and_a_late_settle_does_not_hold_it(sb: Sandbox) -> None:
+    stop = threading.Event()
+    stop.set()
+    assert _deferred(sb).wait_settled(stop) is False
+    # Lists that never settle (a kind that keeps failing) hold the watches only so long.
+    assert _deferred(sb, settle_within=0.1).wait_settled(threading.Event()) is True
