@@ -20,22 +20,21 @@ import logging
 import operator
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from ktui import resources as r
 from ktui.kube import allocator
 from ktui.kube import reflector as rf
 from ktui.kube.api import RESOURCES
 from ktui.kube.client import Connection
+from ktui.model.feed_status import FeedStatus, summarize
 from ktui.model.store import ClusterStore
 from ktui.resources import collector
 
 log = logging.getLogger(__name__)
 
-FeedState = Literal["connecting", "live", "reconnecting", "unreachable"]
 DEFAULT_KINDS: tuple[str, ...] = tuple(RESOURCES)
 """Every kind the diagnosis reads, including Secrets/ConfigMaps (for missing-reference checks)."""
 LEAD_KIND = "Pod"
@@ -94,15 +93,6 @@ def _held(store: ClusterStore, kind: str, records: list[Any]) -> int | None:
     return None
 
 
-@dataclass(frozen=True)
-class FeedStatus:
-    """The connection as the user should see it, plus which reads RBAC refused."""
-
-    state: FeedState
-    message: str = ""
-    forbidden: Mapping[str, str] = field(default_factory=dict)
-
-
 class _Sink:
     """Reflector -> store adapter for one generation of reflectors (stale ones are ignored)."""
 
@@ -159,29 +149,6 @@ class _Sink:
             feed._states[kind] = (state, message)
         feed._status_dirty = True
         feed._wake.set()
-
-
-def summarize(states: Mapping[str, tuple[str, str]]) -> tuple[FeedState, str]:
-    """One feed state from every reflector's (state, message)."""
-    if not states:
-        return "connecting", ""
-    values = list(states.values())
-    down = [(k, s, m) for k, (s, m) in states.items() if s in (rf.UNREACHABLE, rf.RECONNECTING)]
-    active = [(s, m) for s, m in values if s != rf.ABSENT]
-    if active and all(s == rf.UNREACHABLE for s, _ in active):
-        return "unreachable", active[0][1]
-    done = (rf.LIVE, rf.FORBIDDEN, rf.ABSENT)
-    ever_live = any(s in done for s, _ in values)
-    if down and ever_live:
-        kinds = ", ".join(sorted(RESOURCES[k].plural for k, _, _ in down))
-        return "reconnecting", f"{kinds}: {down[0][2]}" if down[0][2] else kinds
-    if all(s in done for s, _ in values):
-        return "live", ""
-    pending = sorted((RESOURCES[k].plural, m) for k, (s, m) in states.items() if s not in done)
-    errors = [f"{plural}: {m}" for plural, m in pending if m]
-    if errors:
-        return "connecting", "; ".join(errors)
-    return "connecting", f"listing {', '.join(plural for plural, _ in pending)}"
 
 
 class ClusterFeed:

@@ -17,7 +17,8 @@ from ktui.kube.client import Connection, KubeError
 from ktui.resources import ClusterSnapshot, Ref
 
 if TYPE_CHECKING:
-    from ktui.model.feed import ClusterFeed, FeedStatus
+    from ktui.model.feed import ClusterFeed
+    from ktui.model.feed_status import FeedStatus
 
 SnapshotCallback = Callable[[ClusterSnapshot], None]
 StatusCallback = Callable[[str, str, Mapping[str, str]], None]

@@ -6,7 +6,7 @@ import msgspec
 
 from ktui import resources as r
 from ktui.kube import api, logs, reflector
-from ktui.model.feed import summarize
+from ktui.model.feed_status import summarize
 
 POD_LINE = (b'{"type":"MODIFIED","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web-1",'
             b'"namespace":"default","uid":"u1","resourceVersion":"1011","managedFields":[{"x":1}]},'

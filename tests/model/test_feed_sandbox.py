@@ -12,7 +12,8 @@ import pytest
 
 from ktui import resources as r
 from ktui.kube.client import connect
-from ktui.model.feed import ClusterFeed, FeedStatus
+from ktui.model.feed import ClusterFeed
+from ktui.model.feed_status import FeedStatus
 from ktui.resources import collector
 from ktui.sandbox.runner import Sandbox
 
