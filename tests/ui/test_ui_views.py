@@ -246,6 +246,20 @@ async def test_label_selector_from_the_command_line(seed: Sandbox) -> None:
         await wait_for(pilot, lambda: row_named(objects(app), "nginx-typo"), timeout=15, what="services")
 
 
+async def test_a_label_selector_matching_nothing_says_so(seed: Sandbox) -> None:
+    from ktui.cli import build_parser
+    from ktui.commands.tui import build_app
+
+    app = build_app(build_parser().parse_args(["--kubeconfig", str(seed.kubeconfig), "-l", "app=none"]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.main_screen.table
+        await wait_for(pilot, lambda: "Pod" in getattr(app.main_screen.snapshot, "synced", ()),
+                       timeout=20, what="the pod list")
+        await pilot.pause()
+        assert not table.rows
+        assert table.empty_message == 'No pods match -l app=none in namespace "default".'
+
+
 def test_bad_label_selector_is_a_usage_error(seed: Sandbox) -> None:
     from ktui.cli import main
 

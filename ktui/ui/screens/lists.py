@@ -33,12 +33,14 @@ def apply_pods(screen: MainScreen, snapshot: ClusterSnapshot, rows: Sequence[Pod
     namespace = screen.status.namespace
     table.show_namespace = namespace is None
     pods_forbidden = snapshot.forbidden.get("list pods", "")
+    selector = screen.status.selector
+    where = "any namespace" if namespace is None else f'namespace "{namespace}"'
     if pods_forbidden:
         table.empty_message = f"Cannot list pods (forbidden): {pods_forbidden}"
-    elif namespace is None:
-        table.empty_message = "No pods in any namespace."
+    elif selector:
+        table.empty_message = f"No pods match -l {selector} in {where}."
     else:
-        table.empty_message = f'No pods in namespace "{namespace}".'
+        table.empty_message = f"No pods in {where}."
     if table.filter_query and not rows:
         table.empty_message = "No pods match the filter."
     table.set_rows(rows)
