@@ -8,9 +8,10 @@ pipe. Meanwhile the parent imports Textual and mounts; its connection (``Connect
 loads the kubernetes package only when the first lists are in (``Connection.settle``), for the
 watches that follow them.
 
-Nothing depends on the helper: a list it could not read (network, or the helper died) is asked of
-the server by the parent from the page where the helper stopped; an API error (403, 404) is raised
-to the reflector as the server's own. A list's pages wait in the parent only up to ``BUDGET`` bytes
+Nothing depends on the helper: if it dies, the parent asks the server for the rest of each list,
+from the page where the helper stopped; what the helper met (an API error such as 403 or 404, an
+unreachable server) is raised to the reflector as if it had met it, and the reflector's retry
+asks the server itself. A list's pages wait in the parent only up to ``BUDGET`` bytes
 ahead of its decoding (the pipe holds the helper back, and pods, most of a cluster's bytes, come
 first), so memory stays about what a direct list uses.
 
@@ -96,7 +97,20 @@ class PageStream:
 
 
 class _Fallback(Exception):
-    """The helper could not read the rest of a list: the parent reads it from the server."""
+    """The helper ended before the end of a list: the parent reads the rest from the server."""
+
+
+def _transport_error(doc: dict[str, Any]) -> Exception:
+    """The helper's network failure, raised to the list as if the parent had met it (the
+    reflector reports it and retries, from the server)."""
+    from ktui.kube import api
+
+    message = str(doc.get("message", ""))
+    if doc.get("error") == "Unreachable":
+        return api.Unreachable(message)
+    if doc.get("error") == "StreamDropped":
+        return api.StreamDropped(message, idle=bool(doc.get("idle")))
+    return KubeError(message)
 
 
 class Prelist:
@@ -262,7 +276,7 @@ class Prelist:
                     doc = json.loads(payload)
                     stream.error = ApiStatusError(int(doc["code"]), str(doc["reason"]), str(doc["message"]))
                 elif ftype == _FAIL:
-                    stream.error = _Fallback(payload.decode("utf-8", "replace"))
+                    stream.error = _transport_error(json.loads(payload))
             self.cond.notify_all()
 
     def _ended(self) -> None:
@@ -366,4 +380,12 @@ def _helper_lists(out: _Writer, kubeconfig: str | None, context: str | None, all
             out.send(_STATUS, index, json.dumps(
                 {"code": exc.code, "reason": exc.reason, "message": exc.message}).encode())
         except KubeError as exc:
-            out.send(_FAIL, index, exc.message.encode())
+            doc = json.dumps({"error": type(exc).__name__, "message": exc.message,
+                              "idle": bool(getattr(exc, "idle", False))}).encode()
+            out.send(_FAIL, index, doc)
+            if isinstance(exc, api.Unreachable):
+                # The next kinds would each wait for the same wall (a connect timeout): say it for
+                # them at once, and let the parent's reflectors retry it with their back-off.
+                for later in range(index + 1, len(kinds)):
+                    out.send(_FAIL, later, doc)
+                return

@@ -224,7 +224,12 @@ class Reflector:
                     return
                 if exc.code == 404 and self.resource_version is None:
                     self._set_state(ABSENT, exc.message)
-                    return
+                    if self.kind != "Pod":
+                        return  # a kind this server does not serve (an older version, a CRD)
+                    # Every API server serves pods: another HTTP server answers at this address
+                    # (a wrong port, a proxy) for now; the user is told, and it is asked again.
+                    wait(self.forbidden_retry * random.uniform(0.9, 1.1))
+                    continue
                 if exc.code == 410:
                     self.resource_version = None
                     self.relists += 1

@@ -25,6 +25,12 @@ def summarize(states: Mapping[str, tuple[str, str]]) -> tuple[FeedState, str]:
     """One feed state from every reflector's (state, message)."""
     if not states:
         return "connecting", ""
+    pods = states.get("Pod")
+    if pods is not None and pods[0] == rf.ABSENT:
+        # Every API server serves pods: a 404 there is another HTTP server at the kubeconfig's
+        # address (a wrong port, a proxy), not a cluster with nothing in it.
+        why = pods[1] or "404"
+        return "unreachable", f"the server does not serve pods ({why}): is it a Kubernetes API server?"
     values = list(states.values())
     down = [(k, s, m) for k, (s, m) in states.items() if s in (rf.UNREACHABLE, rf.RECONNECTING)]
     active = [(s, m) for s, m in values if s != rf.ABSENT]

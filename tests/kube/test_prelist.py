@@ -117,7 +117,9 @@ class FakeHelper:
         self.out.send(ftype, self.kinds.index(kind), payload)
 
     def close(self) -> None:
-        os.close(self.wfd)
+        if self.wfd >= 0:
+            os.close(self.wfd)
+            self.wfd = -1
         assert self.pre.join(10)
 
 
@@ -130,22 +132,32 @@ def _names(conn: Connection, **kw: Any) -> list[str]:
             for p in records]
 
 
-def test_list_goes_on_from_the_server_where_the_helper_failed(big: Sandbox) -> None:
+def test_list_goes_on_from_the_server_where_the_helper_ended(big: Sandbox) -> None:
     direct = connect(str(big.kubeconfig))
     expected = _names(direct)
     raw = _first_page(direct)
     first = decode.decode_list("Pod", raw)[0][0].metadata.name
     helper = FakeHelper(direct)
-    try:
-        # A mark only the helper's copy of the first page carries: the list's first page came from it.
-        marked = raw.replace(f'"name":"{first}"'.encode(), b'"name":"from-helper"', 1)
-        helper.send(prelist._PAGE, "Pod", marked)
-        helper.send(prelist._FAIL, "Pod", b"cannot reach the server")
-        got = _names(helper.conn, first_limit=FIRST_PAGE)
-    finally:
-        helper.close()
+    # A mark only the helper's copy of the first page carries: the list's first page came from it.
+    marked = raw.replace(f'"name":"{first}"'.encode(), b'"name":"from-helper"', 1)
+    helper.send(prelist._PAGE, "Pod", marked)
+    helper.close()  # the helper is gone after one page
+    got = _names(helper.conn, first_limit=FIRST_PAGE)
     assert got[0] == "from-helper"
     assert got[1:] == expected[1:] and len(got) == len(expected) >= PODS
+
+
+def test_an_unreachable_server_the_helper_met_is_raised_by_the_list(big: Sandbox) -> None:
+    # Not asked again at once: the reflector reports it and retries with its back-off (from the
+    # server), instead of a second connect timeout before the user hears of it.
+    helper = FakeHelper(connect(str(big.kubeconfig)))
+    try:
+        helper.send(prelist._FAIL, "Pod", json.dumps(
+            {"error": "Unreachable", "message": "cannot reach https://10.0.0.1: timed out"}).encode())
+        with pytest.raises(api.Unreachable, match="timed out"):
+            _names(helper.conn, first_limit=FIRST_PAGE)
+    finally:
+        helper.close()
 
 
 def test_server_error_the_helper_got_is_raised_by_the_list(big: Sandbox) -> None:

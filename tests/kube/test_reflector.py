@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.server
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -13,6 +15,7 @@ from ktui import decode
 from ktui.kube import reflector as rf
 from ktui.kube.client import connect
 from ktui.model.store import ClusterStore
+from ktui.sandbox.kubeconfig import kubeconfig_text
 from ktui.sandbox.runner import Sandbox
 
 
@@ -138,6 +141,40 @@ def test_not_served_kind_ends_quietly(sb: Sandbox) -> None:
     refl.start()
     assert refl.join(5)
     assert refl.state == rf.ABSENT
+
+
+class _NotAnApiServer(http.server.BaseHTTPRequestHandler):
+    """Another HTTP server at the kubeconfig's address: 404 for everything, as a wrong port gives."""
+
+    asked: list[str] = []
+
+    def do_GET(self) -> None:
+        _NotAnApiServer.asked.append(self.path)
+        self.send_response(404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_pods_not_served_is_said_and_asked_again(tmp_path: Path) -> None:
+    # Every API server serves pods: their 404 is not "a kind this server lacks" (which ends quietly).
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotAnApiServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    cfg = tmp_path / "kc.yaml"
+    cfg.write_text(kubeconfig_text(f"http://127.0.0.1:{server.server_address[1]}"))
+    rec = Recorder()
+    refl = rf.Reflector(connect(str(cfg)), "Pod", rec, forbidden_retry=0.05)
+    try:
+        refl.start()
+        eventually(lambda: sum(p.startswith("/api/v1/pods") for p in _NotAnApiServer.asked) >= 2, 5)
+        assert refl.state == rf.ABSENT and not refl.join(0)
+    finally:
+        refl.stop()
+        assert refl.join(2)
+        server.shutdown()
+        server.server_close()
 
 
 def test_stop_joins_promptly_while_the_watch_is_idle(sb: Sandbox) -> None:

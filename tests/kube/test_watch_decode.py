@@ -86,6 +86,10 @@ def test_feed_summary() -> None:
     assert state == "reconnecting" and "pods" in msg and "connection lost" in msg
     down = {"Pod": ("unreachable", "cannot reach x"), "Node": ("unreachable", "y"), "Job": ("absent", "")}
     assert summarize(down) == ("unreachable", "cannot reach x")
+    # Pods are served by every API server: a 404 for them is not "live with nothing in it".
+    other = {"Pod": ("absent", "404 Not Found"), "Node": ("absent", "404 Not Found")}
+    state, msg = summarize(other)
+    assert state == "unreachable" and "does not serve pods (404 Not Found)" in msg
 
 
 def test_null_lists_from_the_server_fall_back_to_defaults() -> None:
