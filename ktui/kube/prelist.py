@@ -351,7 +351,7 @@ def _helper_lists(out: _Writer, kubeconfig: str | None, context: str | None, all
         out.send(_FATAL, 0, exc.message.encode())
         return
     from ktui import decode
-    from ktui.kube import api
+    from ktui.kube import api, listing
 
     kinds, page_size, first_page = list_plan()
     listed = None if all_namespaces else (namespace or conn.namespace or "default")
@@ -370,7 +370,7 @@ def _helper_lists(out: _Writer, kubeconfig: str | None, context: str | None, all
         try:
             while True:
                 raw = api.get_bytes(conn, resource.path(listed),
-                                    api.list_query(page_size, first_page, selector, token))
+                                    listing.list_query(page_size, first_page, selector, token))
                 out.send(_PAGE, index, raw)
                 token = decode.continue_token(raw)
                 if not token:

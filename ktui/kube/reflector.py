@@ -24,7 +24,7 @@ import msgspec
 
 from ktui import decode
 from ktui import resources as r
-from ktui.kube import api
+from ktui.kube import api, listing
 from ktui.kube.client import Connection, KubeError
 from ktui.kube.pod_lines import PodLines, PodWire
 from ktui.resources import collector
@@ -281,7 +281,7 @@ class Reflector:
             if after is not None and page == self._after_pages:
                 after.wait(self._after_timeout)
 
-        for records, page_rv, more in api.list_pages(
+        for records, page_rv, more in listing.list_pages(
             self.conn, self.resource, self.namespace, label_selector=self.label_selector,
             limit=self.page_size, ctl=self.ctl, before_decode=pace if after is not None else None,
             first_limit=self.first_page if first else None,

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ktui import resources as r
-from ktui.kube import api
+from ktui.kube import api, listing
 from ktui.kube.client import Connection, KubeError
 
 MAX_WORKERS = 6
@@ -26,7 +26,7 @@ def _list_kind(conn: Connection, kind: str, namespace: str | None, label_selecto
     """(kind, records, None) | (kind, None, forbidden message) | (kind, None, None) if not served."""
     resource = api.RESOURCES[kind]
     try:
-        records, _ = api.list_all(conn, resource, namespace,
+        records, _ = listing.list_all(conn, resource, namespace,
                                   label_selector=label_selector if kind == "Pod" else None)
         return kind, records, None
     except api.ApiStatusError as exc:

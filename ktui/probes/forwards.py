@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ktui import decode
 from ktui import resources as r
-from ktui.kube import api
+from ktui.kube import api, listing
 from ktui.kube.client import Connection, KubeError
 from ktui.model.paths import EndpointInfo, find_service_port, is_ready
 from ktui.probes.pod import ProbeUsageError
@@ -227,7 +227,7 @@ class ForwardManager:
                        ) -> tuple[str, int, str] | None:
         """(pod, port, uid) of a ready endpoint read fresh from the EndpointSlices."""
         selector = f"kubernetes.io/service-name={svc.metadata.name}"
-        slices, _ = api.list_all(self.conn, api.RESOURCES["EndpointSlice"], namespace,
+        slices, _ = listing.list_all(self.conn, api.RESOURCES["EndpointSlice"], namespace,
                                  label_selector=selector)
         for sl in slices:
             if not isinstance(sl, r.EndpointSlice):

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from ktui import decode
-from ktui.kube import api, pages
+from ktui.kube import api, listing, pages
 from ktui.kube.client import Connection, connect
 from ktui.sandbox.generate import generate
 from ktui.sandbox.runner import Sandbox
@@ -84,19 +84,19 @@ def test_pages_are_those_of_a_sequential_listing(sb: Sandbox) -> None:
     conn = connect(str(sb.kubeconfig))
     expected = _sequential(conn, LIMIT)
     seen: list[int] = []
-    got = list(api.list_pages(conn, POD, None, limit=LIMIT, before_decode=seen.append))
+    got = list(listing.list_pages(conn, POD, None, limit=LIMIT, before_decode=seen.append))
     assert len(got) == len(expected) == PODS // LIMIT
     assert got == expected  # same records, same resourceVersion, page by page, in order, the last last
     assert seen == list(range(len(got)))
     assert not _ahead_threads()  # the fetch thread ended with the last page
-    items, rv = api.list_all(conn, POD, None, limit=LIMIT)
+    items, rv = listing.list_all(conn, POD, None, limit=LIMIT)
     assert items == [rec for records, _, _ in expected for rec in records] and rv == expected[-1][1]
 
 
 def test_a_small_first_page_then_full_pages_give_the_same_records(sb: Sandbox) -> None:
     conn = connect(str(sb.kubeconfig))
     expected = [rec for records, _, _ in _sequential(conn, LIMIT) for rec in records]
-    got = list(api.list_pages(conn, POD, None, limit=LIMIT, first_limit=40))
+    got = list(listing.list_pages(conn, POD, None, limit=LIMIT, first_limit=40))
     assert [len(records) for records, _, _ in got] == [40] + [LIMIT] * 15 + [PODS - 40 - 15 * LIMIT]
     assert [rec for records, _, _ in got for rec in records] == expected
 
@@ -112,7 +112,7 @@ def test_the_next_page_is_requested_before_this_one_is_decoded(sb: Sandbox) -> N
             eventually(lambda: len(_pod_lists(sb)) >= 2, 5)
         requested.append(len(_pod_lists(sb)))
 
-    got = list(api.list_pages(conn, POD, None, limit=LIMIT, before_decode=hold))
+    got = list(listing.list_pages(conn, POD, None, limit=LIMIT, before_decode=hold))
     assert requested[0] == 2
     # Later pages: read, but the request after each waits for the hook (the reflector holds the
     # list there until its first screen is shown), as it did without read-ahead.
@@ -124,7 +124,7 @@ def test_an_expired_continue_token_reaches_the_caller_and_list_all_starts_again(
     conn = connect(str(sb.kubeconfig))
     yielded = 0
     with pytest.raises(api.ApiStatusError) as err:
-        for _records, _rv, _more in api.list_pages(conn, POD, None, limit=LIMIT):
+        for _records, _rv, _more in listing.list_pages(conn, POD, None, limit=LIMIT):
             yielded += 1
             if yielded == 1:
                 _bump_and_compact(sb)
@@ -137,7 +137,8 @@ def test_an_expired_continue_token_reaches_the_caller_and_list_all_starts_again(
     sb.audit.clear()
     sb.faults.add_latency(0.03)
     result: dict[str, Any] = {}
-    worker = threading.Thread(target=lambda: result.update(out=api.list_all(conn, POD, None, limit=LIMIT)))
+    worker = threading.Thread(
+        target=lambda: result.update(out=listing.list_all(conn, POD, None, limit=LIMIT)))
     worker.start()
     eventually(lambda: any(e.code == 200 for e in _pod_lists(sb)), 5)
     _bump_and_compact(sb)
@@ -155,7 +156,7 @@ def test_a_server_error_mid_list_is_raised_after_the_pages_before_it(sb: Sandbox
     conn = connect(str(sb.kubeconfig))
     yielded = 0
     with pytest.raises(api.ApiStatusError) as err:
-        for _page in api.list_pages(conn, POD, None, limit=LIMIT):
+        for _page in listing.list_pages(conn, POD, None, limit=LIMIT):
             yielded += 1
             sb.faults.fail_share(1.0)
     assert err.value.code == 500 and 1 <= yielded <= 2
@@ -164,9 +165,9 @@ def test_a_server_error_mid_list_is_raised_after_the_pages_before_it(sb: Sandbox
 
 def test_closing_early_ends_the_fetch_thread_and_leaks_no_socket(sb: Sandbox) -> None:
     conn = connect(str(sb.kubeconfig))
-    list(api.list_pages(conn, POD, None, limit=LIMIT))  # the pool holds its connection from here
+    list(listing.list_pages(conn, POD, None, limit=LIMIT))  # the pool holds its connection from here
     baseline = _sockets()
-    it = api.list_pages(conn, POD, None, limit=LIMIT)
+    it = listing.list_pages(conn, POD, None, limit=LIMIT)
     next(it)
     assert _ahead_threads()  # page 2 is on its way
     it.close()
@@ -176,7 +177,7 @@ def test_closing_early_ends_the_fetch_thread_and_leaks_no_socket(sb: Sandbox) ->
     # Closed while the next page's request waits for the server: that request cannot be cut
     # before its headers arrive, but the thread ends as soon as they do, and reads nothing more.
     sb.faults.add_latency(0.3)
-    it = api.list_pages(conn, POD, None, limit=LIMIT)
+    it = listing.list_pages(conn, POD, None, limit=LIMIT)
     next(it)
     sb.audit.clear()
     it.close()
@@ -192,7 +193,7 @@ def test_abort_stops_the_listing_and_its_fetch_thread(sb: Sandbox) -> None:
     got = 0
     t0 = time.monotonic()
     with pytest.raises((api.StreamDropped, api.Unreachable)):
-        for _page in api.list_pages(conn, POD, None, limit=LIMIT, ctl=ctl):
+        for _page in listing.list_pages(conn, POD, None, limit=LIMIT, ctl=ctl):
             got += 1
             if got == 2:
                 threading.Timer(0.01, ctl.abort).start()
@@ -203,7 +204,7 @@ def test_abort_stops_the_listing_and_its_fetch_thread(sb: Sandbox) -> None:
 
     # Already stopped: the first request is not even made, as before.
     with pytest.raises(api.Unreachable, match="stopped"):
-        next(api.list_pages(conn, POD, None, limit=LIMIT, ctl=ctl))
+        next(listing.list_pages(conn, POD, None, limit=LIMIT, ctl=ctl))
 
 
 # ---- pure: the token read and the read-ahead thread ----------------------------------------------

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from ktui import decode
-from ktui.kube import api, prelist
+from ktui.kube import api, listing, prelist
 from ktui.kube.client import Connection, connect
 from ktui.kube.reflector import FIRST_PAGE
 from ktui.sandbox.generate import generate
@@ -124,12 +124,12 @@ class FakeHelper:
 
 
 def _first_page(conn: Connection) -> bytes:
-    return api.get_bytes(conn, POD.path(None), api.list_query(api.PAGE_SIZE, FIRST_PAGE, None, None))
+    return api.get_bytes(conn, POD.path(None), listing.list_query(api.PAGE_SIZE, FIRST_PAGE, None, None))
 
 
 def _names(conn: Connection, **kw: Any) -> list[str]:
-    return [p.metadata.name for records, _, _ in api.list_pages(conn, POD, None, limit=api.PAGE_SIZE, **kw)
-            for p in records]
+    pages = listing.list_pages(conn, POD, None, limit=api.PAGE_SIZE, **kw)
+    return [p.metadata.name for records, _, _ in pages for p in records]
 
 
 def test_list_goes_on_from_the_server_where_the_helper_ended(big: Sandbox) -> None:

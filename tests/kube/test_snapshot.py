@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ktui.kube import api
+from ktui.kube import api, listing
 from ktui.kube.client import KubeError, connect
 from ktui.kube.snapshot import load_snapshot
 from ktui.sandbox.kubeconfig import write_kubeconfig
@@ -39,7 +39,7 @@ def test_namespace_and_label_selector_scope(sb: Sandbox) -> None:
 def test_paging_collects_every_page(sb: Sandbox) -> None:
     conn = connect(str(sb.kubeconfig))
     whole = load_snapshot(conn, None, kinds=("Pod", "Namespace"))
-    paged, _ = api.list_all(conn, api.RESOURCES["Pod"], None, limit=1)
+    paged, _ = listing.list_all(conn, api.RESOURCES["Pod"], None, limit=1)
     assert sorted(p.metadata.uid for p in paged) == sorted(p.metadata.uid for p in whole.pods)
     assert len(paged) >= 4
 

@@ -11,7 +11,7 @@ import pytest
 
 from ktui import resources as r
 from ktui.diagnosis.incremental import DiagnosisEngine
-from ktui.kube import api
+from ktui.kube import api, listing
 from ktui.kube import reflector as rf
 from ktui.kube.client import connect
 from ktui.model.feed import ClusterFeed, FeedStatus, _held, _Sink
@@ -181,12 +181,13 @@ def test_held_is_identity_of_a_first_part_of_the_records_in_order() -> None:
 def test_list_pages_calls_before_decode_once_per_page(sb: Sandbox) -> None:
     conn = connect(str(sb.kubeconfig))
     seen: list[int] = []
-    pages = list(api.list_pages(conn, api.RESOURCES["Pod"], "default", limit=2, before_decode=seen.append))
+    pages = list(listing.list_pages(conn, api.RESOURCES["Pod"], "default", limit=2,
+                                    before_decode=seen.append))
     assert len(pages) >= 2
     assert seen == list(range(len(pages)))
     names = sorted(p.metadata.name for records, _, _ in pages for p in records)
     assert [more for _, _, more in pages] == [True] * (len(pages) - 1) + [False]
-    whole, _ = api.list_all(conn, api.RESOURCES["Pod"], "default")
+    whole, _ = listing.list_all(conn, api.RESOURCES["Pod"], "default")
     assert names == sorted(p.metadata.name for p in whole)
 
 
