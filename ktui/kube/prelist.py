@@ -324,6 +324,10 @@ def _helper_main(wfd: int, kubeconfig: str | None, context: str | None, all_name
                  namespace: str | None, label_selector: str | None) -> None:
     """The forked helper: connect, list, send; never returns (exits without the parent's atexit)."""
     code = 0
+    # The parent's exit handlers are not the helper's: one may remove what the parent still uses
+    # (a TemporaryDirectory's clean-up removed `ktui demo`'s kubeconfig). Only those registered
+    # from here on run at its end: the kubernetes package's, for its temporary credential files.
+    atexit._clear()
     try:
         # SIGTERM (the parent closed) ends it through the finally below, so the kubernetes
         # package's temporary credential files are removed (its atexit hook).

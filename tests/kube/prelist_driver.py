@@ -3,7 +3,8 @@
 ``start KUBECONFIG EXPECT``: ``ktui``'s own start (``open_source`` with -A), then JSON lines on
 stdout: ``synced`` once a snapshot holds EXPECT pods (with whether the kubernetes package was
 loaded by then), then, after a line on stdin, ``watched`` once a pod named ``late`` shows up.
-``cleanup KUBECONFIG``: start a helper, wait for its end, print the files left in $TMPDIR.
+``cleanup KUBECONFIG DIR``: start a helper, wait for its end, print the files left in $TMPDIR and
+whether the parent's temporary directory in DIR is still there.
 """
 
 from __future__ import annotations
@@ -53,22 +54,25 @@ def start(kubeconfig: str, expect: int) -> None:
     source.stop()
 
 
-def cleanup(kubeconfig: str) -> None:
-    """A helper that loads inline credentials, fails to reach its server, and ends."""
+def cleanup(kubeconfig: str, parents: str) -> None:
+    """A helper that loads inline credentials, fails to reach its server, and ends; the parent's
+    own temporary directory (made before the fork, removed at the parent's exit) must outlive it."""
     from ktui.kube.client import KubeError
     from ktui.kube.prelist import Prelist
 
+    mine = tempfile.TemporaryDirectory(dir=parents)
     pre = Prelist.start(kubeconfig, None, all_namespaces=True, namespace=None, label_selector=None)
     assert pre is not None
     try:
         pre.connection()
     except KubeError as exc:
         say(ev="error", message=exc.message)
-    say(ev="ended", ended=pre.join(30), left=sorted(os.listdir(tempfile.gettempdir())))
+    say(ev="ended", ended=pre.join(30), left=sorted(os.listdir(tempfile.gettempdir())),
+        parents_kept=os.path.isdir(mine.name))
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "start":
         start(sys.argv[2], int(sys.argv[3]))
     else:
-        cleanup(sys.argv[2])
+        cleanup(sys.argv[2], sys.argv[3])

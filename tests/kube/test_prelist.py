@@ -74,7 +74,7 @@ def test_start_lists_through_the_helper_then_watches(big: Sandbox) -> None:
         proc.wait(10)
 
 
-def test_helper_removes_the_credential_files_it_wrote(tmp_path: Path) -> None:
+def test_helper_removes_its_credential_files_and_leaves_the_parents(tmp_path: Path) -> None:
     # Inline certificate data: the kubernetes package writes it to temporary files at load time and
     # removes them at exit; the helper ends with os._exit, so it must run that clean-up itself.
     pem = base64.b64encode(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n").decode()
@@ -87,9 +87,12 @@ def test_helper_removes_the_credential_files_it_wrote(tmp_path: Path) -> None:
         "contexts: [{name: c, context: {cluster: k, user: u}}]\n")
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    proc = _driver("cleanup", str(config), env={"TMPDIR": str(scratch)})
+    parents = tmp_path / "parents"
+    parents.mkdir()
+    proc = _driver("cleanup", str(config), str(parents), env={"TMPDIR": str(scratch)})
     try:
-        assert _line(proc) == {"ev": "ended", "ended": True, "left": []}
+        # ... and runs none of the parent's exit handlers (one removed `ktui demo`'s kubeconfig).
+        assert _line(proc) == {"ev": "ended", "ended": True, "left": [], "parents_kept": True}
     finally:
         proc.kill()
         proc.wait(10)
