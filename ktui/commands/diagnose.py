@@ -101,7 +101,7 @@ def _load_live(
     except KubeError as exc:
         raise UsageError(exc.message) from None
     try:
-        ns = None if getattr(args, "all_namespaces", False) else (namespace or conn.namespace or "default")
+        ns = conn.scope(bool(getattr(args, "all_namespaces", False)), namespace)
         snapshot = load_snapshot(conn, ns, selector)
         snapshot = _with_logs(conn, snapshot)
     except KubeError as exc:

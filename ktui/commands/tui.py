@@ -75,7 +75,7 @@ def open_source(args: argparse.Namespace, *, meanwhile: Callable[[], None] = lam
         try:
             if prelist is None:
                 conn = connect(kubeconfig, context)
-                namespace = None if all_namespaces else (asked or conn.namespace or "default")
+                namespace = conn.scope(all_namespaces, asked)
                 source = _source(conn, namespace, selector)
                 meanwhile()
                 return source

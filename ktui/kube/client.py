@@ -124,6 +124,10 @@ class Connection:
             self._settled.wait(min(left, 0.05))
         return not stop.is_set()
 
+    def scope(self, all_namespaces: bool, asked: str | None) -> str | None:
+        """The namespace to list, as kubectl picks it: None for -A, else -n, else the context's."""
+        return None if all_namespaces else (asked or self.namespace or "default")
+
     def contexts(self) -> list[str]:
         """Names of the contexts in the kubeconfig (just ``in-cluster`` when running in a pod)."""
         if self.context == IN_CLUSTER and self.kubeconfig is None:

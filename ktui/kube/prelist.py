@@ -55,9 +55,8 @@ def list_plan() -> tuple[tuple[str, ...], int, int]:
 class PageStream:
     """One kind's pages from the helper, taken in order by one list (``next_page``)."""
 
-    def __init__(self, owner: Prelist, kind: str) -> None:
+    def __init__(self, owner: Prelist) -> None:
         self._owner = owner
-        self.kind = kind
         self.pages: deque[bytes] = deque()
         self.done = False
         self.error: BaseException | None = None
@@ -100,7 +99,7 @@ class _Fallback(Exception):
     """The helper ended before the end of a list: the parent reads the rest from the server."""
 
 
-def _transport_error(doc: dict[str, Any]) -> Exception:
+def _helper_error(doc: dict[str, Any]) -> Exception:
     """The helper's network failure, raised to the list as if the parent had met it (the
     reflector reports it and retries, from the server)."""
     from ktui.kube import api
@@ -252,7 +251,7 @@ class Prelist:
             with self.cond:
                 self._kinds = list(info["kinds"])
                 self._query = tuple(info["query"])
-                self._streams = {kind: PageStream(self, kind) for kind in self._kinds}
+                self._streams = {kind: PageStream(self) for kind in self._kinds}
                 self.info = info
                 self.cond.notify_all()
             return
@@ -276,7 +275,7 @@ class Prelist:
                     doc = json.loads(payload)
                     stream.error = ApiStatusError(int(doc["code"]), str(doc["reason"]), str(doc["message"]))
                 elif ftype == _FAIL:
-                    stream.error = _transport_error(json.loads(payload))
+                    stream.error = _helper_error(json.loads(payload))
             self.cond.notify_all()
 
     def _ended(self) -> None:
@@ -358,7 +357,7 @@ def _helper_lists(out: _Writer, kubeconfig: str | None, context: str | None, all
     from ktui.kube import api, listing
 
     kinds, page_size, first_page = list_plan()
-    listed = None if all_namespaces else (namespace or conn.namespace or "default")
+    listed = conn.scope(all_namespaces, namespace)
     info = {"context": conn.context, "namespace": conn.namespace, "server": conn.server,
             "kubeconfig": conn.kubeconfig, "user": conn.user, "listed": listed,
             "kinds": kinds, "query": [page_size, first_page]}
